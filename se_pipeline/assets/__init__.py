@@ -1,0 +1,1 @@
+"""Dagster definitions folder (`[tool.dg.project] defs_module`): wiring only, no stage logic."""

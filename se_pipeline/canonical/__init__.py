@@ -1,0 +1,1 @@
+"""The canonical table: one schema every source maps into (see `schema.CANONICAL_FIELDS`)."""

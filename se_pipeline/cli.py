@@ -1,0 +1,125 @@
+"""`se-pipeline` command line: run the pipeline, query and validate releases.
+
+`run` materialises every asset through Dagster (in process), so the CLI and the Dagster
+UI execute exactly the same definitions, checks included.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
+
+
+def _run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from se_pipeline.definitions import build_definitions
+    from se_pipeline.settings import load_settings
+
+    settings = load_settings(args.config, args.output)  # fail early on a bad config
+    defs = build_definitions(args.config, str(settings.output_dir))
+    logging.getLogger("dagster").setLevel(logging.WARNING)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("publish").execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+    problems: list[str] = []
+    for ev in result.get_asset_check_evaluations():
+        if not ev.passed:
+            where = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+            blocking = " (blocking)" if ev.blocking else ""
+            problems.append(f"check {where} failed{blocking}: {ev.description or ''}".rstrip(": "))
+    for ev in result.all_events:
+        if ev.is_step_failure:
+            err = ev.step_failure_data.error
+            problems.append(f"step {ev.step_key} failed: {err.message.strip() if err else ''}")
+    for line in problems:
+        print(line, file=sys.stderr)
+    released = [m for m in result.asset_materializations_for_node("release")] if result.success else []
+    if not result.success or not released:
+        print(f"se-pipeline: no new release; {settings.latest} still points at the previous one", file=sys.stderr)
+        return 1
+    meta = released[-1].metadata
+    print(f"release {meta['release_id'].value}: {meta['triples'].value} triples, "
+          f"{meta['dagster/row_count'].value} enterprises -> {settings.latest}")
+    stale = meta["stale_sources"].value
+    if stale != "none":
+        print(f"stale sources (last good data republished): {stale}", file=sys.stderr)
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    from se_pipeline.access.query import QueryError, load_store, render, run_query
+
+    text = Path(args.sparql[1:]).read_text(encoding="utf-8") if args.sparql.startswith("@") else args.sparql
+    try:
+        result = run_query(load_store(Path(args.release)), text)
+    except QueryError as e:
+        print(f"se-pipeline query: {e}", file=sys.stderr)
+        return 2
+    print(render(result, args.format))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from se_pipeline.gate.validate_cli import validate_path
+
+    conforms, summary = validate_path(Path(args.target))
+    print(summary)
+    return 0 if conforms else 1
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from se_pipeline.settings import load_settings
+    from se_pipeline.state import SourceState, read_json, write_json
+
+    settings = load_settings(args.config, args.output)
+    state = SourceState.of(settings.state_dir, args.source)
+    status = read_json(state.run / "status.json")
+    if not status.get("ok"):
+        print(f"se-pipeline approve: {args.source} has no successful run to approve", file=sys.stderr)
+        return 2
+    write_json(state.approval, {"rows": status["rows"], "approved_by": args.by})
+    print(f"approved {args.source} at {status['rows']} records; re-run to publish it")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="se-pipeline", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run every source and publish a release")
+    r.add_argument("--config", help="YAML: sources.<name>.url to repoint a source (default: bundled samples)")
+    r.add_argument("--output", help=f"output directory (default: {DEFAULT_OUTPUT})")
+    r.set_defaults(func=_run)
+    q = sub.add_parser("query", help="run SPARQL against a release")
+    q.add_argument("sparql", help="query text, or @file.rq")
+    q.add_argument("--release", default=str(DEFAULT_OUTPUT / "latest"))
+    q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.set_defaults(func=_query)
+    v = sub.add_parser("validate", help="run the SHACL shapes on a release directory or an RDF file")
+    v.add_argument("target")
+    v.set_defaults(func=_validate)
+    a = sub.add_parser("approve", help="approve a held-back source's new record count")
+    a.add_argument("source")
+    a.add_argument("--by", default="steward")
+    a.add_argument("--config")
+    a.add_argument("--output")
+    a.set_defaults(func=_approve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"se-pipeline: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Canonical rows -> RDF. All term text goes through `terms`."""

@@ -1,0 +1,234 @@
+"""Assemble a release from every source's last good graph, gate it, publish it.
+
+Order matters for trust: datasets are written, re-read by independent parsers and
+validated; only then are the report, catalog and checksums written, the directory made
+permanent, and `latest` switched. Any failure leaves `latest` where it was.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pyoxigraph as ox
+
+from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH, SEPT
+from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
+from se_pipeline.release import gate
+from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
+from se_pipeline.release.jsonld import write_jsonld
+from se_pipeline.release.publish import (
+    finish_release, new_release_id, sha256_file, start_release, switch_latest, write_checksums,
+)
+from se_pipeline.settings import Settings
+from se_pipeline.sources.registry import SourceSpec
+from se_pipeline.state import SourceState, read_json
+
+DOWNLOAD_BASE = "https://w3id.org/se-pipeline/release/"
+MEDIA = {
+    "dataset.ttl": "text/turtle", "dataset.jsonld": "application/ld+json",
+    "dataset.nq.gz": "application/n-quads", "quarantine.csv": "text/csv", "dropped-values.csv": "text/csv",
+    "shacl-report.ttl": "text/turtle",
+}
+INITIATIVE = ESSGLOBAL + "SSEInitiative"
+
+
+@dataclass
+class ReleaseResult:
+    release_id: str
+    path: Path
+    triples: int
+    entities: int
+    sources: list[SourceSummary]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class GraphPart:
+    """One named graph of the release: its name and where its N-Triples are."""
+
+    graph: str
+    path: Path
+
+
+def _quads(parts: Iterable[GraphPart]) -> Iterator[ox.Quad]:
+    for part in parts:
+        g = ox.NamedNode(part.graph)
+        for t in ox.parse(path=str(part.path), format=ox.RdfFormat.N_TRIPLES):
+            yield ox.Quad(t.subject, t.predicate, t.object, g)
+
+
+@dataclass
+class _Census:
+    """Counts gathered while streaming the first pass (VoID, concepts used)."""
+
+    per_graph: dict[str, int] = field(default_factory=dict)
+    classes: dict[str, dict[str, int]] = field(default_factory=dict)
+    concepts: set[str] = field(default_factory=set)
+    quads: gate.FingerprintBuilder = field(default_factory=gate.FingerprintBuilder)
+    triples: gate.FingerprintBuilder = field(default_factory=gate.FingerprintBuilder)
+
+    def watch(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        for q in quads:
+            g = q.graph_name.value
+            self.per_graph[g] = self.per_graph.get(g, 0) + 1
+            o = q.object
+            if isinstance(o, ox.NamedNode):
+                if q.predicate.value == RDF_TYPE:
+                    by = self.classes.setdefault(g, {})
+                    by[o.value] = by.get(o.value, 0) + 1
+                elif o.value.startswith((ESS_STANDARD, SEPT)):
+                    self.concepts.add(o.value)
+            self.quads.add(q)
+            self.triples.add(q.triple)
+            yield q
+
+
+def _vocabulary_part(concepts: set[str], work: Path) -> GraphPart | None:
+    """Labels (en, fr, es, pt) and scheme links of every concept the data uses."""
+    from se_pipeline.rdf.vocabulary import concept_triples
+
+    triples = concept_triples(concepts)
+    if not triples:
+        return None
+    path = work / "vocabulary.nt"
+    ox.serialize(triples, str(path), format=ox.RdfFormat.N_TRIPLES)
+    return GraphPart(SE_GRAPH + "vocabulary", path)
+
+
+def write_datasets(directory: Path, parts: list[GraphPart]) -> tuple[gate.Fingerprint, gate.Fingerprint]:
+    """Write dataset.nq.gz, dataset.ttl and dataset.jsonld; return (quads, triples) fingerprints."""
+    with gzip.open(directory / "dataset.nq.gz", "wb", compresslevel=6) as f:
+        ox.serialize(_quads(parts), f, format=ox.RdfFormat.N_QUADS)
+    fp_q, fp_t = gate.FingerprintBuilder(), gate.FingerprintBuilder()
+
+    def triples() -> Iterator[ox.Triple]:
+        for q in _quads(parts):
+            fp_q.add(q)
+            fp_t.add(q.triple)
+            yield q.triple
+
+    ox.serialize(triples(), str(directory / "dataset.ttl"), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    with (directory / "dataset.jsonld").open("w", encoding="utf-8") as f:
+        write_jsonld(_quads(parts), f)
+    return fp_q.result(), fp_t.result()
+
+
+def build_release(
+    settings: Settings,
+    specs: list[SourceSpec],
+    *,
+    extra_parts: list[GraphPart] | None = None,
+    extra_files: dict[str, Path] | None = None,
+    validate: Callable[[Path], tuple[bool, bytes, str]] | None = None,
+    now: datetime | None = None,
+) -> ReleaseResult:
+    """Publish a release from `state/<source>/good/` of every source in `specs`.
+
+    `validate(nq_gz_path) -> (conforms, report_turtle, summary)` is the SHACL check on
+    the re-read data (injected so the gate stage owns SHACL). `extra_files` are copied
+    into the release (e.g. links, landing page) before checksums are taken.
+    """
+    seconds: dict[str, float] = {}
+    issued = now or datetime.now(timezone.utc)
+    release_id = new_release_id(settings.releases_dir, issued)
+    partial = start_release(settings.releases_dir, release_id)
+    work = settings.output_dir / "work" / release_id
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        parts: list[GraphPart] = []
+        summaries: list[SourceSummary] = []
+        quarantine: list[QuarantineRecord] = []
+        dropped: list[QuarantineRecord] = []
+        for spec in specs:
+            state = SourceState.of(settings.state_dir, spec.name)
+            run_status = read_json(state.run / "status.json")
+            if not state.has_good():
+                quarantine.append(QuarantineRecord(spec.name, "", 0, "", f"source unavailable and no last good copy: {run_status.get('error', 'never fetched')}"))
+                continue
+            parts.append(GraphPart(SE_GRAPH + spec.name, state.good / "graph.nt"))
+            quarantine += read_quarantine(state.good / "quarantine.csv")
+            dropped += read_quarantine(state.good / "dropped.csv")
+            good_status = read_json(state.good / "status.json")
+            stale = run_status.get("ok") is False or run_status.get("run_id") not in (None, good_status.get("run_id"))
+            summaries.append(SourceSummary(
+                name=spec.name, title=spec.title, publisher=spec.publisher, homepage=spec.homepage,
+                licence=spec.licence, attribution=spec.attribution, triples=0, entities=0,
+                quarantined=len(read_quarantine(state.good / "quarantine.csv")), stale=stale,
+                stale_reason=run_status.get("error") if stale else None,
+                fetches=read_json(state.good / "fetch.json").get("fetches", []),
+            ))
+        parts += extra_parts or []
+
+        t0 = time.perf_counter()
+        census = _Census()
+        for _ in census.watch(_quads(parts)):
+            pass
+        vocab = _vocabulary_part(census.concepts, work)
+        if vocab:
+            parts.append(vocab)
+            for _ in census.watch(_quads([vocab])):
+                pass
+        seconds["census"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        fp_quads, fp_triples = write_datasets(partial, parts)
+        seconds["serialise"] = time.perf_counter() - t0
+        if (fp_quads, fp_triples) != (census.quads.result(), census.triples.result()):
+            raise gate.ReleaseError("serialisers did not see the same statements as the census")
+
+        t0 = time.perf_counter()
+        gate.require(gate.check_release_files(partial, fp_quads, fp_triples))
+        seconds["reread"] = time.perf_counter() - t0
+        if validate is not None:
+            t0 = time.perf_counter()
+            conforms, report, summary = validate(partial / "dataset.nq.gz")
+            (partial / "shacl-report.ttl").write_bytes(report)
+            seconds["shacl"] = time.perf_counter() - t0
+            if not conforms:
+                raise gate.ReleaseError(f"published data does not conform to the shapes:\n{summary}")
+
+        write_quarantine(partial / "quarantine.csv", quarantine)
+        write_quarantine(partial / "dropped-values.csv", dropped)
+        for name, src in (extra_files or {}).items():
+            target = partial / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, target)
+            else:
+                shutil.copyfile(src, target)
+
+        for s in summaries:
+            g = SE_GRAPH + s.name
+            s.triples = census.per_graph.get(g, 0)
+            s.classes = census.classes.get(g, {})
+            s.entities = s.classes.get(INITIATIVE, 0)
+        all_classes: dict[str, int] = {}
+        for g, by in census.classes.items():
+            if g == SE_GRAPH + "vocabulary":
+                continue
+            for cls, n in by.items():
+                all_classes[cls] = all_classes.get(cls, 0) + n
+        files = [
+            DistributionFile(partial / n, MEDIA[n], sha256_file(partial / n), (partial / n).stat().st_size)
+            for n in MEDIA if (partial / n).is_file()
+        ]
+        write_catalog(partial / "catalog.ttl", catalog_triples(
+            release_id=release_id, issued=issued, sources=summaries, total_triples=census.quads.count,
+            total_entities=all_classes.get(INITIATIVE, 0), classes=all_classes, files=files,
+            download_base=DOWNLOAD_BASE,
+        ))
+        write_checksums(partial)
+        final = finish_release(partial, release_id)
+        switch_latest(settings.output_dir, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return ReleaseResult(release_id, final, census.quads.count, all_classes.get(INITIATIVE, 0), summaries, seconds)

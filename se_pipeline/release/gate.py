@@ -1,0 +1,102 @@
+"""The release gate: re-read what was written with parsers that did not write it.
+
+Before `latest` moves, every published RDF file is parsed strictly (Oxigraph for Turtle
+and N-Quads; pyld, offline, for JSON-LD — or Oxigraph's own JSON-LD parser above a size
+where pyld would take minutes) and must hold exactly the quads we meant to publish.
+Comparison is by an order-independent fingerprint (count + sum of 64-bit hashes of
+each statement's canonical N-Triples form), so it streams in constant memory.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from se_pipeline.release.errors import ReleaseError
+
+PYLD_MAX_BYTES = 30_000_000
+_MASK = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    count: int
+    digest: int
+
+    def __str__(self) -> str:
+        return f"{self.count} statements (#{self.digest:016x})"
+
+
+class FingerprintBuilder:
+    """Accumulates a multiset fingerprint of triples or quads."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.digest = 0
+
+    def add(self, statement: ox.Triple | ox.Quad) -> None:
+        h = hashlib.blake2b(str(statement).encode("utf-8"), digest_size=8).digest()
+        self.digest = (self.digest + int.from_bytes(h, "little")) & _MASK
+        self.count += 1
+
+    def result(self) -> Fingerprint:
+        return Fingerprint(self.count, self.digest)
+
+
+def fingerprint(statements: Iterable[ox.Triple | ox.Quad]) -> Fingerprint:
+    fp = FingerprintBuilder()
+    for s in statements:
+        fp.add(s)
+    return fp.result()
+
+
+def _triples(quads: Iterable[ox.Quad]) -> Iterable[ox.Triple]:
+    return (q.triple for q in quads)
+
+
+def _jsonld_quads(path: Path) -> list[ox.Quad]:
+    if path.stat().st_size > PYLD_MAX_BYTES:
+        return list(ox.parse(path=str(path), format=ox.RdfFormat.JSON_LD))
+    from pyld import jsonld
+
+    def refuse(url: str, options: dict | None = None) -> dict:
+        raise jsonld.JsonLdError("remote context refused", "loading document failed", {"url": url})
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": refuse})
+    return list(ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+
+
+def check_release_files(release_dir: Path, expected_quads: Fingerprint, expected_triples: Fingerprint) -> list[str]:
+    """Problems found re-reading dataset.ttl / .nq.gz / .jsonld (empty list = all good)."""
+    problems: list[str] = []
+    try:
+        with gzip.open(release_dir / "dataset.nq.gz", "rb") as f:
+            nq = fingerprint(ox.parse(f, format=ox.RdfFormat.N_QUADS))
+        if nq != expected_quads:
+            problems.append(f"dataset.nq.gz holds {nq}, expected {expected_quads}")
+    except (SyntaxError, ValueError, OSError) as e:
+        problems.append(f"dataset.nq.gz does not parse strictly: {e}")
+    try:
+        ttl = fingerprint(ox.parse(path=str(release_dir / "dataset.ttl"), format=ox.RdfFormat.TURTLE))
+        if ttl != expected_triples:
+            problems.append(f"dataset.ttl holds {ttl}, expected {expected_triples}")
+    except (SyntaxError, ValueError, OSError) as e:
+        problems.append(f"dataset.ttl does not parse strictly: {e}")
+    try:
+        jl = fingerprint(_jsonld_quads(release_dir / "dataset.jsonld"))
+        if jl != expected_quads:
+            problems.append(f"dataset.jsonld expands (offline) to {jl}, expected {expected_quads}")
+    except Exception as e:  # pyld raises its own error hierarchy
+        problems.append(f"dataset.jsonld does not expand offline: {type(e).__name__}: {str(e)[:300]}")
+    return problems
+
+
+def require(problems: list[str]) -> None:
+    if problems:
+        raise ReleaseError("release gate failed; latest not switched:\n  - " + "\n  - ".join(problems))

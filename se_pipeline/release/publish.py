@@ -1,0 +1,94 @@
+"""Write-once release directories and the atomic `latest` switch.
+
+A release is assembled in `releases/.partial-<id>/`, checked, then renamed to
+`releases/<id>/` and only then does `latest` move — by renaming a fresh symlink over
+the old one, which POSIX makes atomic. A crash (even SIGKILL) at any moment leaves
+`latest` pointing at the previous complete release; a leftover `.partial-*` is never
+published and is cleaned at the next run.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from se_pipeline.release.errors import ReleaseError
+
+
+def new_release_id(releases_dir: Path, now: datetime | None = None) -> str:
+    """UTC timestamp id, unique within `releases_dir` (suffix -2, -3 … on collision)."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    rid, n = stamp, 1
+    while (releases_dir / rid).exists() or (releases_dir / f".partial-{rid}").exists():
+        n += 1
+        rid = f"{stamp}-{n}"
+    return rid
+
+
+def start_release(releases_dir: Path, release_id: str) -> Path:
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in releases_dir.glob(".partial-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    partial = releases_dir / f".partial-{release_id}"
+    partial.mkdir()
+    return partial
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_checksums(directory: Path) -> Path:
+    """SHA256SUMS in `sha256sum -c` format over every file of the release (recursively)."""
+    lines = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+        lines.append(f"{sha256_file(path)}  {path.relative_to(directory).as_posix()}\n")
+    target = directory / "SHA256SUMS"
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def finish_release(partial: Path, release_id: str) -> Path:
+    """Make a checked partial release permanent (read-only) under its final name."""
+    final = partial.parent / release_id
+    if final.exists():
+        raise ReleaseError(f"release {release_id} already exists; releases are write-once")
+    _fsync_tree(partial)
+    os.replace(partial, final)
+    for path in final.rglob("*"):
+        if path.is_file():
+            path.chmod(0o444)
+    return final
+
+
+def switch_latest(output_dir: Path, release_dir: Path) -> None:
+    """Point `output_dir/latest` at `release_dir` atomically (relative symlink)."""
+    link = output_dir / "latest"
+    tmp = output_dir / f".latest-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(release_dir, output_dir), tmp)
+    os.replace(tmp, link)
+    fd = os.open(output_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

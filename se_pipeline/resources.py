@@ -1,0 +1,55 @@
+"""Dagster resources: run settings, the shared HTTP client, and API keys from the environment.
+
+Resources are configuration, not logic: they turn the environment (`SE_PIPELINE_CONFIG`,
+`SE_PIPELINE_OUTPUT`, API key variables) into the objects the stage functions take.
+API keys are bound with `dg.EnvVar`, so their values never appear in code, in the UI or
+in logs; a source whose key is not set still runs from its bundled sample.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import dagster as dg
+
+from se_pipeline.acquire.http import HttpClient
+from se_pipeline.settings import Settings, load_settings
+from se_pipeline.sources.registry import all_sources
+
+
+class PipelineSettings(dg.ConfigurableResource):
+    """Where output goes and which config file repoints sources (see `settings.py`)."""
+
+    config_file: Optional[str] = None
+    output_dir: Optional[str] = None
+
+    def load(self) -> Settings:
+        return load_settings(self.config_file, self.output_dir)
+
+
+class ApiKey(dg.ConfigurableResource):
+    """One source API key, injected from the environment with `dg.EnvVar`."""
+
+    api_key: Optional[str] = None
+
+
+def api_key_resource_name(env_var: str) -> str:
+    return "api_key_" + env_var.lower()
+
+
+def build_resources(config_file: str | None = None, output_dir: str | None = None) -> dict[str, object]:
+    """Resources for `Definitions`; CLI arguments win over the environment."""
+    settings = PipelineSettings(
+        config_file=config_file or os.environ.get("SE_PIPELINE_CONFIG"),
+        output_dir=output_dir or os.environ.get("SE_PIPELINE_OUTPUT"),
+    )
+    http_options = settings.load().http
+    resources: dict[str, object] = {
+        "settings": settings,
+        "http": HttpClient(**{k: v for k, v in http_options.items() if k in HttpClient.model_fields}),
+    }
+    for spec in all_sources().values():
+        if spec.api_key_env:
+            key = dg.EnvVar(spec.api_key_env) if os.environ.get(spec.api_key_env) else None
+            resources[api_key_resource_name(spec.api_key_env)] = ApiKey(api_key=key)
+    return resources
