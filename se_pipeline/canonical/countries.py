@@ -36,6 +36,7 @@ _SYNONYMS = {
     "democratic republic of the congo": "CD", "dr congo": "CD", "republica democratica del congo": "CD",
     "czech republic": "CZ", "czechia": "CZ", "laos": "LA", "syria": "SY", "palestine": "PS",
     "moldova": "MD", "macedonia": "MK", "north macedonia": "MK", "kosovo": "XK",
+    "россия": "RU", "российская федерация": "RU",
 }
 
 

@@ -1,0 +1,1 @@
+"""SHACL gate: shapes in `shapes/`, validation and quarantine in `gate.shacl`."""

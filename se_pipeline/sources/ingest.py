@@ -23,7 +23,7 @@ from se_pipeline.canonical.schema import ensure_columns
 from se_pipeline.quarantine import QuarantineRecord, write_quarantine
 from se_pipeline.settings import Settings
 from se_pipeline.sources.base import ParseResult, SourceContext
-from se_pipeline.sources.errors import SourceError
+from se_pipeline.sources.errors import SourceError, SourceFormatError
 from se_pipeline.sources.registry import SourceSpec
 from se_pipeline.state import SourceState, read_json, write_frame, write_json
 
@@ -37,6 +37,7 @@ class IngestOutcome:
     dropped: int = 0
     not_modified: bool = False
     error: str | None = None
+    transient: bool = False  # a retry later may help (timeouts, 5xx, 429)
     fetches: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -80,23 +81,37 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
     try:
         t0 = time.perf_counter()
         policy = policy_for(spec, settings)
-        parsed: list[ParseResult] = []
-        all_unchanged = True
-        for i, url in enumerate(source_urls(spec, settings, secret)):
+        fetched = []
+        for url in source_urls(spec, settings, secret):
             prev = next((p for p in previous if p.url == redact(url, secret)), None)
             got = fetch(url, source=spec.name, policy=policy, http=http, previous=prev, raw_dir=state.raw)
             record = got.record.to_dict()
             record["url"] = redact(record.get("url", ""), secret)
             record["final_url"] = redact(record.get("final_url") or "", secret)
             outcome.fetches.append(record)
-            all_unchanged &= bool(record.get("not_modified"))
-            t1 = time.perf_counter()
+            fetched.append((url, got, record))
+        outcome.seconds["fetch"] = time.perf_counter() - t0
+        outcome.not_modified = bool(fetched) and all(r.get("not_modified") for _, _, r in fetched)
+        if outcome.not_modified and state.has_good():
+            # An unchanged source costs its conditional requests and nothing else.
+            good = read_json(state.good / "status.json")
+            outcome.ok, outcome.rows = True, int(good.get("rows", 0))
+            write_json(state.run / "fetch.json", {"fetches": outcome.fetches})
+            write_json(state.run / "status.json", {"ok": True, "source": spec.name, "rows": outcome.rows,
+                                                   "not_modified": True, "seconds": outcome.seconds})
+            return outcome
+        t1 = time.perf_counter()
+        parsed: list[ParseResult] = []
+        for url, got, record in fetched:
             ctx = SourceContext(spec.name, spec.mapping, url=redact(url, secret),
                                 encoding=record.get("encoding"), options=settings.source_options(spec.name))
-            parsed.append(spec.parse(got.data, ctx))
-            outcome.seconds["parse"] = outcome.seconds.get("parse", 0.0) + time.perf_counter() - t1
-        outcome.seconds["fetch"] = time.perf_counter() - t0 - outcome.seconds.get("parse", 0.0)
-        outcome.not_modified = all_unchanged and bool(previous)
+            try:
+                parsed.append(spec.parse(got.data, ctx))
+            except SourceError:
+                raise
+            except Exception as e:  # an adapter meeting input it cannot read is a source failure
+                raise SourceFormatError(spec.name, f"cannot parse {ctx.url}: {type(e).__name__}: {e}") from e
+        outcome.seconds["parse"] = time.perf_counter() - t1
         frames = [p.frame for p in parsed if len(p.frame)]
         frame = pd.concat(frames, ignore_index=True) if frames else ensure_columns(pd.DataFrame())
         t2 = time.perf_counter()
@@ -111,6 +126,7 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
                 outcome.notes.setdefault(k, v)
     except (AcquireError, SourceError, UnicodeError, ValueError) as e:
         outcome.error = redact(f"{type(e).__name__}: {e}", secret)
+        outcome.transient = bool(getattr(e, "transient", False))
         write_json(state.run / "status.json", {"ok": False, "error": outcome.error, "source": spec.name})
         return outcome
     write_frame(state.run / "canonical.parquet", canonical)
