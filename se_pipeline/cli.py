@@ -65,6 +65,25 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from se_pipeline.access.query import QueryError
+    from se_pipeline.access.server import ServeConfig, serve
+
+    config = ServeConfig(
+        release=Path(args.release), host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
+        workers=args.workers, base_iri=args.base_iri, store_root=Path(args.store_dir) if args.store_dir else None,
+    )
+    try:
+        serve(config, verbose=not args.quiet)
+    except QueryError as e:
+        print(f"se-pipeline serve: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"se-pipeline serve: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from se_pipeline.gate.validate_cli import validate_path
 
@@ -100,6 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--release", default=str(DEFAULT_OUTPUT / "latest"))
     q.add_argument("--format", choices=["table", "csv", "json"], default="table")
     q.set_defaults(func=_query)
+    from se_pipeline.namespaces import DEFAULT_DATA_BASE
+
+    s = sub.add_parser("serve", help="read-only SPARQL endpoint + dereferenceable IRIs over a release")
+    s.add_argument("--release", default=str(DEFAULT_OUTPUT / "latest"), help="release directory (default: output/latest)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--timeout", type=float, default=30.0, help="seconds before a query is stopped (default 30)")
+    s.add_argument("--max-rows", type=int, default=10000, help="result rows (or triples) cap (default 10000)")
+    s.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    s.add_argument("--base-iri", default=DEFAULT_DATA_BASE, help="data base IRI; /id/<source>/<id> maps under it")
+    s.add_argument("--store-dir", help="where on-disk stores live (default: <output>/stores)")
+    s.add_argument("--quiet", action="store_true", help="do not log requests")
+    s.set_defaults(func=_serve)
     v = sub.add_parser("validate", help="run the SHACL shapes on a release directory or an RDF file")
     v.add_argument("target")
     v.set_defaults(func=_validate)

@@ -3,7 +3,8 @@
 Resources are configuration, not logic: they turn the environment (`SE_PIPELINE_CONFIG`,
 `SE_PIPELINE_OUTPUT`, API key variables) into the objects the stage functions take.
 API keys are bound with `dg.EnvVar`, so their values never appear in code, in the UI or
-in logs; a source whose key is not set still runs from its bundled sample.
+in logs; a source whose key is not set still runs from its bundled sample. The alerting
+webhook (`SE_PIPELINE_WEBHOOK_URL`) is bound the same way: unset means "no alerts".
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 from typing import Optional
 
 import dagster as dg
+import requests
 
 from se_pipeline.acquire.http import HttpClient
 from se_pipeline.settings import Settings, load_settings
@@ -33,6 +35,35 @@ class ApiKey(dg.ConfigurableResource):
     api_key: Optional[str] = None
 
 
+class WebhookNotifier(dg.ConfigurableResource):
+    """Posts alert events as JSON to a webhook (Slack/Matrix/Mattermost bridges, a ticket
+    system, …). `url` comes from `SE_PIPELINE_WEBHOOK_URL`; when it is unset the
+    notifier is off and the alert sensors only log. `dagster_url` (from
+    `SE_PIPELINE_DAGSTER_URL`, e.g. `https://dagster.example.org`) adds a link to the run."""
+
+    url: Optional[str] = None
+    timeout_s: float = 10.0
+    dagster_url: Optional[str] = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def run_link(self, run_id: str) -> Optional[str]:
+        return f"{self.dagster_url.rstrip('/')}/runs/{run_id}" if self.dagster_url else None
+
+    def post(self, payload: dict) -> bool:
+        """POST `payload` as JSON; True when sent. Raises `requests.RequestException` when the
+        webhook is unreachable or answers with an error status, so the sensor tick fails
+        visibly in the UI and is evaluated again (at-least-once delivery)."""
+        if not self.url:
+            return False
+        response = requests.post(self.url, json=payload, timeout=self.timeout_s,
+                                 headers={"User-Agent": "se-pipeline-alerts"})
+        response.raise_for_status()
+        return True
+
+
 def api_key_resource_name(env_var: str) -> str:
     return "api_key_" + env_var.lower()
 
@@ -47,6 +78,10 @@ def build_resources(config_file: str | None = None, output_dir: str | None = Non
     resources: dict[str, object] = {
         "settings": settings,
         "http": HttpClient(**{k: v for k, v in http_options.items() if k in HttpClient.model_fields}),
+        "webhook": WebhookNotifier(
+            url=dg.EnvVar("SE_PIPELINE_WEBHOOK_URL") if os.environ.get("SE_PIPELINE_WEBHOOK_URL") else None,
+            dagster_url=dg.EnvVar("SE_PIPELINE_DAGSTER_URL") if os.environ.get("SE_PIPELINE_DAGSTER_URL") else None,
+        ),
     }
     for spec in all_sources().values():
         if spec.api_key_env:

@@ -26,7 +26,7 @@ from se_pipeline.acquire.errors import (
 from se_pipeline.acquire.http import HttpClient
 from se_pipeline.acquire.policy import SourcePolicy
 from se_pipeline.acquire.provenance import FetchRecord, utc_now_iso
-from se_pipeline.acquire.sniff import charset_of, check_content, decode_text
+from se_pipeline.acquire.sniff import charset_of, check_content, detect_encoding
 from se_pipeline.acquire.store import load_raw, sha256_hex, store_raw
 
 
@@ -142,7 +142,7 @@ def _accept(data: bytes, record: FetchRecord, policy: SourcePolicy, source: str,
     encoding: str | None = None
     decode_error: EncodingError | None = None
     try:
-        _, encoding = decode_text(data, charset_of(record.content_type), source=source)
+        encoding = detect_encoding(data, charset_of(record.content_type), source=source)
     except EncodingError as e:
         decode_error = e
     try:

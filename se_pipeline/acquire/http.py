@@ -174,13 +174,13 @@ class HttpClient(dg.ConfigurableResource):
         current, history, attempts = url, [], 0
         while True:
             try:
-                self._check_url(current, policy, source)
+                self._check_url(current, policy, source, resolve=False)  # addresses: per attempt, below
+                self._check_robots(current, policy, source, deadline)
+                result, n = self._with_retries(current, send, policy, source, deadline, cap)
             except DisallowedUrl as e:
                 if history:
                     raise DisallowedUrl(source, current, f"redirect from {history[-1]}: {e.reason}") from None
                 raise
-            self._check_robots(current, policy, source, deadline)
-            result, n = self._with_retries(current, send, policy, source, deadline, cap)
             attempts += n
             if result.status_code not in REDIRECT_STATUSES:
                 result.requested_url, result.history, result.attempts = url, history, attempts

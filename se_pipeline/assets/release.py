@@ -1,5 +1,4 @@
 """The `release` asset: publish every source's last good graph as a versioned release."""
-from __future__ import annotations
 
 from typing import Any
 
@@ -11,6 +10,12 @@ from se_pipeline.sources.registry import all_sources
 
 GRAPH_ASSETS = [dg.AssetKey(f"{name}_graph") for name in all_sources()]
 
+# A new release when any source's graph updated (e.g. `refresh_<name>` ran) and every
+# blocking check upstream passed; evaluated by the `release_automation` sensor, which only
+# runs while the Dagster daemon runs. `eager()` also waits until no dependency is missing
+# or in progress, so one release follows a burst of refreshes.
+RELEASE_AUTOMATION = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+
 
 @dg.asset(
     name="release",
@@ -18,6 +23,7 @@ GRAPH_ASSETS = [dg.AssetKey(f"{name}_graph") for name in all_sources()]
     deps=GRAPH_ASSETS,
     required_resource_keys={"settings"},
     kinds={"rdf"},
+    automation_condition=RELEASE_AUTOMATION,
     description=(
         "Write-once release under output/releases/<id>/ (Turtle, JSON-LD, N-Quads, catalog, SHACL report, "
         "quarantine, checksums), re-read by independent parsers, then `output/latest` switched atomically."

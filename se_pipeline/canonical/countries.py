@@ -37,6 +37,14 @@ _SYNONYMS = {
     "czech republic": "CZ", "czechia": "CZ", "laos": "LA", "syria": "SY", "palestine": "PS",
     "moldova": "MD", "macedonia": "MK", "north macedonia": "MK", "kosovo": "XK",
     "россия": "RU", "российская федерация": "RU",
+    # transformap / ica_youth spellings (Spanish, Italian, French, local names, misspellings)
+    "portogallo": "PT", "latvija": "LV", "rawanda": "RW", "ruanda": "RW",
+    "democratic republic of congo": "CD", "rd congo": "CD", "rdc": "CD",
+    "reino unido": "GB", "royaume-uni": "GB", "inglaterra": "GB", "escocia": "GB",
+    "costa de marfil": "CI", "paises bajos": "NL", "suiza": "CH", "belgica": "BE", "irlanda": "IE",
+    "egipto": "EG", "argelia": "DZ", "camerun": "CM", "etiopia": "ET", "suecia": "SE",
+    "dinamarca": "DK", "noruega": "NO", "polonia": "PL", "bangladesh": "BD", "banglades": "BD",
+    "coree du sud": "KR",
 }
 
 

@@ -22,6 +22,7 @@ from se_pipeline.rdf.errors import TermError
 from se_pipeline.rdf.terms import check_lang, clean_iri
 
 MAX_NAME = 1000
+MAX_DESCRIPTION = 20_000  # the shapes' limit: longer text is truncated (and recorded), not withheld
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"<[^>]{0,500}>")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+$")
@@ -163,6 +164,9 @@ def conform(
         seen[rid] = line
         row["name"] = name
         row["description"] = clean_text(row["description"], strip_html=strip_html, multiline=True)
+        if row["description"] and len(row["description"]) > MAX_DESCRIPTION:
+            drop("description", f"description truncated from {len(row['description'])} to {MAX_DESCRIPTION} characters")
+            row["description"] = row["description"][: MAX_DESCRIPTION - 1].rstrip() + "…"
         for fld in ("legal_form_label", "locality", "region", "postcode", "phone"):
             row[fld] = clean_text(row[fld], strip_html=strip_html)
         row["street"] = clean_text(row["street"], strip_html=strip_html, multiline=True)

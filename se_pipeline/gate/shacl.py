@@ -128,8 +128,13 @@ def gate_ntriples(
     t2 = time.perf_counter()
     by_owner: dict[str, list[Violation]] = {}
     for v in violations:
-        if v.severity == "Violation" and not v.focus_node.startswith("_:"):
-            by_owner.setdefault(owner_of(v.focus_node, records), []).append(v)
+        if v.severity != "Violation" or v.focus_node.startswith("_:"):
+            continue  # warnings are reported, not quarantined; blank nodes have no owner
+        owner = owner_of(v.focus_node, records)
+        # A literal focus node (e.g. text where an address node belongs) is not removable by
+        # itself; the enterprise holding it fails its own property shape and is removed.
+        if owner in records or (rdflib.URIRef(owner), None, None) in data:
+            by_owner.setdefault(owner, []).append(v)
     quarantine = [_quarantine_record(source, o, found, records, data) for o, found in sorted(by_owner.items())]
     write_without(triples, set(by_owner), out_path)
     kept = sum(1 for e in records if e not in by_owner)

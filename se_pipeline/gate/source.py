@@ -21,7 +21,7 @@ from se_pipeline.state import SourceState, read_frame, read_json, write_frame, w
 @dataclass
 class GateOutcome:
     source: str
-    status: str  # "promoted" | "stale" | "unchanged" | "rejected"
+    status: str  # "promoted" | "stale" | "unchanged" | "rejected" | "disabled"
     enterprises: int = 0
     quarantined_by_shapes: int = 0
     conforms: bool = True
@@ -40,6 +40,8 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
     """RDF + SHACL gate for this run's canonical rows of `source`; promote if they pass."""
     state = SourceState.of(settings.state_dir, source)
     status = read_json(state.run / "status.json")
+    if status.get("disabled"):
+        return GateOutcome(source, "disabled", message="source disabled in the configuration")
     if not status.get("ok"):
         msg = f"source failed this run ({status.get('error', 'not fetched')}); last good copy kept"
         return GateOutcome(source, "stale", message=msg, conforms=state.has_good())

@@ -38,6 +38,7 @@ class IngestOutcome:
     not_modified: bool = False
     error: str | None = None
     transient: bool = False  # a retry later may help (timeouts, 5xx, 429)
+    disabled: bool = False  # switched off in the config: not fetched, not released
     fetches: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -77,6 +78,10 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
     for stale in ("graph.nt", "gate.json"):
         (state.run / stale).unlink(missing_ok=True)
     outcome = IngestOutcome(spec.name, ok=False)
+    if not settings.enabled(spec.name):
+        outcome.ok, outcome.disabled = True, True
+        write_json(state.run / "status.json", {"ok": True, "disabled": True, "source": spec.name})
+        return outcome
     previous = [FetchRecord.from_dict(d) for d in read_json(state.good / "fetch.json").get("fetches", [])]
     try:
         t0 = time.perf_counter()

@@ -333,3 +333,17 @@ def test_session_is_reused(httpserver: HTTPServer, client: HttpClient, policy) -
     session = client.session()
     client.get(httpserver.url_for("/x"), policy=policy)
     assert client.session() is session
+
+
+def test_dns_failure_is_retried_then_reported(client: HttpClient, sleeps) -> None:
+    calls = []
+
+    def resolve(host, port, *args, **kwargs):
+        calls.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    client.with_hooks(resolve=resolve)
+    strict = SourcePolicy(allowed_hosts=["data.example.org"])
+    with pytest.raises(ConnectionFailed, match="cannot resolve"):
+        client.get("https://data.example.org/x.csv", policy=strict)
+    assert len(calls) == client.max_retries + 1 and len(sleeps) == client.max_retries

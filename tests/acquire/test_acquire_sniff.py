@@ -83,3 +83,12 @@ def test_garbage_and_ambiguity_refused() -> None:
 def test_charset_of() -> None:
     assert charset_of('text/csv; charset="Windows-1252"') == "Windows-1252"
     assert charset_of("text/csv") is None and charset_of(None) is None
+
+
+def test_detect_encoding_matches_decode_text() -> None:
+    from se_pipeline.acquire.sniff import detect_encoding
+
+    big = ("id,name\n" + "1,Soci\u00e9t\u00e9 \U0001F331\n" * 200_000).encode()
+    assert detect_encoding(big, None) == "utf-8"
+    for data in ("caf\u00e9 \u2019".encode("cp1252"), codecs.BOM_UTF8 + b"a", "x".encode("utf-16")):
+        assert detect_encoding(data, None) == decode_text(data, None)[1]

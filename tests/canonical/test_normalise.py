@@ -80,3 +80,9 @@ def test_postcodes(raw: str, country: str, out: str) -> None:
     from se_pipeline.canonical.normalise import normalise_postcode
 
     assert normalise_postcode(raw, country) == out
+
+
+def test_overlong_description_is_truncated_and_recorded() -> None:
+    out, quarantine, dropped = conform(frame(description=["d" * 100_000]), "test")
+    assert not quarantine and len(out.loc[0, "description"]) == 20_000
+    assert dropped[0].field == "description" and "100000" in dropped[0].reason

@@ -59,15 +59,18 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[GateResult, set[ox.
         enterprise("badcountry", address='schema:addressCountry "gb"'),          # violation on E#address only
         enterprise("badlat", 'geo:lat 123.4 ; geo:long 0.0'),                     # violation on E
         enterprise("twice", 'schema:email "nope"', address='schema:addressCountry "XXX"'),  # two fields
+        # address as text: the literal is also a (failing) focus node of AddressShape, but only
+        # the enterprise is quarantined; its own unused #address node goes with it.
+        enterprise("textaddr", 'essglobal:hasAddress "1 High Street"'),
     ]))
     result = gate_ntriples(d / "in.nt", d / "out.nt", source="t",
-                           records=records("good1", "good2", "badcountry", "badlat", "twice"))
+                           records=records("good1", "good2", "badcountry", "badlat", "twice", "textaddr"))
     return result, before, read_nt(d / "out.nt")
 
 
 def test_gate_removes_exactly_the_violating_enterprises(mixed) -> None:
     result, before, after = mixed
-    bad = {ID + k for k in ("badcountry", "badlat", "twice")}
+    bad = {ID + k for k in ("badcountry", "badlat", "twice", "textaddr")}
     assert not result.conforms_before
     assert result.conforms_after
     assert result.kept_enterprises == 2
@@ -79,7 +82,8 @@ def test_gate_removes_exactly_the_violating_enterprises(mixed) -> None:
 def test_gate_quarantine_records_point_at_the_source(mixed) -> None:
     result, _, _ = mixed
     q = {r.record_id: r for r in result.quarantine}
-    assert set(q) == {"badcountry", "badlat", "twice"}
+    assert set(q) == {"badcountry", "badlat", "twice", "textaddr"}
+    assert len(result.quarantine) == 4
     assert all(r.source == "t" for r in q.values())
     assert (q["badcountry"].line, q["badlat"].line, q["twice"].line) == (4, 5, 6)
     assert q["badcountry"].field == "addressCountry"
@@ -87,8 +91,10 @@ def test_gate_quarantine_records_point_at_the_source(mixed) -> None:
     assert q["badlat"].field == "lat" and "between -90 and 90" in q["badlat"].reason and "123.4" in q["badlat"].reason
     assert set(q["twice"].field.split("|")) == {"email", "addressCountry"}
     assert "; " in q["twice"].reason and "'nope'" in q["twice"].reason and "'XXX'" in q["twice"].reason
+    assert q["textaddr"].field == "hasAddress" and q["textaddr"].line == 7
     shapes = {v.shape.rsplit("/", 1)[1] for v in result.violations}
-    assert shapes == {"AddressCountryShape", "LatitudeValueShape", "EnterpriseEmailShape"}
+    assert shapes == {"AddressCountryShape", "LatitudeValueShape", "EnterpriseEmailShape",
+                      "EnterpriseAddressLinkShape", "AddressShape"}
 
 
 def test_gate_passes_a_conforming_graph_through(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def check_concept(
     if scheme and got_scheme != scheme:
         return None, f"concept of scheme {got_scheme!r}, expected {scheme!r}"
     if got_scheme not in known:
-        return None, f"unknown concept scheme {got_scheme!r}"
+        return None, f"concept of scheme {got_scheme!r}, expected one of {sorted(known)}"
     if code not in known[got_scheme]:
         return None, f"code {code!r} does not exist in {got_scheme!r}"
     return iri, None

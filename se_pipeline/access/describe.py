@@ -1,0 +1,189 @@
+"""The document behind an enterprise IRI: its description as Turtle, JSON-LD or HTML.
+
+The description is CBD-style: every triple (any graph) whose subject is the enterprise
+IRI or its `#address` node. The HTML page adds, for display only, the labels of the
+concepts it points at (from the release's vocabulary graph, four languages) and the
+names of the records it is linked to by `owl:sameAs` in either direction.
+"""
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+import pyoxigraph as ox
+
+from se_pipeline.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, SCHEMA, SKOS
+from se_pipeline.release import jsonld
+
+LANGS = ("en", "fr", "es", "pt")
+NAME = SCHEMA + "name"
+SAME_AS = OWL + "sameAs"
+
+
+@dataclass
+class Description:
+    """What is known about one IRI, as plain data (picklable across processes)."""
+
+    iri: str
+    ntriples: str                                      # the CBD, as N-Triples text
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)   # concept -> lang -> label
+    same_as: list[tuple[str, str]] = field(default_factory=list)      # (other IRI, its name)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.ntriples.strip())
+
+    def triples(self) -> list[ox.Triple]:
+        return list(ox.parse(self.ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+
+
+def describe(store: ox.Store, iri: str) -> Description:
+    """The description of `iri` from `store` (empty if the IRI is not a subject)."""
+    subject = ox.NamedNode(iri)
+    address = ox.NamedNode(iri.split("#", 1)[0] + "#address")
+    seen: set[ox.Triple] = set()
+    out: list[ox.Triple] = []
+    for s in (subject, address):
+        for q in store.quads_for_pattern(s, None, None, None):
+            if q.triple not in seen:
+                seen.add(q.triple)
+                out.append(q.triple)
+    if not out:
+        return Description(iri, "")
+    labels: dict[str, dict[str, str]] = {}
+    for t in out:
+        if isinstance(t.object, ox.NamedNode) and t.predicate.value != SAME_AS:
+            for q in store.quads_for_pattern(t.object, ox.NamedNode(SKOS + "prefLabel"), None, None):
+                lit = q.object
+                if isinstance(lit, ox.Literal) and (lit.language or "en") in LANGS:
+                    labels.setdefault(t.object.value, {})[lit.language or "en"] = lit.value
+    others: dict[str, str] = {}
+    sa = ox.NamedNode(SAME_AS)
+    for q in store.quads_for_pattern(subject, sa, None, None):
+        if isinstance(q.object, ox.NamedNode):
+            others[q.object.value] = ""
+    for q in store.quads_for_pattern(None, sa, subject, None):
+        if isinstance(q.subject, ox.NamedNode):
+            others[q.subject.value] = ""
+    others.pop(iri, None)
+    for other in others:
+        for q in store.quads_for_pattern(ox.NamedNode(other), ox.NamedNode(NAME), None, None):
+            others[other] = q.object.value
+            break
+    nt = ox.serialize(out, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return Description(iri, nt, labels, sorted(others.items()))
+
+
+def to_turtle(d: Description) -> bytes:
+    return ox.serialize(d.triples(), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+
+
+def jsonld_document(triples: list[ox.Triple]) -> dict:
+    """A flat JSON-LD document (embedded @context, one node per subject)."""
+    nodes: dict[str, dict[str, list]] = {}
+    for t in triples:
+        sid = t.subject.value if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
+        node = nodes.setdefault(sid, {"@id": sid})
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            node.setdefault("@type", []).append(t.object.value)
+        else:
+            node.setdefault(jsonld.compact(t.predicate.value), []).append(jsonld._value(t.object))
+    return {"@context": jsonld.context(), "@graph": list(nodes.values())}
+
+
+def to_jsonld(d: Description) -> bytes:
+    return json.dumps(jsonld_document(d.triples()), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _curie(iri: str) -> str:
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")) and "/" not in iri[len(ns):]:
+            best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri
+
+
+def local_href(iri: str, base_iri: str, suffix: str = "") -> str:
+    """A link to another record: relative (on this server / in this folder) when it is ours."""
+    if iri.startswith(base_iri):
+        return "/id/" + iri[len(base_iri):] + suffix
+    return iri
+
+
+def _value_html(term: ox.NamedNode | ox.Literal | ox.BlankNode, d: Description, base_iri: str) -> str:
+    e = html.escape
+    if isinstance(term, ox.NamedNode):
+        labels = d.labels.get(term.value)
+        href = local_href(term.value, base_iri)
+        if labels:
+            main = labels.get("en") or next(iter(labels.values()))
+            more = " · ".join(f"{lang}: {labels[lang]}" for lang in LANGS if lang in labels and lang != "en")
+            extra = f' <span class="i18n">{e(more)}</span>' if more else ""
+            return f'<a href="{e(href)}" title="{e(term.value)}">{e(main)}</a>{extra}'
+        return f'<a href="{e(href)}">{e(_curie(term.value))}</a>'
+    if isinstance(term, ox.Literal):
+        suffix = ""
+        if term.language:
+            suffix = f' <span class="dt">@{e(term.language)}</span>'
+        elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            suffix = f' <span class="dt">{e(_curie(term.datatype.value))}</span>'
+        return e(term.value).replace("\n", "<br>") + suffix
+    return e(str(term))
+
+
+PAGE_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{width:14rem;color:#555;font-weight:600}.dt,.i18n{color:#777;font-size:.85em}code{font-size:.9em}
+a{color:#0b57d0}.formats a{margin-right:1rem}
+"""
+
+
+def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None) -> bytes:
+    """A human-readable page (escaped throughout; no scripts, no external resources)."""
+    e = html.escape
+    triples = d.triples()
+    main = [t for t in triples if t.subject.value == d.iri]
+    addr = [t for t in triples if t.subject.value != d.iri]
+    names = [t.object.value for t in main if t.predicate.value == NAME]
+    title = names[0] if names else d.iri
+    source = next((t.object.value for t in main if t.predicate.value == DCTERMS + "source"), "")
+
+    def rows(ts: list[ox.Triple]) -> str:
+        out = []
+        for t in sorted(ts, key=lambda t: (t.predicate.value != RDF_TYPE, t.predicate.value != NAME, t.predicate.value)):
+            if t.predicate.value == SAME_AS:
+                continue
+            out.append(f"<tr><th>{e(_curie(t.predicate.value))}</th><td>{_value_html(t.object, d, base_iri)}</td></tr>")
+        return "\n".join(out)
+
+    same = "".join(
+        f'<li><a href="{e(local_href(o, base_iri))}">{e(n or o)}</a> <code>{e(o)}</code></li>' for o, n in d.same_as)
+    links = " ".join(f'<a href="{e(href)}">{e(label)}</a>' for label, href in (formats or {}).items())
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title><style>{PAGE_CSS}</style></head><body>",
+        f"<h1>{e(title)}</h1>", f"<p><code>{e(d.iri)}</code></p>",
+    ]
+    if source:
+        parts.append(f'<p>Source: <a href="{e(source)}">{e(source.rsplit("/", 1)[-1])}</a></p>')
+    if links:
+        parts.append(f'<p class="formats">Also as: {links}</p>')
+    parts.append(f"<table>{rows(main)}</table>")
+    if addr:
+        parts.append(f"<h2>Address</h2><table>{rows(addr)}</table>")
+    if d.same_as:
+        parts.append(f"<h2>The same enterprise in other sources</h2><ul>{same}</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts).encode("utf-8")
+
+
+def enterprise_iris(store: ox.Store, base_iri: str) -> list[str]:
+    """Every subject IRI under `base_iri` without a fragment (enterprises, networks, outlets)."""
+    out: set[str] = set()
+    for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, None):
+        s = q.subject
+        if isinstance(s, ox.NamedNode) and s.value.startswith(base_iri) and "#" not in s.value:
+            out.add(s.value)
+    return sorted(out)

@@ -1,0 +1,361 @@
+"""The landing page of a release: one static `index.html`, readable offline.
+
+No external CSS, JS, fonts or images: styles are inline and the map is an inline SVG
+(equirectangular projection of geo:lat / geo:long, one circle per located enterprise).
+Every value that comes from data is escaped by Jinja2's autoescape; the page has no
+script at all.
+
+Inputs, all from the release directory (or the partial one being built): dataset.nq.gz
+(counts, labels from the vocabulary graph, coordinates), catalog.ttl (licence,
+attribution, per-source counts, stale), shacl-report.ttl and quarantine.csv
+(validation), SHA256SUMS (checksums; hashed directly when not written yet), and the
+example queries in queries/*.rq.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import pyoxigraph as ox
+
+from se_pipeline import QUERIES_DIR
+from se_pipeline.namespaces import DCAT, DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP, SH, SKOS, VOID
+
+LANGS = ("en", "fr", "es", "pt")
+POINT_COLOUR = "#e6007e"   # distinctive magenta: the browser test counts these pixels
+SKIP_DOWNLOADS = {"index.html"}
+
+
+@dataclass
+class Count:
+    key: str
+    label: str
+    n: int
+    other_labels: str = ""
+
+
+@dataclass
+class SourceRow:
+    name: str
+    title: str = ""
+    publisher: str = ""
+    homepage: str = ""
+    licence: str = ""
+    attribution: str = ""
+    enterprises: int = 0
+    triples: int = 0
+    quarantined: int = 0
+    stale: bool = False
+    stale_reason: str = ""
+
+
+@dataclass
+class Page:
+    release_id: str
+    title: str = "Solidarity economy enterprises"
+    description: str = ""
+    issued: str = ""
+    licence: str = ""
+    total_enterprises: int = 0
+    total_triples: int = 0
+    sources: list[SourceRow] = field(default_factory=list)
+    by_source: list[Count] = field(default_factory=list)
+    by_country: list[Count] = field(default_factory=list)
+    by_structure: list[Count] = field(default_factory=list)
+    by_activity: list[Count] = field(default_factory=list)
+    conforms: str = "unknown"
+    shacl_results: list[Count] = field(default_factory=list)
+    quarantine: list[tuple[str, str, int]] = field(default_factory=list)
+    quarantine_total: int = 0
+    dropped_total: int = 0
+    points: list[tuple[float, float, str]] = field(default_factory=list)   # (x, y, name)
+    map_box: tuple[float, float, float, float] = (0, 0, 360, 180)
+    map_grid: list[tuple[float, float, float, float]] = field(default_factory=list)
+    point_radius: float = 1.0
+    queries: list[tuple[str, str, str]] = field(default_factory=list)  # (file, title, text)
+    downloads: list[tuple[str, int, str]] = field(default_factory=list)  # (name, size, sha256)
+    point_colour: str = POINT_COLOUR
+
+
+def _first(store: ox.Store, s: ox.NamedNode, p: str) -> str:
+    for q in store.quads_for_pattern(s, ox.NamedNode(p), None, None):
+        return q.object.value
+    return ""
+
+
+def _labels(store: ox.Store, concept: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for q in store.quads_for_pattern(ox.NamedNode(concept), ox.NamedNode(SKOS + "prefLabel"), None, None):
+        if isinstance(q.object, ox.Literal) and (q.object.language or "en") in LANGS:
+            out.setdefault(q.object.language or "en", q.object.value)
+    return out
+
+
+def _concept_counts(store: ox.Store, predicate: str, enterprises: set[str]) -> list[Count]:
+    counts: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
+    for q in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
+        key = (q.subject.value, q.object.value)
+        if q.subject.value in enterprises and key not in seen:
+            seen.add(key)
+            counts[q.object.value] += 1
+    out = []
+    for concept, n in counts.most_common():
+        labels = _labels(store, concept)
+        main = labels.get("en") or concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        others = " · ".join(f"{lang}: {labels[lang]}" for lang in LANGS[1:] if lang in labels)
+        out.append(Count(concept, main, n, others))
+    return out
+
+
+def _read_sums(release: Path) -> dict[str, str]:
+    sums: dict[str, str] = {}
+    path = release / "SHA256SUMS"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            if name:
+                sums[name.strip().lstrip("*")] = digest.strip()
+    return sums
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _map(page: Page, coords: list[tuple[float, float, str]]) -> None:
+    if not coords:
+        return
+    lats = [c[0] for c in coords]
+    lons = [c[1] for c in coords]
+    min_lon, max_lon = max(-180.0, min(lons) - 5), min(180.0, max(lons) + 5)
+    min_lat, max_lat = max(-90.0, min(lats) - 5), min(90.0, max(lats) + 5)
+    # at least 40 x 20 degrees, centred, so a single point still shows context
+    for lo, hi, span, bound in ((0, 1, 40.0, 180.0), (2, 3, 20.0, 90.0)):
+        box = [min_lon, max_lon, min_lat, max_lat]
+        if box[hi] - box[lo] < span:
+            mid = (box[hi] + box[lo]) / 2
+            box[lo], box[hi] = max(-bound, mid - span / 2), min(bound, mid + span / 2)
+        min_lon, max_lon, min_lat, max_lat = box
+    page.map_box = (min_lon, -max_lat, max_lon - min_lon, max_lat - min_lat)
+    page.point_radius = round(max(max_lon - min_lon, max_lat - min_lat) / 160, 3)
+    page.points = [(round(lon, 4), round(-lat, 4), name) for lat, lon, name in coords]
+    step = 10 if max(max_lon - min_lon, max_lat - min_lat) <= 90 else 30
+    for lon in range(-180, 181, step):
+        if min_lon <= lon <= max_lon:
+            page.map_grid.append((lon, -max_lat, lon, -min_lat))
+    for lat in range(-90, 91, step):
+        if min_lat <= lat <= max_lat:
+            page.map_grid.append((min_lon, -lat, max_lon, -lat))
+
+
+def collect(release: Path, queries_dir: Path | None = None) -> Page:
+    """Everything the page shows, read from the release files."""
+    release = release.resolve()
+    page = Page(release_id=release.name)
+    store = ox.Store()
+    with gzip.open(release / "dataset.nq.gz", "rb") as f:
+        store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
+    page.total_triples = len(store)
+    enterprises = {q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(RDF_TYPE), ox.NamedNode(ESSGLOBAL + "SSEInitiative"), None)}
+    page.total_enterprises = len(enterprises)
+
+    by_source: Counter[str] = Counter()
+    by_country: Counter[str] = Counter()
+    coords: list[tuple[float, float, str]] = []
+    for e in sorted(enterprises):
+        node = ox.NamedNode(e)
+        src = _first(store, node, DCTERMS + "source")
+        by_source[src.rsplit("/", 1)[-1] if src else "(none)"] += 1
+        addr = _first(store, node, ESSGLOBAL + "hasAddress")
+        country = _first(store, ox.NamedNode(addr), SCHEMA + "addressCountry") if addr else ""
+        by_country[country or "(unknown)"] += 1
+        lat, lon = _first(store, node, GEO + "lat"), _first(store, node, GEO + "long")
+        try:
+            la, lo = float(lat), float(lon)
+        except ValueError:
+            continue
+        if -90 <= la <= 90 and -180 <= lo <= 180:
+            coords.append((la, lo, _first(store, node, SCHEMA + "name")))
+    page.by_country = [Count(k, k, n) for k, n in sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))]
+    page.by_structure = _concept_counts(store, ESSGLOBAL + "organisationalStructure", enterprises)
+    page.by_activity = _concept_counts(store, ESSGLOBAL + "primarySector", enterprises)
+    _map(page, coords)
+
+    catalog = release / "catalog.ttl"
+    titles: dict[str, str] = {}
+    if catalog.is_file():
+        cat = ox.Store()
+        cat.load(path=str(catalog), format=ox.RdfFormat.TURTLE)
+        for q in cat.quads_for_pattern(None, ox.NamedNode(VOID + "subset"), None, None):
+            rel = q.subject
+            page.title = _first(cat, rel, DCTERMS + "title") or page.title
+            page.description = _first(cat, rel, DCTERMS + "description")
+            page.issued = _first(cat, rel, DCTERMS + "issued")
+            page.licence = _first(cat, rel, DCTERMS + "license")
+            break
+        for q in cat.quads_for_pattern(None, ox.NamedNode(SEP + "namedGraph"), None, None):
+            ds = q.subject
+            name = _first(cat, ds, DCTERMS + "identifier") or ds.value.rsplit("/", 1)[-1]
+            row = SourceRow(
+                name=name, title=_first(cat, ds, DCTERMS + "title"), publisher=_first(cat, ds, DCTERMS + "publisher"),
+                homepage=_first(cat, ds, DCAT + "landingPage"), licence=_first(cat, ds, DCTERMS + "license"),
+                attribution=_first(cat, ds, SEP + "attribution"),
+                enterprises=by_source.get(name, 0), triples=int(_first(cat, ds, VOID + "triples") or 0),
+                quarantined=int(_first(cat, ds, SEP + "quarantinedRecords") or 0),
+                stale=_first(cat, ds, SEP + "stale") == "true", stale_reason=_first(cat, ds, SEP + "staleReason"))
+            page.sources.append(row)
+            titles[name] = row.title
+        page.sources.sort(key=lambda r: r.name)
+    page.by_source = [Count(SE_SOURCE + k, titles.get(k) or k, n, k)
+                      for k, n in sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    report = release / "shacl-report.ttl"
+    if report.is_file():
+        rep = ox.Store()
+        rep.load(path=str(report), format=ox.RdfFormat.TURTLE)
+        conforms = [q.object.value for q in rep.quads_for_pattern(None, ox.NamedNode(SH + "conforms"), None, None)]
+        page.conforms = "yes" if conforms == ["true"] else ("no" if conforms else "unknown")
+        results: Counter[str] = Counter()
+        for q in rep.quads_for_pattern(None, ox.NamedNode(SH + "result"), None, None):
+            sev = _first(rep, q.object, SH + "resultSeverity").rsplit("#", 1)[-1] or "Violation"
+            path = _first(rep, q.object, SH + "resultPath")
+            results[f"{sev}: {path.rsplit('/', 1)[-1].rsplit('#', 1)[-1] or 'node'}"] += 1
+        page.shacl_results = [Count(k, k, n) for k, n in results.most_common()]
+
+    def reasons(path: Path) -> tuple[Counter[tuple[str, str]], int]:
+        c: Counter[tuple[str, str]] = Counter()
+        total = 0
+        if path.is_file():
+            with path.open(newline="", encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    total += 1
+                    reason = (row.get("reason") or "").split(";", 1)[0].strip()
+                    c[(row.get("source") or "", re.sub(r"\d+", "N", reason) if len(reason) > 60 else reason)] += 1
+        return c, total
+
+    q_counts, page.quarantine_total = reasons(release / "quarantine.csv")
+    page.quarantine = [(s, r, n) for (s, r), n in sorted(q_counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1]))]
+    page.dropped_total = reasons(release / "dropped-values.csv")[1]
+
+    qdir = queries_dir or QUERIES_DIR
+    for rq in sorted(qdir.glob("*.rq")) if qdir.is_dir() else []:
+        text = rq.read_text(encoding="utf-8")
+        first = text.splitlines()[0] if text else ""
+        title = first.lstrip("#").strip() if first.startswith("#") else rq.stem.replace("_", " ")
+        page.queries.append((rq.name, title, text))
+
+    sums = _read_sums(release)
+    for path in sorted(release.iterdir()):
+        if path.is_file() and path.name not in SKIP_DOWNLOADS and path.name != "SHA256SUMS":
+            page.downloads.append((path.name, path.stat().st_size, sums.get(path.name) or _sha256(path)))
+    return page
+
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ p.title }} — release {{ p.release_id }}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
+main{max-width:72rem;margin:0 auto;padding:1.5rem}
+h1{margin:.2rem 0 .4rem;font-size:1.8rem}h2{margin-top:2rem;border-bottom:2px solid #e6007e33;padding-bottom:.2rem}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}
+th,td{overflow-wrap:anywhere;border-bottom:1px solid #e3e3e3;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f2f2f4}td.n{text-align:right;overflow-wrap:normal;white-space:nowrap;font-variant-numeric:tabular-nums}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}
+.kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi div{background:#fff;border:1px solid #e3e3e3;padding:.6rem 1rem;border-radius:.4rem}
+.kpi b{display:block;font-size:1.5rem}.muted{color:#666;font-size:.85rem}
+pre{background:#fff;border:1px solid #e3e3e3;padding:.6rem;overflow-x:auto;font-size:.85rem}
+code{font-size:.88em;word-break:break-all}svg{background:#fff;border:1px solid #e3e3e3;width:100%;height:auto}
+.stale{color:#b00020;font-weight:600}
+</style>
+</head>
+<body><main>
+<p class="muted">se-pipeline release <span id="release-id">{{ p.release_id }}</span>{% if p.issued %} · issued {{ p.issued }}{% endif %}</p>
+<h1>{{ p.title }}</h1>
+<p>{{ p.description }}</p>
+<div class="kpi">
+<div><b id="total-enterprises">{{ p.total_enterprises }}</b>enterprises</div>
+<div><b id="total-triples">{{ p.total_triples }}</b>triples</div>
+<div><b id="total-sources">{{ p.sources|length }}</b>sources</div>
+<div><b id="total-quarantined">{{ p.quarantine_total }}</b>records quarantined</div>
+</div>
+{% if p.licence %}<p>Release licence: <a href="{{ p.licence|weblink }}">{{ p.licence }}</a>. Each source keeps its own licence and attribution, below.</p>{% endif %}
+
+<h2 id="sources">Sources, licences and attribution</h2>
+<table id="sources-table"><thead><tr><th>source</th><th>publisher</th><th>licence</th><th>attribution</th><th>enterprises</th><th>triples</th><th>quarantined</th><th>status</th></tr></thead><tbody>
+{% for s in p.sources %}<tr data-source="{{ s.name }}"><td>{% if s.homepage %}<a href="{{ s.homepage|weblink }}">{{ s.title or s.name }}</a>{% else %}{{ s.title or s.name }}{% endif %}<br><code>{{ s.name }}</code></td>
+<td>{{ s.publisher }}</td><td>{% if s.licence %}<a href="{{ s.licence|weblink }}">{{ s.licence.split("://", 1)[-1] }}</a>{% endif %}</td><td>{{ s.attribution }}</td>
+<td class="n">{{ s.enterprises }}</td><td class="n">{{ s.triples }}</td><td class="n">{{ s.quarantined }}</td>
+<td>{% if s.stale %}<span class="stale">stale</span> {{ s.stale_reason }}{% else %}fresh{% endif %}</td></tr>
+{% endfor %}</tbody></table>
+
+<h2 id="counts">Counts</h2>
+<div class="grid">
+{% for title, id, rows in [("By source", "by-source", p.by_source), ("By country", "by-country", p.by_country), ("By organisational structure", "by-structure", p.by_structure), ("By activity (primary sector)", "by-activity", p.by_activity)] %}
+<section><h3>{{ title }}</h3><table id="{{ id }}"><tbody>
+{% for c in rows %}<tr><td title="{{ c.key }}">{{ c.label }}{% if c.other_labels %}<br><span class="muted">{{ c.other_labels }}</span>{% endif %}</td><td class="n">{{ c.n }}</td></tr>
+{% else %}<tr><td class="muted">none</td></tr>{% endfor %}
+</tbody></table></section>
+{% endfor %}
+</div>
+
+<h2 id="map">Map</h2>
+<p class="muted">{{ p.points|length }} of {{ p.total_enterprises }} enterprises have coordinates (equirectangular projection).</p>
+<svg id="enterprise-map" xmlns="http://www.w3.org/2000/svg" viewBox="{{ p.map_box|join(' ') }}" preserveAspectRatio="xMidYMid meet" role="img" aria-label="map of enterprises">
+<rect x="{{ p.map_box[0] }}" y="{{ p.map_box[1] }}" width="{{ p.map_box[2] }}" height="{{ p.map_box[3] }}" fill="#eef3f7"/>
+{% for x1, y1, x2, y2 in p.map_grid %}<line x1="{{ x1 }}" y1="{{ y1 }}" x2="{{ x2 }}" y2="{{ y2 }}" stroke="#c9d4dd" stroke-width="{{ p.point_radius / 6 }}"/>
+{% endfor %}{% for x, y, name in p.points %}<circle class="pt" cx="{{ x }}" cy="{{ y }}" r="{{ p.point_radius }}" fill="{{ p.point_colour }}"><title>{{ name }}</title></circle>
+{% endfor %}</svg>
+
+<h2 id="validation">Validation and quarantine</h2>
+<p>Published data conforms to the SHACL shapes: <b id="conforms">{{ p.conforms }}</b>{% if p.shacl_results %} ({{ p.shacl_results|sum(attribute="n") }} results){% endif %}.
+Records quarantined (not published): <b>{{ p.quarantine_total }}</b>; values dropped from published records: <b>{{ p.dropped_total }}</b>.
+Details: <a href="shacl-report.ttl">shacl-report.ttl</a>, <a href="quarantine.csv">quarantine.csv</a>, <a href="dropped-values.csv">dropped-values.csv</a>.</p>
+{% if p.shacl_results %}<table id="shacl-results"><tbody>{% for c in p.shacl_results %}<tr><td>{{ c.label }}</td><td class="n">{{ c.n }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+<table id="quarantine"><thead><tr><th>source</th><th>reason</th><th>records</th></tr></thead><tbody>
+{% for s, r, n in p.quarantine %}<tr><td>{{ s }}</td><td>{{ r }}</td><td class="n">{{ n }}</td></tr>
+{% else %}<tr><td colspan="3" class="muted">nothing quarantined</td></tr>{% endfor %}</tbody></table>
+
+<h2 id="queries">Example queries</h2>
+<p>Run them with <code>se-pipeline query @queries/&lt;file&gt;</code> or against the SPARQL endpoint (<code>se-pipeline serve</code>).</p>
+{% for file, title, text in p.queries %}<h3>{{ title }} <span class="muted">{{ file }}</span></h3>
+<pre>{{ text }}</pre>
+{% endfor %}
+
+<h2 id="downloads">Downloads</h2>
+<table id="downloads-table"><thead><tr><th>file</th><th>bytes</th><th>sha256</th></tr></thead><tbody>
+{% for name, size, digest in p.downloads %}<tr><td><a href="{{ name }}">{{ name }}</a></td><td class="n">{{ size }}</td><td><code>{{ digest }}</code></td></tr>
+{% endfor %}</tbody></table>
+<p class="muted">Verify with <code>sha256sum -c SHA256SUMS</code>.</p>
+</main></body></html>
+"""
+
+
+def render(page: Page) -> str:
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    # only web links from data become hrefs (no javascript: or data: URLs)
+    env.filters["weblink"] = lambda v: v if str(v).startswith(("http://", "https://")) else "#"
+    return env.from_string(TEMPLATE).render(p=page)
+
+
+def write_landing_page(release_dir_or_partial: Path, target: Path, *, queries_dir: Path | None = None) -> None:
+    """Write the release's static landing page to `target` (usually `<release>/index.html`)."""
+    html_text = render(collect(Path(release_dir_or_partial), queries_dir))
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(html_text, encoding="utf-8")
+    tmp.replace(target)

@@ -1,0 +1,44 @@
+"""Static documents for every enterprise IRI, so a plain web server can dereference them.
+
+For `<base><source>/<id>` this writes `<target>/id/<source>/<id>.ttl`, `.jsonld` and
+`.html` (the same documents `se-pipeline serve` answers at `/id/<source>/<id>`). The
+file name is the IRI's last path segment as-is (record ids are percent-encoded with only
+RFC 3986 unreserved characters kept, so a segment never holds `/`). docs/serving.md
+shows the nginx / Apache content negotiation that maps `/id/<source>/<id>` to them.
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from se_pipeline.access.describe import describe, enterprise_iris, to_html, to_jsonld, to_turtle
+
+EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "html": "text/html"}
+
+
+def write_static_documents(dataset_nq_gz: Path, target_dir: Path, base_iri: str) -> int:
+    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri`; returns how many records."""
+    if not base_iri.endswith("/"):
+        base_iri += "/"
+    store = ox.Store()
+    with gzip.open(dataset_nq_gz, "rb") as f:
+        store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
+    count = 0
+    for iri in enterprise_iris(store, base_iri):
+        rest = iri[len(base_iri):]
+        source, _, name = rest.rpartition("/")
+        if not source or not name or name in (".", ".."):
+            continue
+        folder = target_dir / "id" / source
+        folder.mkdir(parents=True, exist_ok=True)
+        d = describe(store, iri)
+        link = quote(name, safe="")
+        (folder / f"{name}.ttl").write_bytes(to_turtle(d))
+        (folder / f"{name}.jsonld").write_bytes(to_jsonld(d))
+        (folder / f"{name}.html").write_bytes(to_html(d, base_iri, formats={
+            "Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
+        count += 1
+    return count

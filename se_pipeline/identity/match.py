@@ -1,0 +1,404 @@
+"""Candidate links between records of different sources, and clusters of them.
+
+Each source keeps its own IRIs (minted from its own record ids, see `identity.iri`); this
+module only says which records denote the same enterprise. Evidence, strongest first:
+
+1. `registry-id` — a shared registry identifier (`fca:525R`, `companies-house:…`,
+   `flo:…`, `usda:…`, `dotcoop:…`), after `normalise.identifier_key` (zero padding);
+2. `domain` — a shared website domain, except hosting / social platforms
+   (`normalise.GENERIC_DOMAINS`) and umbrella domains used by several records of one
+   source (a network's site listing its members);
+3. `name+place` — similar normalised names (rapidfuzz) in the same country *and* the same
+   postcode, coordinates within `max_km`, or the same locality.
+
+Never all pairs: candidates come from BLOCKS (equal key values joined with pandas
+merges): registry id, domain, (country, postcode), (country, first name token),
+(country, locality, name token) and (≈`max_km` grid cell and its 8 neighbours, name
+token). Name evidence is only ever scored for pairs in the same country. Oversized blocks
+(`block_cap`) are skipped, so the work stays roughly linear in the number of records.
+
+Only cross-source pairs are produced: duplicates inside a source are that source's
+problem, except records renumbered between releases (see `identity.history`, whose
+links use the same columns and can be concatenated before `clusters`).
+
+Curated decisions (`identity.decisions`) always win: "same" adds a `curated` link with
+score 1.0; "not the same" removes the matcher's link, and any other "same" link that
+would put the two records into one cluster is downgraded to "uncertain".
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from se_pipeline.identity.decisions import NO_DECISIONS, Decisions
+from se_pipeline.identity.errors import LinkFrameError
+from se_pipeline.identity.iri import parse_enterprise_iri
+from se_pipeline.identity.normalise import match_keys
+from se_pipeline.identity.thresholds import DEFAULT, Thresholds
+from se_pipeline.namespaces import DEFAULT_DATA_BASE
+
+LINK_COLUMNS: tuple[str, ...] = (
+    "iri_a", "iri_b", "source_a", "source_b", "record_a", "record_b", "evidence", "score", "decision",
+)
+#: Evidence types, strongest first; a pair found by several keeps the strongest.
+EVIDENCE_ORDER: dict[str, int] = {"curated": 0, "registry-id": 1, "renumbered": 2, "domain": 3, "name+place": 4}
+_NEEDED = ("source", "record_id", "name", "alternate_names", "websites", "identifiers",
+           "postcode", "country", "locality", "lat", "lon")
+_EARTH_KM = 6371.0088
+
+
+def empty_links() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "score" else "object") for c in LINK_COLUMNS})
+
+
+# --------------------------------------------------------------------------- blocking
+
+
+def _self_pairs(keyed: pd.DataFrame, cap: int) -> pd.DataFrame:
+    """(a, b) record positions, a < b, sharing a `key`; keys held by > cap records skipped."""
+    keyed = keyed.dropna(subset=["key"]).drop_duplicates()
+    if keyed.empty:
+        return pd.DataFrame({"a": [], "b": []}, dtype="int64")
+    sizes = keyed["key"].map(keyed["key"].value_counts())
+    keyed = keyed[(sizes > 1) & (sizes <= cap)]
+    m = keyed.merge(keyed, on="key", suffixes=("_x", "_y"))
+    m = m[m["r_x"] < m["r_y"]]
+    return pd.DataFrame({"a": m["r_x"].to_numpy(), "b": m["r_y"].to_numpy()})
+
+
+def _exploded(keys: pd.DataFrame, column: str) -> pd.DataFrame:
+    e = keys[["r", column]].explode(column)
+    return e.dropna(subset=[column])
+
+
+def _tokens(keys: pd.DataFrame) -> pd.DataFrame:
+    """(r, token, first): the first token of every name variant (first=True) and every
+    token of >= 3 characters (first=False)."""
+    names = _exploded(keys, "names")
+    split = names["names"].str.split()
+    first = pd.DataFrame({"r": names["r"], "token": split.str[0], "first": True})
+    every = names.assign(token=split).explode("token")
+    every = every[every["token"].notna() & (every["token"].str.len() >= 3)]
+    every = pd.DataFrame({"r": every["r"], "token": every["token"], "first": False})
+    return pd.concat([first.dropna(subset=["token"]), every], ignore_index=True)
+
+
+def _grid(keys: pd.DataFrame, km: float) -> pd.DataFrame:
+    """Grid cell (≈ km square) of each geocoded record, as integer (i, j)."""
+    geo = keys[keys["lat"].notna() & keys["lon"].notna()]
+    lat = geo["lat"].to_numpy(dtype=float)
+    lon = geo["lon"].to_numpy(dtype=float)
+    i = np.floor(lat * 111.32 / km).astype("int64")
+    j = np.floor(lon * 111.32 * np.cos(np.radians(lat)) / km).astype("int64")
+    return pd.DataFrame({"r": geo["r"].to_numpy(), "i": i, "j": j})
+
+
+def _grid_pairs(keys: pd.DataFrame, toks: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """Pairs sharing a name token whose grid cells are neighbours."""
+    cells = _grid(keys, t.max_km)
+    if cells.empty:
+        return pd.DataFrame({"a": [], "b": []}, dtype="int64")
+    left = cells.merge(toks[["r", "token"]].drop_duplicates(), on="r")
+    sizes = left.groupby(["i", "j", "token"])["r"].transform("size")
+    left = left[sizes <= t.block_cap]
+    shifts = [(di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1)]
+    right = pd.concat([left.assign(i=left["i"] + di, j=left["j"] + dj) for di, dj in shifts], ignore_index=True)
+    m = left.merge(right, on=["i", "j", "token"], suffixes=("_x", "_y"))
+    m = m[m["r_x"] < m["r_y"]]
+    return pd.DataFrame({"a": m["r_x"].to_numpy(), "b": m["r_y"].to_numpy()})
+
+
+def _name_candidates(keys: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    toks = _tokens(keys)
+    country = keys.set_index("r")["country"]
+    parts = []
+    pc = keys[["r", "country", "postcode"]].dropna()
+    parts.append(_self_pairs(pd.DataFrame({"r": pc["r"], "key": pc["country"] + "|" + pc["postcode"]}), t.block_cap))
+    ft = toks[toks["first"]].copy()
+    ft["key"] = ft["r"].map(country) + "|" + ft["token"]
+    parts.append(_self_pairs(ft[["r", "key"]], t.block_cap))
+    loc = keys[["r", "country", "locality"]].dropna().merge(toks[["r", "token"]], on="r")
+    parts.append(_self_pairs(pd.DataFrame({"r": loc["r"], "key": loc["country"] + "|" + loc["locality"] + "|" + loc["token"]}), t.block_cap))
+    parts.append(_grid_pairs(keys, toks, t))
+    return pd.concat(parts, ignore_index=True).drop_duplicates()
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def _similarity(xs: list[str], ys: list[str]) -> np.ndarray:
+    """Name similarity 0..100 of aligned name lists.
+
+    Mean of token_set_ratio (word subsets score high) and token_sort_ratio (extra words
+    cost), or the plain ratio of the names without spaces when higher ("Web Architects" /
+    "Webarchitects").
+    """
+    if not xs:
+        return np.zeros(0)
+    s = (cpdist(xs, ys, scorer=fuzz.token_set_ratio, workers=1)
+         + cpdist(xs, ys, scorer=fuzz.token_sort_ratio, workers=1)) / 2
+    flat = cpdist([x.replace(" ", "") for x in xs], [y.replace(" ", "") for y in ys], scorer=fuzz.ratio, workers=1)
+    return np.maximum(s, flat).astype(float)
+
+
+def _subset(xs: list[str], ys: list[str]) -> np.ndarray:
+    """True where all words of the shorter name occur in the longer one, and the shorter
+    name is informative (>= 2 words, or one word of >= 6 letters)."""
+    out = np.zeros(len(xs), dtype=bool)
+    for k, (x, y) in enumerate(zip(xs, ys)):
+        sx, sy = set(x.split()), set(y.split())
+        short = sx if len(sx) <= len(sy) else sy
+        other = sy if short is sx else sx
+        out[k] = bool(short) and short <= other and (len(short) >= 2 or len(next(iter(short))) >= 6)
+    return out
+
+
+def name_similarity(a: list[str], b: list[str]) -> float:
+    """Similarity 0..100 of two records' name variants (best pair), as the matcher scores it."""
+    pairs = [(x, y) for x in a for y in b]
+    if not pairs:
+        return 0.0
+    return float(_similarity([p[0] for p in pairs], [p[1] for p in pairs]).max())
+
+
+def _name_sims(keys: pd.DataFrame, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised `name_similarity` for every pair (max over name variants), and whether
+    some variant of one name is a word-subset of the other's."""
+    n = len(pairs)
+    if not n:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    names = keys["names"]
+    pa = pd.DataFrame({"p": np.arange(n), "x": names.iloc[pairs["a"].to_numpy()].to_numpy()}).explode("x")
+    pb = pd.DataFrame({"p": np.arange(n), "y": names.iloc[pairs["b"].to_numpy()].to_numpy()}).explode("y")
+    m = pa.merge(pb, on="p").dropna()
+    if m.empty:
+        return np.zeros(n), np.zeros(n, dtype=bool)
+    xs, ys = m["x"].tolist(), m["y"].tolist()
+    idx = m["p"].to_numpy()
+    best = pd.Series(_similarity(xs, ys), index=idx).groupby(level=0).max()
+    sub = pd.Series(_subset(xs, ys), index=idx).groupby(level=0).max()
+    return (best.reindex(np.arange(n), fill_value=0.0).to_numpy(dtype=float),
+            sub.reindex(np.arange(n), fill_value=False).to_numpy(dtype=bool))
+
+
+def _features(keys: pd.DataFrame, pairs: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """Name similarity and place agreement of each pair."""
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    ka, kb = keys.iloc[a].reset_index(drop=True), keys.iloc[b].reset_index(drop=True)
+    out = pairs.reset_index(drop=True).copy()
+    out["name_sim"], out["subset"] = _name_sims(keys, out)
+    ca, cb = ka["country"], kb["country"]
+    out["same_country"] = (ca.notna() & cb.notna() & (ca == cb)).to_numpy()
+    out["country_clash"] = (ca.notna() & cb.notna() & (ca != cb)).to_numpy()
+    same_pc = (ka["postcode"].notna() & (ka["postcode"] == kb["postcode"])).to_numpy() & out["same_country"].to_numpy()
+    km = _haversine_km(ka["lat"].to_numpy(float), ka["lon"].to_numpy(float), kb["lat"].to_numpy(float), kb["lon"].to_numpy(float))
+    same_loc = (ka["locality"].notna() & (ka["locality"] == kb["locality"])).to_numpy() & out["same_country"].to_numpy()
+    place = np.where(same_pc | (km <= 0.5), 1.0, np.where(km <= t.max_km, 0.95, np.where(same_loc, 0.9, 0.0)))
+    out["place"] = place
+    out["km"] = km
+    return out
+
+
+def _score(feat: pd.DataFrame, evidence: str) -> np.ndarray:
+    name = feat["name_sim"].to_numpy() / 100
+    place = feat["place"].to_numpy()
+    if evidence == "registry-id":
+        return np.ones(len(feat))
+    if evidence == "domain":
+        s = 0.8 + 0.2 * np.maximum(name, place)
+        return np.where(feat["country_clash"].to_numpy(), s * 0.9, s)
+    # name+place: same country and some place agreement required. At the very same
+    # place (postcode / 500 m), a name that is a word-subset of the other ("Dorstone
+    # Village Shop" / "… Shop Association") is strong evidence: at least 0.95.
+    name = np.where(feat["subset"].to_numpy() & (place >= 1.0), np.maximum(name, 0.95), name)
+    return np.where(feat["same_country"].to_numpy() & (place > 0), name * place, 0.0)
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+def _keys(frames: dict[str, pd.DataFrame], base: str) -> pd.DataFrame:
+    parts = []
+    for name, frame in frames.items():
+        missing = [c for c in _NEEDED if c not in frame.columns]
+        if missing:
+            raise LinkFrameError(f"frame {name!r} lacks canonical columns {missing}")
+        if len(frame):
+            parts.append(match_keys(frame, base))
+    if not parts:
+        return match_keys(pd.DataFrame({c: [] for c in _NEEDED}), base).assign(r=[])
+    keys = pd.concat(parts, ignore_index=True).drop_duplicates(subset=["iri"]).reset_index(drop=True)
+    keys["r"] = np.arange(len(keys))
+    return keys
+
+
+def _evidence_pairs(keys: pd.DataFrame, t: Thresholds) -> dict[str, pd.DataFrame]:
+    ids = _exploded(keys, "ids").rename(columns={"ids": "key"})
+    dom = _exploded(keys, "domains").rename(columns={"domains": "key"})
+    dom = dom.merge(keys[["r", "source"]], on="r")
+    per_source = dom.groupby(["key", "source"])["r"].transform("nunique")
+    umbrella = set(dom.loc[per_source > t.domain_max_per_source, "key"])
+    dom = dom[~dom["key"].isin(umbrella)][["r", "key"]]
+    return {
+        "registry-id": _self_pairs(ids, 50),
+        "domain": _self_pairs(dom, 50),
+        "name+place": _name_candidates(keys, t),
+    }
+
+
+def find_links(
+    frames: dict[str, pd.DataFrame],
+    decisions: Decisions = NO_DECISIONS,
+    thresholds: Thresholds = DEFAULT,
+    base: str = DEFAULT_DATA_BASE,
+) -> pd.DataFrame:
+    """Candidate links between records of different sources (columns `LINK_COLUMNS`).
+
+    `frames` maps source name -> canonical frame (as `state.read_frame` returns). Pairs
+    are ordered `iri_a < iri_b`; one row per pair carrying its strongest evidence; rows
+    sorted by evidence strength, then score (descending). `decision` is "same" when
+    score >= `thresholds.same`, "uncertain" when >= `thresholds.uncertain`.
+    """
+    keys = _keys(frames, base)
+    src = keys["source"].to_numpy()
+    scored = []
+    for evidence, pairs in _evidence_pairs(keys, thresholds).items():
+        pairs = pairs[src[pairs["a"].to_numpy()] != src[pairs["b"].to_numpy()]] if len(pairs) else pairs
+        if pairs.empty:
+            continue
+        feat = _features(keys, pairs, thresholds)
+        if evidence == "name+place":
+            feat = feat[feat["name_sim"] >= thresholds.name_min]
+        feat = feat.assign(score=_score(feat, evidence), evidence=evidence)
+        scored.append(feat[feat["score"] >= thresholds.uncertain][["a", "b", "evidence", "score"]])
+    links = _to_links(keys, scored, thresholds)
+    return _apply_decisions(links, decisions, base)
+
+
+def _to_links(keys: pd.DataFrame, scored: list[pd.DataFrame], t: Thresholds) -> pd.DataFrame:
+    if not scored:
+        return empty_links()
+    s = pd.concat(scored, ignore_index=True)
+    s["order"] = s["evidence"].map(EVIDENCE_ORDER)
+    s = s.sort_values(["a", "b", "score", "order"], ascending=[True, True, False, True])
+    s = s.drop_duplicates(subset=["a", "b"], keep="first")
+    iri, source, rid = keys["iri"].to_numpy(), keys["source"].to_numpy(), keys["record_id"].to_numpy()
+    a, b = s["a"].to_numpy(), s["b"].to_numpy()
+    swap = iri[a] > iri[b]
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    score = np.round(s["score"].to_numpy(dtype=float), 4)
+    return pd.DataFrame(
+        {
+            "iri_a": iri[a], "iri_b": iri[b], "source_a": source[a], "source_b": source[b],
+            "record_a": rid[a], "record_b": rid[b], "evidence": s["evidence"].to_numpy(),
+            "score": score, "decision": np.where(score >= t.same, "same", "uncertain"),
+        }
+    )
+
+
+def _sort(links: pd.DataFrame) -> pd.DataFrame:
+    order = links["evidence"].map(EVIDENCE_ORDER).fillna(99)
+    return (
+        links.assign(_o=order, _s=-links["score"].astype(float))
+        .sort_values(["_o", "_s", "iri_a", "iri_b"], kind="stable")
+        .drop(columns=["_o", "_s"])
+        .reset_index(drop=True)
+    )
+
+
+def _apply_decisions(links: pd.DataFrame, decisions: Decisions, base: str) -> pd.DataFrame:
+    """Curated decisions win: drop vetoed pairs, add curated ones, enforce vetoes on clusters."""
+    if decisions.items:
+        pair = list(zip(links["iri_a"], links["iri_b"]))
+        curated = {d.pair for d in decisions.items}
+        links = links[[p not in curated for p in pair]]
+        rows = []
+        for d in decisions.same:
+            a, b = d.pair
+            pa, pb = parse_enterprise_iri(a, base) or ("", a), parse_enterprise_iri(b, base) or ("", b)
+            rows.append((a, b, pa[0], pb[0], pa[1], pb[1], "curated", 1.0, "same"))
+        if rows:
+            links = pd.concat([links, pd.DataFrame(rows, columns=list(LINK_COLUMNS))], ignore_index=True)
+    links = _sort(links)
+    if decisions.different:
+        links = enforce_vetoes(links, decisions)
+    return links
+
+
+def enforce_vetoes(links: pd.DataFrame, decisions: Decisions) -> pd.DataFrame:
+    """Downgrade to "uncertain" every "same" link that would cluster a vetoed pair.
+
+    Links are taken strongest first (the frame's order), so a weak chain loses to the
+    steward and to strong evidence. Works for any link frame (matcher + history).
+    """
+    forbidden: dict[str, set[str]] = {}
+    for d in decisions.different:
+        forbidden.setdefault(d.a, set()).add(d.b)
+        forbidden.setdefault(d.b, set()).add(d.a)
+    uf = _UnionFind()
+    members: dict[str, set[str]] = {}
+    banned: dict[str, set[str]] = {}
+    decision = links["decision"].to_numpy().copy()
+    for k, (a, b, dec) in enumerate(zip(links["iri_a"], links["iri_b"], links["decision"])):
+        if dec != "same":
+            continue
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            continue
+        ma, mb = members.get(ra, {a}), members.get(rb, {b})
+        ba = banned.get(ra, forbidden.get(a, set()))
+        bb = banned.get(rb, forbidden.get(b, set()))
+        if ba & mb or bb & ma:
+            decision[k] = "uncertain"
+            continue
+        root = uf.union(ra, rb)
+        members[root] = ma | mb
+        banned[root] = ba | bb
+    out = links.copy()
+    out["decision"] = decision
+    return out
+
+
+class _UnionFind:
+    """Union-find whose root is always the smallest IRI, so cluster ids are stable."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = parent.setdefault(x, x)
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: str, b: str) -> str:
+        ra, rb = self.find(a), self.find(b)
+        root, child = (ra, rb) if ra <= rb else (rb, ra)
+        self.parent[child] = root
+        return root
+
+
+def clusters(links: pd.DataFrame) -> dict[str, str]:
+    """Transitive closure of the "same" links: record IRI -> cluster id.
+
+    The cluster id is the smallest IRI of the cluster, so it does not depend on the
+    order of the links and stays put as long as that record is in the cluster. Records
+    with no "same" link are absent (they are their own cluster).
+    """
+    uf = _UnionFind()
+    same = links[links["decision"] == "same"] if len(links) else links
+    for a, b in zip(same["iri_a"], same["iri_b"]):
+        uf.union(a, b)
+    return {x: uf.find(x) for x in uf.parent}

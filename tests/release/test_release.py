@@ -1,0 +1,151 @@
+"""Releases: complete, write-once, re-read by independent parsers, `latest` atomic."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from se_pipeline.release import gate
+from se_pipeline.release.errors import ReleaseError
+from se_pipeline.settings import Settings
+
+from .conftest import ingest_and_gate, publish
+
+FILES = {"dataset.ttl", "dataset.jsonld", "dataset.nq.gz", "catalog.ttl", "shacl-report.ttl",
+         "quarantine.csv", "dropped-values.csv", "SHA256SUMS"}
+
+
+def test_release_has_every_file_checksummed_and_read_only(settings: Settings) -> None:
+    ingest_and_gate(settings)
+    result = publish(settings)
+    latest = settings.latest.resolve()
+    assert latest == result.path and FILES <= {p.name for p in latest.iterdir()}
+    for line in (latest / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest
+    assert all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in latest.iterdir())
+    assert all((p.stat().st_mode & 0o222) == 0 for p in latest.iterdir())
+
+
+def test_formats_hold_the_same_statements_and_catalog_counts_them(settings: Settings) -> None:
+    ingest_and_gate(settings)
+    result = publish(settings)
+    d = result.path
+    with gzip.open(d / "dataset.nq.gz", "rb") as f:
+        quads = list(ox.parse(f, format=ox.RdfFormat.N_QUADS))
+    ttl = list(ox.parse(path=str(d / "dataset.ttl"), format=ox.RdfFormat.TURTLE))
+    jl = list(ox.parse(path=str(d / "dataset.jsonld"), format=ox.RdfFormat.JSON_LD))
+    assert {q.triple for q in quads} == set(ttl) == {q.triple for q in jl}
+    assert len(quads) == result.triples
+    doc = json.loads((d / "dataset.jsonld").read_text())
+    assert doc["@context"]["essglobal"] == "http://purl.org/essglobal/vocab/"
+    cat = ox.Store()
+    cat.load(path=str(d / "catalog.ttl"), format=ox.RdfFormat.TURTLE)
+    rows = list(cat.query("""PREFIX void: <http://rdfs.org/ns/void#> PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?id ?n ?lic WHERE { ?s dcterms:identifier ?id ; void:triples ?n ; dcterms:license ?lic }"""))
+    stated = {r["id"].value: int(r["n"].value) for r in rows}
+    graphs: dict[str, int] = {}
+    for q in quads:
+        graphs[q.graph_name.value.rsplit("/", 1)[-1]] = graphs.get(q.graph_name.value.rsplit("/", 1)[-1], 0) + 1
+    assert stated[result.release_id] == len(quads)
+    assert stated["coops_uk"] == graphs["coops_uk"] and stated["wfto"] == graphs["wfto"]
+
+
+def test_dissolved_organisations_stay_with_status_and_date(settings: Settings) -> None:
+    ingest_and_gate(settings)
+    store = ox.Store()
+    with gzip.open(publish(settings).path / "dataset.nq.gz", "rb") as f:
+        store.load(f, format=ox.RdfFormat.N_QUADS)
+    rows = list(store.query("""PREFIX schema: <https://schema.org/> PREFIX sep: <https://w3id.org/se-pipeline/ontology/>
+        SELECT ?e ?d WHERE { ?e sep:status <https://w3id.org/se-pipeline/taxonomy/status/Dissolved> ;
+        schema:dissolutionDate ?d }""", use_default_graph_as_union=True))
+    found = {r["e"].value.rsplit("/", 1)[-1]: r["d"].value for r in rows}
+    assert found["R005500"] == "2015-10-24" and found["R005501"] == "2013-12-11"
+
+
+def test_gate_refuses_a_tampered_file(settings: Settings, tmp_path: Path) -> None:
+    ingest_and_gate(settings)
+    d = publish(settings).path
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in d.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    with gzip.open(copy / "dataset.nq.gz", "rb") as f:
+        quads = list(ox.parse(f, format=ox.RdfFormat.N_QUADS))
+    expected_q, expected_t = gate.fingerprint(quads), gate.fingerprint(q.triple for q in quads)
+    assert gate.check_release_files(copy, expected_q, expected_t) == []
+    text = (copy / "dataset.ttl").read_text()
+    (copy / "dataset.ttl").write_text(text.replace("Suma Wholefoods", "Suma Wholefood", 1))
+    problems = gate.check_release_files(copy, expected_q, expected_t)
+    assert len(problems) == 1 and problems[0].startswith("dataset.ttl holds")
+    (copy / "dataset.jsonld").write_text('{"@context": "https://example.org/remote-context.jsonld", "@id": "x"}')
+    assert any("dataset.jsonld" in p for p in gate.check_release_files(copy, expected_q, expected_t))
+    with pytest.raises(ReleaseError):
+        gate.require(["x"])
+
+
+def test_releases_are_write_once_and_ids_unique(settings: Settings) -> None:
+    ingest_and_gate(settings)
+    first, second = publish(settings), publish(settings)
+    assert first.release_id != second.release_id
+    assert settings.latest.resolve() == second.path and first.path.is_dir()
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    import se_pipeline.release.build as build
+    from se_pipeline.settings import Settings
+    sys.path.insert(0, {tests!r})
+    from release.conftest import publish
+    stage, ready = sys.argv[1], Path(sys.argv[2])
+    def pause(real):
+        def wrapper(*args, **kwargs):
+            ready.write_text("paused")
+            time.sleep(60)
+            return real(*args, **kwargs)
+        return wrapper
+    setattr(build, stage, pause(getattr(build, stage)))
+    publish(Settings(output_dir=Path(sys.argv[3])))
+""")
+
+
+@pytest.mark.parametrize("stage", ["write_jsonld", "write_checksums", "finish_release", "switch_latest"])
+def test_sigkill_at_any_stage_leaves_latest_on_the_previous_complete_release(
+    settings: Settings, tmp_path: Path, stage: str
+) -> None:
+    ingest_and_gate(settings)
+    previous = publish(settings).path
+    ready = tmp_path / "ready"
+    script = tmp_path / "kill_me.py"
+    script.write_text(KILL_SCRIPT.format(tests=str(Path(__file__).resolve().parents[1])))
+    time.sleep(1.1)  # a new release id (second resolution)
+    child = subprocess.Popen([sys.executable, str(script), stage, str(ready), str(settings.output_dir)])
+    try:
+        deadline = time.time() + 60
+        while not ready.exists():
+            assert child.poll() is None, "child exited before reaching the stage"
+            assert time.time() < deadline
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert settings.latest.resolve() == previous
+    assert (previous / "SHA256SUMS").is_file()
+    published = sorted(p.name for p in settings.releases_dir.iterdir() if not p.name.startswith("."))
+    assert published == [previous.name] or stage == "switch_latest"
+    after = publish(settings)  # the next run cleans up and publishes
+    assert settings.latest.resolve() == after.path
+    assert not list(settings.releases_dir.glob(".partial-*"))

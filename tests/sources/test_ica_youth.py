@@ -1,0 +1,130 @@
+"""ICA youth network survey export: derived ids, free-text countries, duplicate headers, real sample."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from se_pipeline.canonical.normalise import conform
+from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_ORG_STRUCTURE, SEPT
+from se_pipeline.sources.base import SourceContext
+from se_pipeline.sources.ica_youth.adapter import youth_id
+from se_pipeline.sources.registry import get_source
+
+SPEC = get_source("ica_youth")
+RAW = SPEC.sample.read_bytes()
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+REAL = SHARED / "samples" / "ica-youth" / "youth-led-coops_sample.csv"
+
+
+def run(raw: bytes = RAW):
+    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping))
+    df, quarantined, dropped = conform(res.frame, SPEC.name, strip_html=bool(SPEC.mapping.get("html")))
+    return res, df, quarantined, dropped
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return run()
+
+
+def by_name(df, name):
+    hits = df[df["name"] == name]
+    assert len(hits) == 1, name
+    return hits.iloc[0].to_dict()
+
+
+def test_youth_id_is_stable() -> None:
+    assert youth_id("Cooperativa de Jóvenes  Tejedoras", "PE") == youth_id("cooperativa de jovenes tejedoras", "pe")
+    assert youth_id("X", "PE") != youth_id("X", "BO")
+
+
+def test_counts_and_quarantine(parsed) -> None:
+    res, df, quarantined, dropped = parsed
+    assert len(df) + len(res.quarantine) + len(quarantined) == 20 and len(df) == 16
+    assert [(q.line, q.field, q.reason) for q in res.quarantine] == [
+        (15, "country", "unknown country 'Narnia'"), (16, "country", "no country")]
+    assert res.quarantine[0].record_id == youth_id("Unknown Land Youth Co-op", "Narnia")
+    reasons = {(q.line, q.reason) for q in quarantined}
+    assert reasons == {(17, "record has no identifier"), (18, "duplicate record id; first seen at line 2")}  # Perú/Peru
+    assert {d.field for d in dropped} == {"lat/lon", "websites", "email"}
+
+
+def test_countries_in_spanish_and_english(parsed) -> None:
+    _, df, _, _ = parsed
+    expect = {"Cooperativa de Jóvenes Tejedoras": "PE", "Students Housing Co-op Leeds": "GB",
+              "Coopérative Jeunesse Numérique": "SN", "Cooperativa Sociale Giovani Idee": "IT",
+              "Cooperativa Juvenil El Puente": "DO", "Harambee Youth Agri Co-op": "KE", "Coop Jeunes Bukavu": "CD",
+              "Jeunes Agriculteurs du Kivu": "CD", "Rwanda Youth Energy Co-op": "RW",
+              "Молодёжный кооператив «Горизонт»": "RU", "Far North Youth Co-op": "NO",
+              'Youth "Next Gen" Credit Union': "US", "Gen Z Fintech Cooperative": "PH"}
+    assert {n: by_name(df, n)["country"] for n in expect} == expect
+
+
+def test_concrete_values(parsed) -> None:
+    _, df, _, _ = parsed
+    t = by_name(df, "Cooperativa de Jóvenes Tejedoras")
+    assert t["record_id"] == youth_id("Cooperativa de Jóvenes Tejedoras", "PE") and t["line"] == 2
+    assert t["organisational_structure"] == [ESS_ORG_STRUCTURE + "OS90"] and t["practices"] == [SEPT + "practice/ProducerCoop"]
+    assert t["primary_activity"] == ESS_ACTIVITIES_ICA + "ICA60"
+    assert t["description"] == "Cooperativa de jóvenes artesanas que tejen con lana de alpaca.\nVendemos en ferias locales y en línea."
+    assert t["websites"] == ["http://www.tejedoras-cusco.example.pe"]
+    leeds = by_name(df, "Students Housing Co-op Leeds")
+    assert leeds["street"] == "12 Hyde Park Road\nLeeds LS6 1AB\nEngland"  # multi-line address kept
+    assert by_name(df, "Coopérative Jeunesse Numérique")["websites"] == []  # n/a
+    assert by_name(df, "Equator Youth Co-op")["lat"] == 1e-05
+    assert by_name(df, "Cooperativa Juvenil El Puente")["organisational_structure"] == [ESS_ORG_STRUCTURE + "OS100"]
+
+
+def test_codes_mapped_or_reported(parsed) -> None:
+    res, _, _, _ = parsed
+    assert res.notes["unmapped"] == {"organisational_structure": {"Platform cooperative": 1},
+                                     "practices": {"Platform cooperative": 1}}
+    rows = list(csv.DictReader(io.StringIO(RAW.decode("utf-8"), newline="")))
+    codes = SPEC.mapping["codes"]
+    assert {r["Sector"] for r in rows} <= set(codes["primary_activity"]["map"])
+    assert {r["Type"] for r in rows} - set(codes["organisational_structure"]["map"]) == {"Platform cooperative"}
+
+
+def test_exactly_duplicated_header_names_are_kept() -> None:
+    raw = b"Name,Country,Name\r\nCoop A,Uruguay,Other label\r\n"
+    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping | {"codes": {}, "columns": {"name": "Name", "country": "Country"}}))
+    assert res.frame.iloc[0]["name"] == "Coop A" and res.frame.iloc[0]["country"] == "UY"
+
+
+def test_real_sample() -> None:
+    if not REAL.is_file():
+        pytest.skip("../shared absent")
+    raw = REAL.read_bytes()
+    records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert records[0][1:3] == ["Name", "name"]
+    res, df, quarantined, _ = run(raw)
+    assert len(df) + len(res.quarantine) + len(quarantined) == len(records) - 1 == 25
+    assert all(q.reason for q in res.quarantine + quarantined)
+    assert df["country"].notna().all() and {"RW", "CD", "GB", "BR", "UY"} <= set(df["country"])
+    assert df["record_id"].str.startswith("y-").all()
+    assert "Nottingham Student Housing Co-operative" in set(df["name"])  # `Name`, not the `name` column
+
+
+def test_loopback_http(httpserver) -> None:
+    httpserver.expect_request("/youth.csv").respond_with_data(RAW, content_type="text/csv")
+    _, df, _, _ = run(requests.get(httpserver.url_for("/youth.csv"), timeout=5).content)
+    assert len(df) == 16
+
+
+def test_ingest_of_manual_export(tmp_path) -> None:
+    pytest.importorskip("se_pipeline.acquire.fetch")
+    from se_pipeline.settings import load_settings
+    from se_pipeline.sources.ingest import ingest
+
+    export = tmp_path / "youth.csv"
+    export.write_bytes(RAW)
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({"sources": {SPEC.name: {"url": export.as_uri()}}}), encoding="utf-8")
+    outcome = ingest(SPEC, load_settings(config, output_dir=tmp_path / "out"), None)
+    assert outcome.ok, outcome.error
+    assert (outcome.rows, outcome.quarantined) == (16, 4)

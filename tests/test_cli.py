@@ -1,0 +1,109 @@
+"""The CLI end to end, as a user runs it: `se-pipeline run`, then `query` and `validate`."""
+from __future__ import annotations
+
+import csv
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import yaml
+from pytest_httpserver import HTTPServer
+
+from se_pipeline.cli import main
+from se_pipeline.quarantine import read_quarantine
+from se_pipeline.sources.registry import all_sources
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CHECK = SHARED / "acceptance" / "check_release.py"
+CLI = [sys.executable, "-m", "se_pipeline.cli"]
+
+
+@pytest.fixture(scope="module")
+def sample_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "output"
+    done = subprocess.run(CLI + ["run", "--output", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "release " in done.stdout and "enterprises" in done.stdout
+    return out
+
+
+def test_run_publishes_a_release_the_acceptance_check_passes(sample_release: Path) -> None:
+    if not CHECK.is_file():
+        pytest.skip("../shared/acceptance/check_release.py absent")
+    done = subprocess.run([sys.executable, str(CHECK), str(sample_release / "latest")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert done.stdout.strip().endswith(" 0 failed")
+
+
+def test_every_source_is_in_the_release(sample_release: Path) -> None:
+    with gzip.open(sample_release / "latest" / "dataset.nq.gz", "rb") as f:
+        graphs = {q.graph_name.value.rsplit("/", 1)[-1] for q in ox.parse(f, format=ox.RdfFormat.N_QUADS)}
+    assert set(all_sources()) <= graphs
+
+
+def test_query_command_formats(sample_release: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    latest = str(sample_release / "latest")
+    assert main(["query", "@" + str(ROOT / "queries" / "enterprises_by_source.rq"), "--release", latest, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    counts = {r["source"].rsplit("/", 1)[-1]: int(r["enterprises"]) for r in rows}
+    assert counts["coops_uk"] == 23  # 25 sample rows: one without a name, one duplicate id
+    assert main(["query", "ASK { ?s ?p ?o }", "--release", latest, "--format", "json"]) == 0
+    assert '"boolean": true' in capsys.readouterr().out
+    assert main(["query", "SELEC nonsense", "--release", latest]) == 2
+
+
+def test_validate_command_on_release_and_file(sample_release: Path, tmp_path: Path) -> None:
+    assert main(["validate", str(sample_release / "latest")]) == 0
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("""@prefix essglobal: <http://purl.org/essglobal/vocab/> .
+<https://x.org/e> a essglobal:SSEInitiative .""")
+    assert main(["validate", str(bad)]) == 1
+
+
+def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("sources: {no_such_source: {url: file:///x}}\n")
+    assert main(["run", "--config", str(cfg), "--output", str(tmp_path / "o")]) == 2
+    assert "unknown sources ['no_such_source']" in capsys.readouterr().err
+
+
+def only(source: str, url: str, extra: dict | None = None) -> dict:
+    """A config that runs one source from `url` and disables the others."""
+    sources = {name: {"enabled": False} for name in all_sources()}
+    sources[source] = {"url": url, "allowed_hosts": ["127.0.0.1", "localhost"], **(extra or {})}
+    return {"sources": sources, "http": {"allow_http": True, "allow_private_addresses": True, "respect_robots": False}}
+
+
+def test_real_coops_uk_file_over_loopback_http_publishes_or_quarantines_every_row(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    real = SHARED / "samples" / "coops-uk" / "open_data_organisations_2016-06_sample.csv"
+    if not real.is_file():
+        pytest.skip("../shared/samples absent")
+    body = real.read_bytes()
+    httpserver.expect_request("/open_data_organisations.csv").respond_with_data(body, content_type="text/csv")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(only("coops_uk", httpserver.url_for("/open_data_organisations.csv"))))
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 0
+    with real.open(newline="", encoding="utf-8") as f:
+        ids = [row["CUK Organisation ID"] for row in csv.DictReader(f)]
+    store = ox.Store()
+    with gzip.open(out / "latest" / "dataset.nq.gz", "rb") as f:
+        store.load(f, format=ox.RdfFormat.N_QUADS)
+    published = {r["id"].value for r in store.query(
+        "PREFIX dcterms: <http://purl.org/dc/terms/> SELECT ?id WHERE { ?e dcterms:identifier ?id }",
+        use_default_graph_as_union=True)}
+    quarantined = [q for q in read_quarantine(out / "latest" / "quarantine.csv") if q.source == "coops_uk"]
+    assert all(q.reason for q in quarantined)
+    assert len(published) + len(quarantined) == len(ids)
+    assert set(ids) == published | {q.record_id for q in quarantined}
+    dead = [r for r in store.query("""PREFIX sep: <https://w3id.org/se-pipeline/ontology/>
+        SELECT ?e WHERE { ?e sep:status <https://w3id.org/se-pipeline/taxonomy/status/Dissolved> }""",
+        use_default_graph_as_union=True)]
+    assert len(dead) == sum(1 for row in csv.DictReader(real.open(encoding="utf-8")) if row["Registered Status"] == "Dead"
+                            and row["CUK Organisation ID"] in published)
