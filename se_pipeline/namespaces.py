@@ -58,6 +58,7 @@ PREFIXES: dict[str, str] = {
     "essglobal": ESSGLOBAL,
     "ess-os": ESS_ORG_STRUCTURE,
     "ess-ica": ESS_ACTIVITIES_ICA,
+    "ess-am": ESS_STANDARD + "activities-modified/",
     "ess-bmt": ESS_BASE_MEMBERSHIP,
     "ess-q": ESS_QUALIFIERS,
     "ess-lf": ESS_LEGAL_FORM,

@@ -21,6 +21,7 @@ solutions or triples (header `X-SPARQL-Truncated: true` when cut).
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -383,6 +384,10 @@ def serve(config: ServeConfig, *, verbose: bool = True) -> None:
     print(f"store: {info.path.parent}")
     print(f"SPARQL endpoint: {server.url}  (timeout {config.timeout:g} s, max {config.max_rows} rows, "
           f"{config.workers} workers)", flush=True)
+    def _stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)  # stop the workers on `kill` too, not only on Ctrl-C
     try:
         server.serve_forever()
     except KeyboardInterrupt:

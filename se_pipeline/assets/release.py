@@ -5,7 +5,9 @@ from typing import Any
 import dagster as dg
 
 from se_pipeline.gate.release_shacl import validate_release
-from se_pipeline.release.build import build_release
+from se_pipeline.identity.links_rdf import LINKS_GRAPH
+from se_pipeline.identity.stage import links_path
+from se_pipeline.release.build import GraphPart, build_release
 from se_pipeline.sources.registry import all_sources
 
 GRAPH_ASSETS = [dg.AssetKey(f"{name}_graph") for name in all_sources()]
@@ -20,7 +22,7 @@ RELEASE_AUTOMATION = dg.AutomationCondition.eager() & dg.AutomationCondition.all
 @dg.asset(
     name="release",
     group_name="release",
-    deps=GRAPH_ASSETS,
+    deps=[*GRAPH_ASSETS, dg.AssetKey("enterprise_links")],
     required_resource_keys={"settings"},
     kinds={"rdf"},
     automation_condition=RELEASE_AUTOMATION,
@@ -32,7 +34,9 @@ RELEASE_AUTOMATION = dg.AutomationCondition.eager() & dg.AutomationCondition.all
 def release(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = context.resources.settings.load()
     specs = [s for s in all_sources().values() if settings.enabled(s.name)]
-    result = build_release(settings, specs, validate=validate_release)
+    links = links_path(settings)
+    extra = [GraphPart(LINKS_GRAPH, links)] if links.is_file() and links.stat().st_size else []
+    result = build_release(settings, specs, extra_parts=extra, validate=validate_release)
     stale = [s.name for s in result.sources if s.stale]
     if stale:
         context.log.warning(f"published with last good data for stale sources: {', '.join(stale)}")

@@ -162,7 +162,7 @@ def upstream_sensor(spec: SourceSpec) -> dg.SensorDefinition:
             token = "multi:" + hashlib.sha256(joined.encode("utf-8")).hexdigest()
         context.log.info(f"{name} changed upstream: {', '.join(changed)}")
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=f"{name}:{token}",
+            run_requests=[dg.RunRequest(run_key=f"{name}:{token}", job_name=f"refresh_{name}",
                                         tags={"source": name, "trigger": "upstream_changed"})],
             cursor=new_cursor,
         )

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+import pandas as pd
+
 from se_pipeline.gate.shacl import gate_ntriples, violations_table
+from se_pipeline.identity.history import renumbered, withdrawn, withdrawn_triples
+from se_pipeline.identity.match import empty_links
 from se_pipeline.quarantine import read_quarantine, write_quarantine
 from se_pipeline.rdf.enterprises import write_enterprises
 from se_pipeline.settings import Settings
@@ -26,6 +31,8 @@ class GateOutcome:
     quarantined_by_shapes: int = 0
     conforms: bool = True
     violations_markdown: str = ""
+    withdrawn: int = 0
+    renumbered: int = 0
     message: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -33,7 +40,25 @@ class GateOutcome:
         return {
             "status": self.status, "enterprises": self.enterprises,
             "quarantined_by_shapes": self.quarantined_by_shapes, "conforms": self.conforms, "message": self.message,
+            "withdrawn": self.withdrawn, "renumbered": self.renumbered,
         }
+
+
+def _history(state: SourceState, current: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Records the last good copy had and this run lacks (republished as withdrawn, never
+    deleted), and records renumbered by the source (linked old -> new)."""
+    if not state.has_good():
+        return current.iloc[0:0].assign(withdrawn_on=pd.Series(dtype="object")), empty_links()
+    previous = read_frame(state.good / "canonical.parquet")
+    if (state.good / "withdrawn.parquet").is_file():
+        earlier = pd.read_parquet(state.good / "withdrawn.parquet")
+        previous = pd.concat([previous, earlier[[c for c in earlier.columns if c in previous.columns or c == "withdrawn_on"]]],
+                             ignore_index=True)
+    gone = withdrawn(previous, current, on=date.today().isoformat())
+    moved = renumbered(previous, current, settings.base_iri)
+    gone.to_parquet(state.run / "withdrawn.parquet", index=False)
+    moved.to_parquet(state.run / "renumbered.parquet", index=False)
+    return gone, moved
 
 
 def gate_source(source: str, settings: Settings) -> GateOutcome:
@@ -49,12 +74,16 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
         return GateOutcome(source, "unchanged", message="source unchanged since last good (HTTP 304)")
     t0 = time.perf_counter()
     frame = read_frame(state.run / "canonical.parquet")
+    gone, moved = _history(state, frame, settings)
     candidate = state.run / "candidate.nt"
-    records = write_enterprises(frame, candidate, settings.base_iri)
+    with candidate.open("w", encoding="utf-8") as out:
+        records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out, settings.base_iri)
+        out.writelines(withdrawn_triples(gone, settings.base_iri))
     t1 = time.perf_counter()
     result = gate_ntriples(candidate, state.run / "graph.nt", source=source, records=records)
     t2 = time.perf_counter()
     candidate.unlink()
+    outcome_extra = {"withdrawn": len(gone), "renumbered": len(moved)}
     rejected_ids = {q.record_id for q in result.quarantine}
     if rejected_ids:
         write_frame(state.run / "canonical.parquet", frame[~frame["record_id"].isin(rejected_ids)])
@@ -63,11 +92,12 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
     write_json(state.run / "gate.json", {
         "conforms_before": result.conforms_before, "conforms_after": result.conforms_after,
         "kept_enterprises": result.kept_enterprises, "quarantined": len(result.quarantine),
-        "violations_markdown": table, "seconds": {"rdf": t1 - t0, "shacl": t2 - t1},
+        "violations_markdown": table, "seconds": {"rdf": t1 - t0, "shacl": t2 - t1}, **outcome_extra,
     })
     outcome = GateOutcome(
         source, "rejected", enterprises=result.kept_enterprises, quarantined_by_shapes=len(result.quarantine),
         conforms=result.conforms_after, violations_markdown=table, seconds={"rdf": t1 - t0, "shacl": t2 - t1},
+        withdrawn=len(gone), renumbered=len(moved),
     )
     if result.conforms_after:
         state.promote()

@@ -1,0 +1,161 @@
+"""The static landing page (rendered in headless Chromium) and the static IRI documents."""
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from se_pipeline.access.landing import POINT_COLOUR, write_landing_page
+from se_pipeline.access.static_docs import write_static_documents
+from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA
+
+EVIL = "<script>alert(1)</script>"
+EVIL_IRI = DEFAULT_DATA_BASE + "coops_uk/EVIL1"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def evil_release(sample_release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample release plus an enterprise whose name is a script."""
+    target = tmp_path_factory.mktemp("evil") / sample_release.name
+    shutil.copytree(sample_release, target)
+    for p in target.iterdir():
+        p.chmod(0o644)
+    g = "<https://w3id.org/se-pipeline/graph/coops_uk>"
+    extra = (f'<{EVIL_IRI}> <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> {g} .\n'
+             f'<{EVIL_IRI}> <{SCHEMA}name> "{EVIL}" {g} .\n'
+             f'<{EVIL_IRI}> <http://purl.org/dc/terms/source> <https://w3id.org/se-pipeline/source/coops_uk> {g} .\n'
+             f'<{EVIL_IRI}> <{GEO}lat> "10.5"^^<http://www.w3.org/2001/XMLSchema#decimal> {g} .\n'
+             f'<{EVIL_IRI}> <{GEO}long> "20.5"^^<http://www.w3.org/2001/XMLSchema#decimal> {g} .\n'
+             f'<{EVIL_IRI}2> <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> {g} .\n'
+             f'<{EVIL_IRI}2> <{SCHEMA}name> "<script>document.title=\'PWNED\'</script><img src=x onerror=\\"document.title=\'PWNED\'\\">" {g} .\n'
+             f'<{EVIL_IRI}2> <{GEO}lat> "-10.5"^^<http://www.w3.org/2001/XMLSchema#decimal> {g} .\n'
+             f'<{EVIL_IRI}2> <{GEO}long> "-20.5"^^<http://www.w3.org/2001/XMLSchema#decimal> {g} .\n'
+             f'<{EVIL_IRI}2> <http://purl.org/dc/terms/source> <https://w3id.org/se-pipeline/source/coops_uk> {g} .\n')
+    with gzip.open(target / "dataset.nq.gz", "rb") as f:
+        data = f.read()
+    with gzip.open(target / "dataset.nq.gz", "wb") as f:
+        f.write(data + extra.encode())
+    (target / "SHA256SUMS").unlink()  # as in a partial release: checksums not written yet
+    write_landing_page(target, target / "index.html")
+    return target
+
+
+def expected_points(release: Path) -> int:
+    ds = rdflib.Dataset()
+    with gzip.open(release / "dataset.nq.gz", "rb") as f:
+        ds.parse(data=f.read().decode(), format="nquads")
+    ents = {s for s, _, _, _ in ds.quads((None, rdflib.RDF.type, rdflib.URIRef(ESSGLOBAL + "SSEInitiative"), None))}
+    return sum(1 for e in ents if any(ds.quads((e, rdflib.URIRef(GEO + "lat"), None, None)))
+               and any(ds.quads((e, rdflib.URIRef(GEO + "long"), None, None))))
+
+
+def test_page_is_self_contained_and_escaped(evil_release: Path) -> None:
+    page = (evil_release / "index.html").read_text(encoding="utf-8")
+    assert "PWNED" in page and "<img src=x" not in page
+    assert EVIL not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page.lower()
+    assert not re.search(r'(src|href)="(https?:)?//[^"]*\.(css|js)', page)  # no external CSS/JS
+    assert page.count('<circle class="pt"') == expected_points(evil_release)
+    for name in ("dataset.nq.gz", "dataset.ttl", "catalog.ttl", "quarantine.csv"):
+        assert f'<a href="{name}">' in page
+    assert "example queries" in page.lower() and "Enterprises per source." in page
+
+
+def _png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
+    """Decode an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) into rows."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width = 8, b"", 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and ctype in (2, 6)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line) if bpp == 3 else bytes(v for j, v in enumerate(line) if j % 4 != 3))
+        prev = line
+    return width, height, rows
+
+
+def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         *args], capture_output=True, timeout=120)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
+def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
+    url = (evil_release / "index.html").as_uri()
+    dom = _chromium(["--dump-dom", url], tmp_path).stdout.decode("utf-8")
+    assert "<title>" in dom and "alert" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
+    assert dom.count('class="pt"') == expected_points(evil_release)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text, not run
+    assert "PWNED" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)  # no injected script ran
+    ds = rdflib.Dataset()
+    with gzip.open(evil_release / "dataset.nq.gz", "rb") as f:
+        ds.parse(data=f.read().decode(), format="nquads")
+    enterprises = {s for s, _, _, _ in ds.quads((None, rdflib.RDF.type, rdflib.URIRef(ESSGLOBAL + "SSEInitiative"), None))}
+    assert re.search(r'id="total-enterprises">(\d+)<', dom).group(1) == str(len(enterprises))
+
+    shot = tmp_path / "page.png"
+    _chromium([f"--screenshot={shot}", "--window-size=1280,4000", url], tmp_path)
+    width, height, rows = _png_pixels(shot)
+    target = bytes.fromhex(POINT_COLOUR[1:])
+    colours = set()
+    point_pixels = 0
+    for row in rows[::2]:
+        for x in range(0, width * 3, 6):
+            px = row[x:x + 3]
+            colours.add(px)
+            if all(abs(px[i] - target[i]) <= 12 for i in range(3)):
+                point_pixels += 1
+    assert len(colours) > 20          # not blank
+    assert point_pixels > 20          # the map shows the points
+
+
+def test_static_documents(sample_release: Path, tmp_path: Path) -> None:
+    n = write_static_documents(sample_release / "dataset.nq.gz", tmp_path, DEFAULT_DATA_BASE)
+    ds = rdflib.Dataset()
+    with gzip.open(sample_release / "dataset.nq.gz", "rb") as f:
+        ds.parse(data=f.read().decode(), format="nquads")
+    subjects = {str(s) for s, _, _, _ in ds.quads((None, rdflib.RDF.type, None, None))
+                if str(s).startswith(DEFAULT_DATA_BASE) and "#" not in str(s)}
+    assert n == len(subjects) and n > 100
+    folder = tmp_path / "id" / "coops_uk"
+    g = rdflib.Graph().parse(folder / "R000001.ttl", format="turtle")
+    assert {str(s) for s in g.subjects()} == {DEFAULT_DATA_BASE + "coops_uk/R000001", DEFAULT_DATA_BASE + "coops_uk/R000001#address"}
+    assert len(rdflib.Graph().parse(folder / "R000001.jsonld", format="json-ld")) == len(g)
+    html_text = (folder / "R000001.html").read_text(encoding="utf-8")
+    assert "Co-operative Group Limited" in html_text and 'href="R000001.ttl"' in html_text

@@ -1,0 +1,353 @@
+"""`se-pipeline serve` over HTTP: SPARQLWrapper, the W3C SPARQL 1.1 Protocol cases, refusals,
+timeouts that really stop queries, the row cap, dereferenceable IRIs and store reuse."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import rdflib
+from SPARQLWrapper import CSV, JSON, JSONLD, TSV, TURTLE, XML, SPARQLWrapper
+
+from se_pipeline import QUERIES_DIR
+from se_pipeline.access.server import ServeConfig, serve_in_thread
+from se_pipeline.access.store import ensure_store
+from se_pipeline.cli import main as cli_main
+
+MAX_ROWS = 500
+TIMEOUT = 3.0
+COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+ENTERPRISE = "https://w3id.org/se-pipeline/id/coops_uk/R000001"
+
+
+@pytest.fixture(scope="module")
+def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("stores")
+
+
+@pytest.fixture(scope="module")
+def server(sample_release: Path, store_root: Path):
+    srv, thread = serve_in_thread(ServeConfig(release=sample_release, port=0, timeout=TIMEOUT, max_rows=MAX_ROWS,
+                                              workers=2, store_root=store_root))
+    yield srv
+    srv.shutdown()
+    srv.close()
+    thread.join(5)
+
+
+def http(server, method: str = "GET", params: dict | list | None = None, body: bytes | None = None,
+         headers: dict | None = None, path: str = "/sparql") -> tuple[int, dict, bytes]:
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params, doseq=True)
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def wrapper(server, fmt: str) -> SPARQLWrapper:
+    w = SPARQLWrapper(server.url)
+    w.setReturnFormat(fmt)
+    return w
+
+
+def total_quads(sample_release: Path) -> int:
+    import gzip
+    with gzip.open(sample_release / "dataset.nq.gz", "rt", encoding="utf-8") as f:
+        return sum(1 for line in f if line.strip())
+
+
+# -- SPARQLWrapper against the running server ---------------------------------------------
+
+def test_select_json(server, sample_release: Path) -> None:
+    w = wrapper(server, JSON)
+    w.setQuery(COUNT_ALL)
+    res = w.queryAndConvert()
+    assert int(res["results"]["bindings"][0]["n"]["value"]) == total_quads(sample_release)
+
+
+def test_select_xml(server, sample_release: Path) -> None:
+    w = wrapper(server, XML)
+    w.setQuery(COUNT_ALL)
+    doc = w.queryAndConvert()  # xml.dom.minidom document
+    assert doc.getElementsByTagName("literal")[0].firstChild.data == str(total_quads(sample_release))
+
+
+@pytest.mark.parametrize("fmt,delimiter", [(CSV, ","), (TSV, "\t")])
+def test_select_csv_tsv(server, sample_release: Path, fmt: str, delimiter: str) -> None:
+    w = wrapper(server, fmt)
+    w.setQuery(COUNT_ALL)
+    text = w.queryAndConvert().decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    assert rows[0][0].lstrip("?") == "n"
+    assert int(rows[1][0].split("^^")[0].strip('"')) == total_quads(sample_release)
+
+
+def test_ask(server) -> None:
+    w = wrapper(server, JSON)
+    w.setQuery(f"ASK {{ <{ENTERPRISE}> ?p ?o }}")
+    assert w.queryAndConvert()["boolean"] is True
+    w.setQuery("ASK { <http://example.org/nothing> ?p ?o }")
+    assert w.queryAndConvert()["boolean"] is False
+
+
+@pytest.mark.parametrize("fmt", [TURTLE, JSONLD])
+def test_construct(server, fmt: str) -> None:
+    w = wrapper(server, fmt)
+    w.setQuery(f"CONSTRUCT {{ <{ENTERPRISE}> ?p ?o }} WHERE {{ <{ENTERPRISE}> ?p ?o }}")
+    result = w.query()
+    body = result.response.read()
+    g = rdflib.Graph().parse(data=body.decode("utf-8"), format="turtle" if fmt == TURTLE else "json-ld")
+    assert (rdflib.URIRef(ENTERPRISE), rdflib.URIRef("https://schema.org/name"), None) in g
+    assert len(g) >= 10
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in QUERIES_DIR.glob("*.rq")))
+def test_every_example_query_over_http_matches_the_cli(server, sample_release: Path, name: str, capsys) -> None:
+    assert cli_main(["query", f"@{QUERIES_DIR / name}", "--release", str(sample_release), "--format", "json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    w = wrapper(server, JSON)
+    w.setQuery((QUERIES_DIR / name).read_text(encoding="utf-8"))
+    res = w.queryAndConvert()
+
+    def rows(doc: dict) -> list[tuple]:
+        return sorted(tuple(sorted((k, v["value"]) for k, v in b.items())) for b in doc["results"]["bindings"])
+
+    assert res["head"]["vars"] == cli["head"]["vars"]
+    assert rows(res) == rows(cli)
+
+
+# -- refusals ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,kwargs", [
+    ("GET", {"params": {"update": "INSERT DATA { <http://a> <http://b> <http://c> }"}}),
+    ("POST", {"body": b"update=INSERT+DATA+%7B+%3Chttp%3A%2F%2Fa%3E+%3Chttp%3A%2F%2Fb%3E+%3Chttp%3A%2F%2Fc%3E+%7D",
+              "headers": {"Content-Type": "application/x-www-form-urlencoded"}}),
+    ("POST", {"body": b"CLEAR ALL", "headers": {"Content-Type": "application/sparql-update"}}),
+    ("POST", {"body": b"DELETE WHERE { ?s ?p ?o }", "headers": {"Content-Type": "application/sparql-query"}}),
+])
+def test_updates_are_refused(server, method: str, kwargs: dict) -> None:
+    status, _, body = http(server, method, **kwargs)
+    assert status in (400, 403), body
+    status, _, body = http(server, params={"query": COUNT_ALL})
+    assert status == 200  # nothing was deleted
+    assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) > 0
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "LOAD <http://127.0.0.1:9/data.ttl>",
+])
+def test_service_and_load_are_refused(server, query: str) -> None:
+    status, _, body = http(server, params={"query": query})
+    assert status == 403 and (b"SERVICE" in body or b"LOAD" in body)
+
+
+def test_service_inside_a_literal_is_not_refused(server) -> None:
+    status, _, body = http(server, params={"query": 'SELECT ?x WHERE { BIND("SERVICE <http://x/> {}" AS ?x) }'})
+    assert status == 200 and b"SERVICE" in body
+
+
+def test_slow_query_is_stopped_at_its_timeout(server) -> None:
+    killed = server.state.pool.killed
+    t0 = time.monotonic()
+    status, _, body = http(server, params={"query": SLOW})
+    elapsed = time.monotonic() - t0
+    assert status == 503 and b"timeout" in body
+    assert TIMEOUT - 0.2 <= elapsed < TIMEOUT + 5
+    assert server.state.pool.killed == killed + 1  # the worker running it was killed
+    # and the service carries on
+    assert http(server, params={"query": COUNT_ALL})[0] == 200
+
+
+def test_row_cap(server, sample_release: Path) -> None:
+    status, headers, body = http(server, params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                                 headers={"Accept": "application/sparql-results+json"})
+    assert status == 200 and total_quads(sample_release) > MAX_ROWS
+    assert len(json.loads(body)["results"]["bindings"]) == MAX_ROWS
+    assert headers["X-SPARQL-Truncated"] == "true" and headers["X-SPARQL-Max-Rows"] == str(MAX_ROWS)
+    status, headers, body = http(server, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                                 headers={"Accept": "application/n-triples"})
+    assert len([line for line in body.decode().splitlines() if line.strip()]) == MAX_ROWS
+
+
+def test_service_description_states_timeout_and_row_cap(server) -> None:
+    status, headers, body = http(server, headers={"Accept": "text/turtle"})
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    g = rdflib.Graph().parse(data=body.decode(), format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    sep = rdflib.Namespace("https://w3id.org/se-pipeline/ontology/")
+    svc = next(g.subjects(rdflib.RDF.type, sd.Service))
+    assert float(g.value(svc, sep.queryTimeout)) == TIMEOUT
+    assert int(g.value(svc, sep.maxResultRows)) == MAX_ROWS
+    assert (svc, sd.feature, sd.UnionDefaultGraph) in g
+    assert len(list(g.objects(None, sd.namedGraph))) >= 11
+
+
+# -- W3C SPARQL 1.1 Protocol test cases (the relevant ones, named after the W3C tests) ----
+
+ASK_ALL = "ASK { ?s ?p ?o }"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _query_get(s):
+    return http(s, params={"query": ASK_ALL})
+
+
+def _query_post_form(s):
+    return http(s, "POST", body=urllib.parse.urlencode({"query": ASK_ALL}).encode(), headers=FORM)
+
+
+def _query_post_direct(s):
+    return http(s, "POST", body=ASK_ALL.encode(), headers={"Content-Type": "application/sparql-query"})
+
+
+def _query_dataset_default_graph(s):
+    return http(s, params={"query": ASK_ALL, "default-graph-uri": "https://w3id.org/se-pipeline/graph/coops_uk"})
+
+
+def _query_dataset_named_graphs_get(s):
+    return http(s, params={"query": "ASK { GRAPH ?g { ?s ?p ?o } }",
+                           "named-graph-uri": "https://w3id.org/se-pipeline/graph/coops_uk"})
+
+
+def _query_content_type_select(s):
+    return http(s, params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+                headers={"Accept": "application/sparql-results+xml"})
+
+
+def _query_content_type_ask(s):
+    return http(s, params={"query": ASK_ALL}, headers={"Accept": "application/sparql-results+json"})
+
+
+def _query_content_type_describe(s):
+    return http(s, params={"query": f"DESCRIBE <{ENTERPRISE}>"}, headers={"Accept": "text/turtle"})
+
+
+def _query_content_type_construct(s):
+    return http(s, params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3"}, headers={"Accept": "application/ld+json"})
+
+
+POSITIVE = {
+    "query_get": (_query_get, "application/sparql-results+json"),
+    "query_post_form": (_query_post_form, "application/sparql-results+json"),
+    "query_post_direct": (_query_post_direct, "application/sparql-results+json"),
+    "query_dataset_default_graph": (_query_dataset_default_graph, "application/sparql-results+json"),
+    "query_dataset_named_graphs_get": (_query_dataset_named_graphs_get, "application/sparql-results+json"),
+    "query_content_type_select": (_query_content_type_select, "application/sparql-results+xml"),
+    "query_content_type_ask": (_query_content_type_ask, "application/sparql-results+json"),
+    "query_content_type_describe": (_query_content_type_describe, "text/turtle"),
+    "query_content_type_construct": (_query_content_type_construct, "application/ld+json"),
+}
+
+
+@pytest.mark.parametrize("case", list(POSITIVE))
+def test_w3c_protocol_positive(server, case: str) -> None:
+    fn, media = POSITIVE[case]
+    status, headers, body = fn(server)
+    assert status == 200, body
+    assert headers["Content-Type"].split(";")[0] == media
+    if media == "application/sparql-results+json" and b'"boolean"' in body:
+        assert json.loads(body)["boolean"] is True
+
+
+NEGATIVE = {
+    "bad_query_method": lambda s: http(s, "PUT", params={"query": ASK_ALL}),
+    "bad_multiple_queries": lambda s: http(s, params=[("query", ASK_ALL), ("query", "SELECT * {}")]),
+    "bad_query_wrong_media_type": lambda s: http(s, "POST", body=ASK_ALL.encode(), headers={"Content-Type": "text/plain"}),
+    "bad_query_missing_form_type": lambda s: http(s, "POST", body=urllib.parse.urlencode({"query": ASK_ALL}).encode(),
+                                                  headers={"Content-Type": ""}),
+    "bad_query_missing_direct_type": lambda s: http(s, "POST", body=ASK_ALL.encode(), headers={"Content-Type": ""}),
+    "bad_query_non_utf8": lambda s: http(s, "POST", body=ASK_ALL.encode("utf-16"),
+                                         headers={"Content-Type": "application/sparql-query; charset=UTF-16"}),
+    "bad_query_syntax": lambda s: http(s, params={"query": "ASK {"}),
+    "bad_update_get": lambda s: http(s, params={"update": "CLEAR ALL"}),
+}
+
+
+@pytest.mark.parametrize("case", list(NEGATIVE))
+def test_w3c_protocol_negative(server, case: str) -> None:
+    status, _, body = NEGATIVE[case](server)
+    assert 400 <= status < 500, (status, body)
+    if case in ("bad_multiple_queries", "bad_query_syntax", "bad_update_get"):
+        assert status == 400
+
+
+# -- dereferenceable IRIs ----------------------------------------------------------------
+
+def test_dereference_enterprise_html(server) -> None:
+    status, headers, body = http(server, path="/id/coops_uk/R000001", headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    text = body.decode()
+    assert "Co-operative Group Limited" in text and ENTERPRISE in text and "<script" not in text
+
+
+@pytest.mark.parametrize("accept,fmt", [("text/turtle", "turtle"), ("application/ld+json", "json-ld")])
+def test_dereference_enterprise_rdf(server, accept: str, fmt: str) -> None:
+    status, headers, body = http(server, path="/id/coops_uk/R000001", headers={"Accept": accept})
+    assert status == 200 and headers["Content-Type"].split(";")[0] == accept
+    g = rdflib.Graph().parse(data=body.decode(), format=fmt)
+    subjects = {str(s) for s in g.subjects()}
+    assert subjects == {ENTERPRISE, ENTERPRISE + "#address"}
+    assert (rdflib.URIRef(ENTERPRISE + "#address"), rdflib.URIRef("https://schema.org/addressCountry"), rdflib.Literal("GB")) in g
+
+
+def test_dereference_links_other_sources(server) -> None:
+    status, _, body = http(server, path="/id/usfwc/1101", headers={"Accept": "text/html"})
+    if status == 404:
+        pytest.skip("sample has no usfwc/1101")
+    assert b"/id/ncba/5012345601" in body  # owl:sameAs from the links graph, followed backwards
+
+
+def test_unknown_iri_is_404(server) -> None:
+    assert http(server, path="/id/coops_uk/NO-SUCH-RECORD", headers={"Accept": "text/turtle"})[0] == 404
+
+
+def test_well_known_void(server) -> None:
+    status, headers, body = http(server, path="/.well-known/void", headers={"Accept": "text/turtle"})
+    assert status == 200
+    g = rdflib.Graph().parse(data=body.decode(), format="turtle")
+    assert any(g.subjects(rdflib.RDF.type, rdflib.URIRef("http://rdfs.org/ns/void#Dataset")))
+    status, headers, body = http(server, path="/.well-known/void", headers={"Accept": "application/ld+json"})
+    assert status == 200 and len(rdflib.Graph().parse(data=body.decode(), format="json-ld")) == len(g)
+
+
+# -- the on-disk store -------------------------------------------------------------------
+
+def test_restart_reuses_the_on_disk_store(server, sample_release: Path, store_root: Path) -> None:
+    info = server.state.store
+    assert info.marker.is_file()
+    before = info.marker.stat().st_mtime_ns
+    srv, thread = serve_in_thread(ServeConfig(release=sample_release, port=0, timeout=TIMEOUT, max_rows=MAX_ROWS,
+                                              workers=1, store_root=store_root))
+    try:
+        assert srv.state.store.loaded_now is False
+        assert info.marker.stat().st_mtime_ns == before
+        assert http(srv, params={"query": COUNT_ALL})[0] == 200
+    finally:
+        srv.shutdown()
+        srv.close()
+        thread.join(5)
+
+
+def test_a_crash_mid_load_rebuilds(sample_release: Path, tmp_path: Path) -> None:
+    first = ensure_store(sample_release, tmp_path)
+    assert first.loaded_now and json.loads(first.marker.read_text())["quads"] == total_quads(sample_release)
+    first.marker.unlink()  # as if the process died before the marker was written
+    (first.path / "garbage").write_bytes(b"x")
+    again = ensure_store(sample_release, tmp_path)
+    assert again.loaded_now and again.marker.is_file() and not (again.path / "garbage").exists()
+    assert ensure_store(sample_release, tmp_path).loaded_now is False
+    assert os.path.commonpath([again.path, sample_release]) != str(sample_release)  # never inside the release

@@ -1,0 +1,159 @@
+"""Smoke test of what a steward sees: the Dagster UI, served by `dagster-webserver -w
+workspace.yaml` on a loopback port, rendered by headless Chromium, and asked through
+its GraphQL endpoint (the stable second opinion on what the pages show).
+
+The webserver runs without the daemon, so nothing is scheduled or materialised.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from se_pipeline import PROJECT_ROOT
+from se_pipeline.assets.schedules import CADENCE_CRON
+from se_pipeline.sources.registry import all_sources
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+START_TIMEOUT_S = 120
+GRAPHQL = """
+query Steward {
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes {
+        name
+        schedules { name cronSchedule scheduleState { status } }
+        sensors { name sensorState { status } }
+        assetNodes { assetKey { path } }
+      }
+    }
+  }
+  assetChecks: assetNodes(assetKeys: [{path: ["coops_uk"]}, {path: ["coops_uk_graph"]}]) {
+    assetKey { path }
+    assetChecksOrError { ... on AssetChecks { checks { name blocking } } }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback only)
+        return response.read()
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("dagster_home")
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "SE_PIPELINE_OUTPUT": str(home / "output"),
+           "DAGSTER_DISABLE_TELEMETRY": "yes"}
+    env.pop("SE_PIPELINE_WEBHOOK_URL", None)
+    log = (home / "webserver.log").open("wb")
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    proc = subprocess.Popen(
+        [str(webserver), "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"dagster-webserver exited ({proc.returncode}): "
+                            f"{(home / 'webserver.log').read_text(errors='replace')[-2000:]}")
+            try:
+                if b"dagster_webserver_version" in _get(base + "/server_info", timeout=2):
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"dagster-webserver did not answer /server_info within {START_TIMEOUT_S}s")
+            time.sleep(0.5)
+        yield base
+    finally:
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):  # the whole group: webserver + code server
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+def graphql(base: str) -> dict:
+    request = urllib.request.Request(base + "/graphql", data=json.dumps({"query": GRAPHQL}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    deadline = time.monotonic() + 60
+    while True:  # the code location may still be loading right after start
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            data = json.loads(response.read())
+        nodes = (data.get("data") or {}).get("repositoriesOrError", {}).get("nodes")
+        if nodes or time.monotonic() > deadline:
+            assert "errors" not in data, data.get("errors")
+            return data["data"]
+        time.sleep(1)
+
+
+def dump_dom(base: str, path: str, tmp_path: Path) -> str:
+    if not CHROMIUM:
+        pytest.skip("chromium is not installed (make test installs it: scripts/install-chromium.sh)")
+    # A tall window: the UI's lists are virtualised and render only the rows in view.
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+           "--window-size=1600,6000", f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=20000",
+           "--dump-dom", base + path]
+    done = subprocess.run(cmd, capture_output=True, timeout=120, start_new_session=True)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+def test_graphql_lists_assets_checks_schedules_and_sensors(dagster_ui: str) -> None:
+    data = graphql(dagster_ui)
+    [repo] = data["repositoriesOrError"]["nodes"]
+    assets = {"/".join(a["assetKey"]["path"]) for a in repo["assetNodes"]}
+    assert {"release", *all_sources(), *(f"{n}_graph" for n in all_sources())} <= assets
+    schedules = {s["name"]: s for s in repo["schedules"]}
+    assert schedules["publish_daily"]["scheduleState"]["status"] == "RUNNING"
+    for spec in all_sources().values():
+        name = f"refresh_{spec.name}_{spec.cadence if spec.cadence in CADENCE_CRON else 'weekly'}"
+        assert schedules[name]["scheduleState"]["status"] == ("STOPPED" if spec.api_key_env else "RUNNING")
+    sensors = {s["name"] for s in repo["sensors"]}
+    assert {"alert_on_run_failure", "alert_on_check_failure", "release_automation", "coops_uk_upstream_changed"} <= sensors
+    checks = {"/".join(n["assetKey"]["path"]): {(c["name"], c["blocking"]) for c in n["assetChecksOrError"]["checks"]}
+              for n in data["assetChecks"]}
+    assert ("record_count_vs_last_good", True) in checks["coops_uk"]
+    assert ("fetch_succeeded", False) in checks["coops_uk"]
+    assert ("shacl_conforms", True) in checks["coops_uk_graph"]
+
+
+def test_pages_render_assets_checks_and_schedules(dagster_ui: str, tmp_path: Path) -> None:
+    graphql(dagster_ui)  # the code location is loaded
+    assets = dump_dom(dagster_ui, "/assets", tmp_path)
+    for name in ("coops_uk", "coops_uk_graph", "usfwc_graph"):
+        assert name in assets, f"/assets does not show {name}"
+    checks = dump_dom(dagster_ui, "/assets/coops_uk?view=checks", tmp_path)
+    for name in ("fetch_succeeded", "record_count_vs_last_good", "licence_present", "quarantine_share"):
+        assert name in checks, f"the checks tab of coops_uk does not show {name}"
+    automation = dump_dom(dagster_ui, "/automation", tmp_path)
+    for name in ("publish_daily", "refresh_coops_uk_quarterly", "coops_uk_upstream_changed", "alert_on_run_failure"):
+        assert name in automation, f"/automation does not show {name}"

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from se_pipeline.identity.decisions import Decision, Decisions
+from se_pipeline.identity.iri import enterprise_iri
+from se_pipeline.identity.match import LINK_COLUMNS, clusters, find_links
+from tests.identity.helpers import frames, pairs, rec
+
+I = enterprise_iri
+
+
+def test_registry_id_links_across_padding_and_sources() -> None:
+    links = find_links(frames(
+        rec("a", "1", "Alpha Housing Limited", identifiers=["companies-house:1673378"], postcode="E8 3DY"),
+        rec("b", "X", "Completely Other Name", identifiers=["companies-house:01673378"], country="GB"),
+        rec("b", "Y", "Unrelated", identifiers=["companies-house:01673379"]),
+    ))
+    assert list(links.columns) == list(LINK_COLUMNS)
+    assert pairs(links) == {("1", "X", "registry-id")}
+    assert links["score"].iloc[0] == 1.0
+
+
+def test_no_links_within_one_source() -> None:
+    links = find_links(frames(
+        rec("a", "1", "Same Name", postcode="M1 1AA", identifiers=["fca:1R"], websites=["http://same.org"]),
+        rec("a", "2", "Same Name", postcode="M1 1AA", identifiers=["fca:1R"], websites=["http://same.org"]),
+    ))
+    assert links.empty
+
+
+def test_domain_links_but_generic_hosts_do_not() -> None:
+    links = find_links(frames(
+        rec("a", "1", "Green Grocers", websites=["https://www.greengrocers.coop/shop"], locality="Leeds"),
+        rec("b", "1", "Green Grocers Ltd", websites=["http://greengrocers.coop"], locality="York"),
+        rec("a", "2", "Blue Bakery", websites=["https://www.facebook.com/bluebakery"], locality="Hull"),
+        rec("b", "2", "Red Bakery", websites=["https://facebook.com/redbakery"], locality="Bath"),
+        rec("a", "3", "One Club", websites=["https://wordpress.com"], locality="Bath"),
+        rec("b", "3", "Two Club", websites=["https://wordpress.com"], locality="Hull"),
+    ))
+    assert pairs(links, None) == {("1", "1", "domain")}
+
+
+def test_umbrella_domain_used_by_many_records_is_not_evidence() -> None:
+    rows = [rec("a", f"n{i}", f"Garden {i}", websites=[f"http://network.org/g{i}"], locality=f"Town{i}") for i in range(5)]
+    rows.append(rec("b", "x", "Network Office", websites=["http://network.org"], locality="Elsewhere"))
+    assert find_links(frames(*rows)).empty
+
+
+def test_name_place_links_same_postcode_and_nearby_but_not_other_towns() -> None:
+    links = find_links(frames(
+        rec("a", "1", "The Unicorn Grocery Limited", postcode="M21 0BN"),
+        rec("b", "1", "Unicorn Grocery", postcode="m210bn"),
+        rec("a", "2", "Riverside Credit Union Ltd", lat=53.4000, lon=-2.2000),
+        rec("b", "2", "Riverside Credit Union", lat=53.4100, lon=-2.2050),  # ~1.2 km
+        rec("a", "3", "Hilltop Country Market", postcode="TA1 4ER", locality="Taunton", lat=51.01, lon=-3.10),
+        rec("b", "3", "Hilltop Country Market", postcode="LS2 7DT", locality="Leeds", lat=53.80, lon=-1.55),
+    ))
+    assert pairs(links) == {("1", "1", "name+place"), ("2", "2", "name+place")}
+
+
+def test_similar_names_in_same_postcode_but_different_bodies_not_linked() -> None:
+    links = find_links(frames(
+        rec("a", "1", "Co-operatives UK", postcode="M60 0AS"),
+        rec("b", "1", "Co-operative College", postcode="M60 0AS"),
+    ))
+    assert pairs(links) == set()
+
+
+def test_name_evidence_never_crosses_countries() -> None:
+    links = find_links(frames(
+        rec("a", "1", "Sunrise Dairy Cooperative", country="GB", postcode="12345", locality="Springfield", lat=0.0, lon=0.0),
+        rec("b", "1", "Sunrise Dairy Cooperative", country="US", postcode="12345", locality="Springfield", lat=0.0, lon=0.0),
+    ))
+    assert links.empty
+
+
+def test_curated_decisions_win_both_ways() -> None:
+    f = frames(
+        rec("a", "1", "Unicorn Grocery", postcode="M21 0BN"),
+        rec("b", "1", "Unicorn Grocery", postcode="M21 0BN"),
+        rec("a", "2", "Phone Co-op", postcode="OX7 5XL"),
+        rec("b", "2", "The Phone Co-op", postcode="M60 0AS"),
+    )
+    assert pairs(find_links(f)) == {("1", "1", "name+place")}
+    d = Decisions.of([
+        Decision(I("a", "1"), I("b", "1"), False, "steward", "2024-01-01"),
+        Decision(I("a", "2"), I("b", "2"), True, "steward", "2024-01-01"),
+    ])
+    links = find_links(f, d)
+    assert pairs(links, None) == {("2", "2", "curated")}
+    assert links["score"].tolist() == [1.0]
+
+
+def test_curated_veto_blocks_transitive_cluster() -> None:
+    f = frames(
+        rec("a", "1", "Delta Foods", identifiers=["fca:9R"]),
+        rec("b", "1", "Delta Foods", identifiers=["fca:9R"], websites=["http://delta.coop"]),
+        rec("c", "1", "Delta Foods", websites=["http://delta.coop"]),
+    )
+    assert len(set(clusters(find_links(f)).values())) == 1
+    d = Decisions.of([Decision(I("a", "1"), I("c", "1"), False, "s", "2024-01-01")])
+    links = find_links(f, d)
+    cmap = clusters(links)
+    assert cmap.get(I("a", "1"), I("a", "1")) != cmap.get(I("c", "1"), I("c", "1"))
+    assert (links["decision"] == "uncertain").sum() == 1  # the weaker link is kept, downgraded
+
+
+def test_clusters_transitive_and_stable() -> None:
+    rows = [("https://x/c", "https://x/d"), ("https://x/a", "https://x/b"), ("https://x/b", "https://x/c"), ("https://x/e", "https://x/f")]
+    links = pd.DataFrame({"iri_a": [r[0] for r in rows], "iri_b": [r[1] for r in rows], "decision": ["same", "same", "same", "uncertain"]})
+    c1 = clusters(links)
+    c2 = clusters(links.iloc[::-1])
+    assert c1 == c2
+    assert {c1[k] for k in ("https://x/a", "https://x/b", "https://x/c", "https://x/d")} == {"https://x/a"}
+    assert "https://x/e" not in c1
