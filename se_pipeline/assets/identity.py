@@ -1,5 +1,4 @@
 """The `enterprise_links` asset: one enterprise, one identity across sources and releases."""
-from __future__ import annotations
 
 import dagster as dg
 

@@ -7,7 +7,6 @@ permanent, and `latest` switched. Any failure leaves `latest` where it was.
 from __future__ import annotations
 
 import gzip
-import io
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -17,9 +16,12 @@ from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
+from se_pipeline.access.landing import write_landing_page
+from se_pipeline.access.static_docs import write_static_documents
 from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH, SEPT
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
+from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
 from se_pipeline.release.jsonld import write_jsonld
 from se_pipeline.release.publish import (
@@ -180,7 +182,7 @@ def build_release(
         fp_quads, fp_triples = write_datasets(partial, parts)
         seconds["serialise"] = time.perf_counter() - t0
         if (fp_quads, fp_triples) != (census.quads.result(), census.triples.result()):
-            raise gate.ReleaseError("serialisers did not see the same statements as the census")
+            raise ReleaseError("serialisers did not see the same statements as the census")
 
         t0 = time.perf_counter()
         gate.require(gate.check_release_files(partial, fp_quads, fp_triples))
@@ -191,7 +193,7 @@ def build_release(
             (partial / "shacl-report.ttl").write_bytes(report)
             seconds["shacl"] = time.perf_counter() - t0
             if not conforms:
-                raise gate.ReleaseError(f"published data does not conform to the shapes:\n{summary}")
+                raise ReleaseError(f"published data does not conform to the shapes:\n{summary}")
 
         write_quarantine(partial / "quarantine.csv", quarantine)
         write_quarantine(partial / "dropped-values.csv", dropped)
@@ -223,6 +225,10 @@ def build_release(
             total_entities=all_classes.get(INITIATIVE, 0), classes=all_classes, files=files,
             download_base=DOWNLOAD_BASE,
         ))
+        t0 = time.perf_counter()
+        write_static_documents(partial / "dataset.nq.gz", partial, settings.base_iri)
+        write_landing_page(partial, partial / "index.html")
+        seconds["documents"] = time.perf_counter() - t0
         write_checksums(partial)
         final = finish_release(partial, release_id)
         switch_latest(settings.output_dir, final)

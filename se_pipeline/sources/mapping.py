@@ -10,6 +10,7 @@ mapping:
   constants: {country: GB}
   identifiers: {companies-house: "Company Number"}      # -> "companies-house:<value>"
   identifier_pairs: [{scheme_column: Registrar, value_column: "Registered Number"}]
+  kinds: {column: member_type, default: enterprise, map: {Fair Trade Network: network}}  # plain words
   codes:
     legal_form: {column: "Legal Form", map: {Society: "ess-lf:L2"}}
     qualifiers: {column: "Products", split: ";", map: {Food: "ess-q:Organic"}}
@@ -29,6 +30,7 @@ import pandas as pd
 from se_pipeline.canonical.schema import FIELDS, LIST_COLUMNS
 from se_pipeline.namespaces import expand_curie
 from se_pipeline.sources.errors import MappingError
+from se_pipeline.sources.kinds import apply_kinds
 from se_pipeline.sources.tabular import LINE
 
 
@@ -122,4 +124,5 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
             out[fld] = pd.Series([v[0] if v else None for v in values], index=raw.index, dtype="object")
         if unmapped:
             notes["unmapped"][fld] = dict(unmapped.most_common())
+    apply_kinds(raw, out, mapping, notes, source)
     return out, notes

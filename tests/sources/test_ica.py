@@ -69,7 +69,7 @@ def test_concrete_rows(parsed) -> None:
 
 def test_codes_mapped_or_reported(parsed) -> None:
     res, _, _, _ = parsed
-    assert res.notes["unmapped"] == {"organisational_structure": {"Platform": 1}, "practices": {"Platform": 1},
+    assert res.notes["unmapped"] == {"organisational_structure": {"Platform": 1}, "practices": {"Platform": 1}, "kind": {"Platform": 1},
                                      "primary_activity": {"Space mining": 1}, "country_id": {"9999": 1, "1168": 1}}
     values = [v for v in json.loads(RAW)["values"].values() if isinstance(v, dict)]
     codes = SPEC.mapping["codes"]

@@ -38,7 +38,6 @@ from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.mapping import apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
 
-KINDS = ("enterprise", "network", "support", "outlet")
 
 
 def build_urls(url: str, options: dict[str, Any], secret: str | None) -> list[str]:
@@ -134,14 +133,6 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
         frame["_country"] = pd.Series([], dtype="object")
     mapped, notes = apply_mapping(frame, mapping, ctx.source)
     mapped["country"] = frame["_country"].values
-    kinds = mapping.get("kinds")
-    if kinds:
-        table_k = {str(k).strip().lower(): str(v) for k, v in kinds["map"].items() if str(v) in KINDS}
-        mapped["kind"] = pd.Series(
-            [table_k.get(str(v).strip().lower(), "enterprise") if isinstance(v, str) else "enterprise"
-             for v in frame[kinds["column"]]],
-            index=mapped.index, dtype="object",
-        )
     if unmapped_countries:
         notes["unmapped"]["country_id"] = dict(unmapped_countries.most_common())
     notes["encoding"] = encoding

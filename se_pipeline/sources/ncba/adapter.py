@@ -14,7 +14,7 @@ leading zeros kept), `Number of Employees`, `Create Date` and `Last Modified Dat
 (`YYYY-MM-DD HH:MM`), `Company owner` (CRM user, not published).
 
 Associations (federations of co-ops) are networks and development centres are support
-organisations: `kinds:` in `source.yaml` (applied by `wfto/kinds.py`). Column
+organisations: `kinds:` in `source.yaml` (applied by `sources/kinds.py`). Column
 correspondence and code tables: `source.yaml`.
 """
 from __future__ import annotations
@@ -22,13 +22,11 @@ from __future__ import annotations
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.mapping import apply_mapping
 from se_pipeline.sources.tabular import decode, read_csv_text
-from se_pipeline.sources.wfto.kinds import apply_kinds
 
 
 def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     text, encoding = decode(raw, ctx.source, ctx.encoding)
     raw_frame = read_csv_text(text, ctx.source)
     frame, notes = apply_mapping(raw_frame, ctx.mapping, ctx.source)
-    apply_kinds(raw_frame, frame, ctx.mapping, notes, ctx.source)
     notes["encoding"] = encoding
     return ParseResult(frame, [], notes)

@@ -30,7 +30,6 @@ from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import MappingError
 from se_pipeline.sources.mapping import apply_mapping
 from se_pipeline.sources.tabular import decode, read_csv_text
-from se_pipeline.sources.wfto.kinds import apply_kinds
 
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
 _CONCEPTS = {"organisational_structure", "primary_activity", "activities", "membership_type",
@@ -64,7 +63,6 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     text, encoding = decode(raw, ctx.source, ctx.encoding)
     raw_frame = read_csv_text(text, ctx.source)
     frame, notes = apply_mapping(raw_frame, ctx.mapping, ctx.source)
-    apply_kinds(raw_frame, frame, ctx.mapping, notes, ctx.source)
     if "founded" in frame.columns:
         frame["founded"] = pd.Series([_year_to_date(v) for v in frame["founded"]], index=frame.index, dtype="object")
     spec = ctx.mapping.get("federation")

@@ -19,7 +19,7 @@ Format: UTF-8 JSON, an object `{"generated": "<ISO time>", "total": <n>, "member
 The adapter only flattens JSON to a raw string frame (lists joined with
 `LIST_SEPARATOR`, which the code tables `split:` on; numbers kept as the text the file
 wrote) and derives `kind` (network / support / enterprise) from the mapping's `kinds`
-table (`kinds.py`: plain words rather than concept CURIEs). Column correspondence and
+table (`sources/kinds.py`: plain words rather than concept CURIEs). Column correspondence and
 code tables: `source.yaml`.
 """
 from __future__ import annotations
@@ -34,7 +34,6 @@ from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.mapping import apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
-from se_pipeline.sources.wfto.kinds import apply_kinds
 
 LIST_SEPARATOR = "|"
 
@@ -93,7 +92,6 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     if LINE not in frame.columns:
         frame[LINE] = pd.Series([], dtype="int64")
     mapped, notes = apply_mapping(frame, ctx.mapping, ctx.source)
-    apply_kinds(frame, mapped, ctx.mapping, notes, ctx.source)
     notes["encoding"] = encoding
     notes["members"] = len(members)
     return ParseResult(mapped, quarantine, notes)

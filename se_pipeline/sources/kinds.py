@@ -8,8 +8,7 @@ or support organisations (wfto, ncba, usfwc) declare, beside `codes:`,
   kinds: {column: member_type, default: enterprise, map: {Fair Trade Network: network}}
 ```
 
-and their adapters call `apply_kinds` once after `apply_mapping`. Kept in one module (not
-copied per adapter); it belongs in `sources/mapping.py` when that module grows the key.
+and `mapping.apply_mapping` applies it (adapters need not call it).
 """
 from __future__ import annotations
 
