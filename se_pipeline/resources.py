@@ -9,6 +9,7 @@ webhook (`SE_PIPELINE_WEBHOOK_URL`) is bound the same way: unset means "no alert
 from __future__ import annotations
 
 import os
+import time
 from typing import Optional
 
 import dagster as dg
@@ -43,6 +44,8 @@ class WebhookNotifier(dg.ConfigurableResource):
 
     url: Optional[str] = None
     timeout_s: float = 10.0
+    retries: int = 2
+    backoff_s: float = 1.0
     dagster_url: Optional[str] = None
 
     @property
@@ -53,15 +56,28 @@ class WebhookNotifier(dg.ConfigurableResource):
         return f"{self.dagster_url.rstrip('/')}/runs/{run_id}" if self.dagster_url else None
 
     def post(self, payload: dict) -> bool:
-        """POST `payload` as JSON; True when sent. Raises `requests.RequestException` when the
-        webhook is unreachable or answers with an error status, so the sensor tick fails
-        visibly in the UI and is evaluated again (at-least-once delivery)."""
+        """POST `payload` as JSON; True when sent, False when no URL is configured.
+
+        Tries `1 + retries` times (connection errors, timeouts, 5xx, 429) with a short
+        backoff, then raises `requests.RequestException`: Dagster shows the error on the
+        sensor's tick and in the failed run's log (the alert is not re-sent later)."""
         if not self.url:
             return False
-        response = requests.post(self.url, json=payload, timeout=self.timeout_s,
-                                 headers={"User-Agent": "se-pipeline-alerts"})
-        response.raise_for_status()
-        return True
+        for attempt in range(self.retries + 1):
+            try:
+                response = requests.post(self.url, json=payload, timeout=self.timeout_s,
+                                         headers={"User-Agent": "se-pipeline-alerts"})
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == self.retries:
+                    raise
+            else:
+                if response.status_code < 500 and response.status_code != 429:
+                    response.raise_for_status()  # 4xx: the URL or payload is wrong; retrying will not help
+                    return True
+                if attempt == self.retries:
+                    response.raise_for_status()
+            time.sleep(self.backoff_s * 2 ** attempt)
+        return False  # not reached
 
 
 def api_key_resource_name(env_var: str) -> str:

@@ -13,6 +13,7 @@ from se_pipeline.sources.registry import all_sources
     deps=GRAPH_ASSETS,
     required_resource_keys={"settings"},
     kinds={"pandas", "rdf"},
+    automation_condition=dg.AutomationCondition.eager(),
     description=(
         "owl:sameAs links between the per-source records of one enterprise (registry ids, website domain, "
         "name + place), each with evidence and score; curated decisions in identity/decisions.yaml win."

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import requests
 from dagster._core.events import DagsterEventType
 from pytest_httpserver import HTTPServer
 
@@ -91,3 +92,17 @@ def test_webhook_url_comes_from_the_environment(tmp_path: Path, monkeypatch: pyt
     notifier = build_resources(None, str(tmp_path))["webhook"]
     # Bound as an EnvVar: the value is resolved at run time and never shown in the UI.
     assert isinstance(notifier.url, dg.EnvVar) and notifier.url.env_var_name == "SE_PIPELINE_WEBHOOK_URL"
+
+
+def test_webhook_retries_a_server_error_then_gives_up_loudly(httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request("/hook", method="POST").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/hook", method="POST").respond_with_data("ok")
+    notifier = WebhookNotifier(url=httpserver.url_for("/hook"), retries=2, backoff_s=0.01)
+    assert notifier.post({"event": "test"}) is True
+    assert len(httpserver.log) == 2
+
+    httpserver.clear()
+    httpserver.expect_request("/hook", method="POST").respond_with_data("down", status=500)
+    with pytest.raises(requests.HTTPError):
+        notifier.post({"event": "test"})
+    assert len(httpserver.log) == 3  # 1 + 2 retries

@@ -13,6 +13,7 @@ from werkzeug import Request, Response
 
 from se_pipeline.definitions import build_definitions
 from se_pipeline.resources import build_resources
+from se_pipeline.sources.registry import all_sources
 from se_pipeline.state import SourceState, write_json
 from tests.assets.conftest import coops_uk_copy, write_config
 
@@ -101,3 +102,17 @@ def test_http_source_uses_conditional_requests_and_the_etag_as_run_key(tmp_path:
         requests, cursor, _ = tick(defs, cfg, out, instance, cursor)
         assert requests == []
         assert seen == ['"v1"', '"v1"', '"v2"']
+
+
+def test_every_source_sensor_evaluates_on_the_bundled_samples(tmp_path: Path) -> None:
+    """Default configuration (bundled samples, no API keys): no sensor errors, none requests a run."""
+    out = tmp_path / "out"
+    defs = build_definitions(None, str(out))
+    resources = build_resources(None, str(out))
+    with dg.DagsterInstance.ephemeral() as instance:
+        for name in all_sources():
+            sensor = defs.resolve_sensor_def(f"{name}_upstream_changed")
+            with dg.build_sensor_context(instance=instance, sensor_name=sensor.name, resources=resources) as context:
+                data = sensor.evaluate_tick(context)
+            assert not data.run_requests, name
+            assert data.skip_message, name

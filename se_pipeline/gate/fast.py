@@ -1,0 +1,785 @@
+"""A streaming SHACL validator for exactly the SHACL constructs `shapes/` uses.
+
+pyshacl needs the whole data graph as an rdflib Graph (~1.3 KB per triple) and checks
+~15-30k triples/s; a 5M-triple source does not fit in 4 GiB. Our shapes only ever look
+at one node and its own simple-path values (and, for sh:class, the node's own rdf:type),
+so validation can stream: the N-Triples the RDF stage writes are grouped by enterprise
+(`E` and `E#address` are consecutive), and each group is a closed unit.
+
+* `compile_shapes(shapes_graph)` turns the shapes graph into plain Python checks ONCE.
+  Any SHACL construct this module does not implement makes it raise `UnsupportedShape`
+  (a new shape can never be silently ignored): supported are targetClass,
+  targetSubjectsOf, targetObjectsOf, SHACL-AF SPARQL targets and SHACL-SPARQL constraints
+  *of the language-tag template used in shapes/languages.ttl*, sh:property, simple
+  (IRI) paths, minCount, maxCount, datatype, nodeKind, pattern (+flags), minLength,
+  maxLength, min/maxInclusive, min/maxExclusive, in, hasValue, class, languageIn, or
+  (of value-level node shapes), message, severity, deactivated.
+* Value semantics are pyshacl's, literally: typed literals are built as rdflib Literals
+  (cached), so ill-typed values, lexical normalisation ("01"^^xsd:integer is "1") and
+  comparisons (`pyshacl.rdfutil.compare.compare_literal`) are the very same code.
+* `Validator.stream(...)` validates owner blocks (subject IRI up to '#') one at a time and
+  raises `NotGrouped` when the input turns out not to be grouped (an owner reappears, or
+  a targetObjectsOf object / sh:class value belongs to another owner). Callers then run
+  `Validator.whole(...)`, which holds only the shape-relevant triples, compactly.
+* rdfs:subClassOf in the data would change targetClass / sh:class (pyshacl follows it in
+  the data graph); the validator raises `UnsupportedData` and callers fall back to pyshacl.
+
+tests/gate/test_fast_equivalence.py runs this and pyshacl on every fixture and on
+randomly corrupted graphs and requires identical result sets.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
+
+import rdflib
+
+from se_pipeline.gate.errors import GateError
+
+SH = "http://www.w3.org/ns/shacl#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+RDFS_SUBCLASSOF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+RDFS_LITERAL = "http://www.w3.org/2000/01/rdf-schema#Literal"
+RDFS_DATATYPE = "http://www.w3.org/2000/01/rdf-schema#Datatype"
+RDFS_CLASS = "http://www.w3.org/2000/01/rdf-schema#Class"
+OWL_CLASS = "http://www.w3.org/2002/07/owl#Class"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = XSD + "string"
+
+__all__ = [
+    "BNode", "NotGrouped", "Result", "UnsupportedData", "UnsupportedShape", "Validator", "compile_shapes",
+    "from_ox", "from_rdflib", "report_graph", "to_rdflib_term",
+]
+
+
+class UnsupportedShape(GateError):
+    """The shapes use a SHACL construct the fast validator does not implement."""
+
+
+class UnsupportedData(GateError):
+    """The data needs semantics the fast validator does not implement (rdfs:subClassOf)."""
+
+
+class NotGrouped(Exception):
+    """Streaming needs each owner's triples together; this input is not grouped that way."""
+
+
+class BNode(str):
+    """A blank node (its label); IRIs are plain `str`, literals `(lexical, datatype, lang)`."""
+
+    __slots__ = ()
+
+
+Term = Any  # str (IRI) | BNode | tuple[str, str | None, str | None]
+
+
+class Result(NamedTuple):
+    """One validation result, as pyshacl reports it (terms in our compact form)."""
+
+    focus: Term
+    path: str | None
+    value: Term | None
+    shape: Term
+    component: str
+    message: str
+    severity: str
+
+    def key(self) -> tuple[str, str | None, str, str]:
+        return (term_text(self.focus), self.path, term_text(self.shape), self.component)
+
+
+# --- terms -----------------------------------------------------------------------------
+
+_TERM_LOG = logging.getLogger("rdflib.term")
+
+
+@lru_cache(maxsize=1 << 17)
+def _rdflib_literal(lex: str, dt: str) -> rdflib.Literal:
+    """The rdflib Literal pyshacl would see (normalised lexical form, `.value`, `.ill_typed`)."""
+    disabled, _TERM_LOG.disabled = _TERM_LOG.disabled, True  # ill-typed values log tracebacks
+    try:
+        return rdflib.Literal(lex, datatype=rdflib.URIRef(dt))
+    finally:
+        _TERM_LOG.disabled = disabled
+
+
+def typed_literal(lex: str, dt: str | None, lang: str | None) -> tuple[str, str | None, str | None]:
+    """Compact literal with rdflib's lexical normalisation of typed (non-string) literals."""
+    if lang or dt is None or dt == XSD_STRING or dt == RDF_LANGSTRING:
+        return (lex, dt, lang or None)
+    return (str(_rdflib_literal(lex, dt)), dt, None)
+
+
+def from_rdflib(term: rdflib.term.Node) -> Term:
+    if isinstance(term, rdflib.URIRef):
+        return str(term)
+    if isinstance(term, rdflib.BNode):
+        return BNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        return (str(term), str(term.datatype) if term.datatype is not None else None, term.language or None)
+    raise UnsupportedData(f"unsupported RDF term {term!r}")
+
+
+def from_ox(term: Any) -> Term:
+    """Oxigraph term -> compact term, exactly as `gate.ntriples.to_rdflib` maps it for pyshacl
+    (xsd:string literals become plain literals)."""
+    import pyoxigraph as ox
+
+    t = type(term)
+    if t is ox.NamedNode:
+        return term.value
+    if t is ox.Literal:
+        lang = term.language
+        if lang:
+            return (term.value, None, lang)
+        dt = term.datatype.value
+        if dt == XSD_STRING:
+            return (term.value, None, None)
+        return typed_literal(term.value, dt, None)
+    if t is ox.BlankNode:
+        return BNode(term.value)
+    raise UnsupportedData(f"unsupported RDF term {term!r}")
+
+
+def to_rdflib_term(term: Term) -> rdflib.term.Node:
+    if type(term) is str:
+        return rdflib.URIRef(term)
+    if type(term) is BNode:
+        return rdflib.BNode(str(term))
+    lex, dt, lang = term
+    return rdflib.Literal(lex, lang=lang, datatype=rdflib.URIRef(dt) if dt else None)
+
+
+def term_text(term: Term | None) -> str | None:
+    """Like `violations.term_text`: IRIs and lexical forms as is, blank nodes as `_:id`."""
+    if term is None:
+        return None
+    if type(term) is str:
+        return term
+    if type(term) is BNode:
+        return f"_:{term}"
+    return term[0]
+
+
+def _as_rdflib_literal(v: tuple) -> rdflib.Literal:
+    lex, dt, lang = v
+    if lang or dt is None:
+        return rdflib.Literal(lex, lang=lang)
+    return _rdflib_literal(lex, dt)
+
+
+def _owner(node: Term) -> Term:
+    if type(node) is str:
+        return node.partition("#")[0]
+    return node
+
+
+# --- value-level checks (pyshacl semantics) --------------------------------------------
+
+Check = Callable[[Term], bool]
+
+
+def _string_of(v: Term) -> str:
+    # pyshacl value_node_to_string: str(v.value) for string literals == lexical form; str(v) otherwise
+    return v if type(v) is str else v[0]
+
+
+def _c_datatype(rule: str) -> Check:
+    def check(v: Term) -> bool:
+        if type(v) is not tuple:
+            return False
+        lex, dt, lang = v
+        if dt == rule:
+            if rule == XSD_STRING or rule == RDF_LANGSTRING:
+                return True
+            lit = _rdflib_literal(lex, dt)
+            if getattr(lit, "ill_typed", None) is True:
+                return False
+            return _actual_datatype(lit, rule)
+        if rule == RDFS_LITERAL:
+            return True
+        if rule == RDFS_DATATYPE and dt:
+            return True
+        if dt is None and not lang and rule == XSD_STRING:
+            return True
+        if rule == RDF_LANGSTRING and lang:
+            return True
+        return False
+    return check
+
+
+def _actual_datatype(lit: rdflib.Literal, rule: str) -> bool:
+    from datetime import date, datetime, time
+    from decimal import Decimal
+
+    value = lit.value
+    kinds = {
+        XSD + "integer": int, XSD + "float": float, XSD + "decimal": Decimal, XSD + "boolean": bool,
+        XSD + "date": date, XSD + "time": time, XSD + "dateTime": datetime,
+    }
+    kind = kinds.get(rule)
+    return True if kind is None else isinstance(value, kind)
+
+
+_NODE_KINDS = {
+    SH + "IRI": {str}, SH + "BlankNode": {BNode}, SH + "Literal": {tuple},
+    SH + "BlankNodeOrIRI": {str, BNode}, SH + "BlankNodeOrLiteral": {BNode, tuple}, SH + "IRIOrLiteral": {str, tuple},
+}
+
+
+def _c_nodekind(rule: str) -> Check:
+    if rule not in _NODE_KINDS:
+        raise UnsupportedShape(f"unknown sh:nodeKind {rule}")
+    kinds = frozenset(_NODE_KINDS[rule])
+    return lambda v: type(v) in kinds
+
+
+def _c_pattern(pattern: str, flags: str) -> Check:
+    re_flags = 0
+    for f, bit in (("i", re.I), ("m", re.M), ("s", re.S), ("x", re.X)):
+        if f in flags.lower():
+            re_flags |= bit
+    search = re.compile(pattern, re_flags).search
+
+    def check(v: Term) -> bool:
+        if type(v) is BNode:
+            return False
+        return search(_string_of(v)) is not None
+    return check
+
+
+def _c_min_length(n: int) -> Check:
+    if n == 0:
+        return lambda v: True
+    return lambda v: type(v) is not BNode and len(_string_of(v)) >= n
+
+
+def _c_max_length(n: int) -> Check:
+    return lambda v: type(v) is not BNode and len(_string_of(v)) <= n
+
+
+def _c_range(bound: rdflib.Literal, op: str) -> Check:
+    from pyshacl.rdfutil.compare import compare_literal
+
+    bound_is_string = isinstance(bound.value, str)
+    test = {"minInclusive": lambda c: c >= 0, "minExclusive": lambda c: c > 0,
+            "maxInclusive": lambda c: c <= 0, "maxExclusive": lambda c: c < 0}[op]
+
+    def check(v: Term) -> bool:
+        if type(v) is not tuple:
+            return False  # blank nodes and IRIs never compare (pyshacl)
+        lit = _as_rdflib_literal(v)
+        if bound_is_string != isinstance(lit.value, str):
+            return False
+        try:
+            return test(compare_literal(lit, bound))
+        except (TypeError, NotImplementedError):
+            return False
+    return check
+
+
+def _c_in(members: list[Term]) -> Check:
+    allowed = frozenset(members)
+    return lambda v: v in allowed
+
+
+def _c_language_in(languages: list[str]) -> Check:
+    need = {x.lower() for x in languages}
+    wildcard = "*" in need
+
+    def check(v: Term) -> bool:
+        if type(v) is not tuple or not v[2]:
+            return False
+        lang = v[2]
+        return wildcard or lang.lower() in need or lang.split("-")[0].lower() in need
+    return check
+
+
+# --- compiling the shapes --------------------------------------------------------------
+
+#: Parameters that are not constraints (or are read together with one).
+_NON_CONSTRAINTS = {
+    "name", "description", "message", "severity", "deactivated", "order", "group", "path", "flags",
+    "targetClass", "targetSubjectsOf", "targetObjectsOf", "target", "property",
+}
+_VALUE_LEVEL = {
+    "datatype", "nodeKind", "pattern", "minLength", "maxLength", "minInclusive", "maxInclusive",
+    "minExclusive", "maxExclusive", "in", "languageIn", "or",
+}
+_NODE_LEVEL = {"minCount", "maxCount", "class", "hasValue", "sparql"}
+
+_SPARQL_STRING = r'"((?:[^"\\]|\\.)*)"'
+_LANG_FILTER = (
+    r"FILTER\s*\(\s*isLiteral\s*\(\s*\?value\s*\)\s*&&\s*lang\s*\(\s*\?value\s*\)\s*!=\s*\"\"\s*&&\s*"
+    r"!\s*regex\s*\(\s*lang\s*\(\s*\?value\s*\)\s*,\s*" + _SPARQL_STRING + r"\s*\)\s*\)"
+)
+#: The SHACL-AF target template of shapes/languages.ttl (subjects with a bad language tag).
+_TARGET_TEMPLATE = re.compile(
+    r"^\s*SELECT\s+DISTINCT\s+\?this\s+WHERE\s*\{\s*VALUES\s+\?p\s*\{((?:\s*<[^<>\s]+>)+)\s*\}\s*"
+    r"\?this\s+\?p\s+\?value\s*\.\s*" + _LANG_FILTER + r"\s*\}\s*$", re.S)
+#: The SHACL-SPARQL constraint template (values of $PATH with a bad language tag).
+_CONSTRAINT_TEMPLATE = re.compile(
+    r"^\s*SELECT\s+\$this\s+\?value\s+WHERE\s*\{\s*\$this\s+\$PATH\s+\?value\s*\.\s*" + _LANG_FILTER
+    + r"\s*\}\s*$", re.S)
+
+
+def _sparql_unescape(s: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f"}.get(m[1], m[1]), s)
+
+
+@dataclass
+class Shape:
+    node: Term
+    path: str | None  # None: node shape
+    message: str
+    severity: str
+    min_count: int = 0
+    max_count: int | None = None
+    value_checks: list[tuple[str, Check]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    has_values: list[Term] = field(default_factory=list)
+    lang_tag_patterns: list[Any] = field(default_factory=list)  # compiled regexes (SPARQL template)
+    properties: list["Shape"] = field(default_factory=list)
+
+
+@dataclass
+class _Targets:
+    classes: dict[str, list[Shape]] = field(default_factory=dict)
+    subjects_of: dict[str, list[Shape]] = field(default_factory=dict)
+    objects_of: dict[str, list[Shape]] = field(default_factory=dict)
+    #: (predicates, compiled tag regex, shape): SPARQL target "has a bad-tagged value of one of predicates"
+    lang_targets: list[tuple[frozenset[str], Any, Shape]] = field(default_factory=list)
+
+
+class _Compiler:
+    def __init__(self, g: rdflib.Graph) -> None:
+        self.g = g
+        self.sh = rdflib.Namespace(SH)
+        self.compiled: dict[rdflib.term.Node, Shape] = {}
+        self.consumed: set[rdflib.term.Node] = set()  # non-shape nodes read (targets, constraints, lists)
+
+    def params(self, node: rdflib.term.Node) -> dict[str, list[rdflib.term.Node]]:
+        out: dict[str, list[rdflib.term.Node]] = {}
+        for p, o in self.g.predicate_objects(node):
+            if str(p).startswith(SH):
+                out.setdefault(str(p)[len(SH):], []).append(o)
+        return out
+
+    def one(self, node: rdflib.term.Node, params: dict, name: str) -> rdflib.term.Node | None:
+        vals = params.get(name, [])
+        if len(vals) > 1:
+            raise UnsupportedShape(f"{node}: more than one sh:{name}")
+        return vals[0] if vals else None
+
+    def items(self, head: rdflib.term.Node) -> list[rdflib.term.Node]:
+        out = []
+        while head != rdflib.RDF.nil:
+            self.consumed.add(head)
+            first = self.g.value(head, rdflib.RDF.first)
+            if first is None:
+                raise UnsupportedShape(f"malformed RDF list at {head}")
+            out.append(first)
+            head = self.g.value(head, rdflib.RDF.rest)
+            if head is None:
+                raise UnsupportedShape("malformed RDF list")
+        return out
+
+    def shape(self, node: rdflib.term.Node, *, member: bool = False) -> Shape:
+        if node in self.compiled:
+            return self.compiled[node]
+        params = self.params(node)
+        for name in params:
+            if name not in _NON_CONSTRAINTS | _VALUE_LEVEL | _NODE_LEVEL:
+                raise UnsupportedShape(f"{node} uses sh:{name}, which the fast validator does not implement")
+        for t in self.g.objects(node, rdflib.RDF.type):
+            if str(t) in (RDFS_CLASS, OWL_CLASS):
+                raise UnsupportedShape(f"{node} is also a class (implicit class target): not implemented")
+        path_node = self.one(node, params, "path")
+        if path_node is not None and not isinstance(path_node, rdflib.URIRef):
+            raise UnsupportedShape(f"{node}: only simple (IRI) sh:path is implemented")
+        messages = sorted(str(m) for m in params.get("message", []))
+        constraint_names = (set(params) - _NON_CONSTRAINTS)
+        if constraint_names and not messages and not member:
+            raise UnsupportedShape(f"{node} has constraints but no sh:message (pyshacl would generate one)")
+        severity = self.one(node, params, "severity")
+        sev = str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation"
+        s = Shape(from_rdflib(node), str(path_node) if path_node is not None else None, " ".join(messages), sev)
+        self.compiled[node] = s
+        deact = self.one(node, params, "deactivated")
+        if deact is not None and bool(deact.toPython()):
+            s.deactivated = True  # type: ignore[attr-defined]
+        flags = self.one(node, params, "flags")
+        for name in sorted(constraint_names):
+            comp = SH + name[0].upper() + name[1:] + "ConstraintComponent"
+            for val in params[name]:
+                if name == "minCount":
+                    s.min_count = int(val)
+                elif name == "maxCount":
+                    s.max_count = int(val)
+                elif name == "datatype":
+                    s.value_checks.append((comp, _c_datatype(str(val))))
+                elif name == "nodeKind":
+                    s.value_checks.append((comp, _c_nodekind(str(val))))
+                elif name == "pattern":
+                    s.value_checks.append((comp, _c_pattern(str(val), str(flags) if flags is not None else "")))
+                elif name == "minLength":
+                    s.value_checks.append((comp, _c_min_length(int(val))))
+                elif name == "maxLength":
+                    s.value_checks.append((comp, _c_max_length(int(val))))
+                elif name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
+                    if not isinstance(val, rdflib.Literal):
+                        raise UnsupportedShape(f"{node}: sh:{name} must be a literal")
+                    s.value_checks.append((comp, _c_range(val, name)))
+                elif name == "in":
+                    members = self.items(val)
+                    if not all(isinstance(m, rdflib.URIRef) for m in members):
+                        raise UnsupportedShape(f"{node}: sh:in with literals is not implemented (term equality)")
+                    s.value_checks.append((comp, _c_in([from_rdflib(m) for m in members])))
+                elif name == "languageIn":
+                    s.value_checks.append((comp, _c_language_in([str(x) for x in self.items(val)])))
+                elif name == "hasValue":
+                    if not isinstance(val, rdflib.URIRef):
+                        raise UnsupportedShape(f"{node}: sh:hasValue with a literal is not implemented")
+                    s.has_values.append(from_rdflib(val))
+                elif name == "class":
+                    s.classes.append(str(val))
+                elif name == "or":
+                    s.value_checks.append((comp, self.or_check(node, val)))
+                elif name == "sparql":
+                    s.lang_tag_patterns.append(self.sparql_constraint(node, val, s))
+        if member and (s.min_count or s.max_count is not None or s.classes or s.has_values or s.lang_tag_patterns
+                       or s.path is not None or params.get("property")):
+            raise UnsupportedShape(f"{node}: sh:or members may only use value-level constraints")
+        for p in params.get("property", []):
+            s.properties.append(self.shape(p))
+        return s
+
+    def or_check(self, node: rdflib.term.Node, head: rdflib.term.Node) -> Check:
+        members = [self.shape(m, member=True) for m in self.items(head)]
+        alternatives = [[c for _, c in m.value_checks] for m in members]
+        return lambda v: any(all(c(v) for c in checks) for checks in alternatives)
+
+    def sparql_constraint(self, node: rdflib.term.Node, c: rdflib.term.Node, s: Shape) -> Any:
+        self.consumed.add(c)
+        params = self.params(c)
+        extra = set(params) - {"select"}
+        if extra or set(map(str, self.g.objects(c, rdflib.RDF.type))) - {SH + "SPARQLConstraint"}:
+            raise UnsupportedShape(f"{node}: SPARQL constraint with {sorted(extra)} is not implemented")
+        if s.path is None:
+            raise UnsupportedShape(f"{node}: SPARQL constraint on a node shape is not implemented")
+        m = _CONSTRAINT_TEMPLATE.match(str(self.one(c, params, "select")))
+        if not m:
+            raise UnsupportedShape(f"{node}: only the language-tag SPARQL constraint template is implemented")
+        return re.compile(_sparql_unescape(m[1]))
+
+    def sparql_target(self, node: rdflib.term.Node, t: rdflib.term.Node) -> tuple[frozenset[str], Any]:
+        self.consumed.add(t)
+        params = self.params(t)
+        types = set(map(str, self.g.objects(t, rdflib.RDF.type)))
+        if set(params) - {"select"} or types - {SH + "SPARQLTarget"}:
+            raise UnsupportedShape(f"{node}: only SHACL-AF SPARQL targets (sh:select) are implemented")
+        m = _TARGET_TEMPLATE.match(str(self.one(t, params, "select")))
+        if not m:
+            raise UnsupportedShape(f"{node}: only the language-tag SPARQL target template is implemented")
+        preds = frozenset(re.findall(r"<([^<>\s]+)>", m[1]))
+        return preds, re.compile(_sparql_unescape(m[2]))
+
+
+@dataclass
+class CompiledShapes:
+    targets: _Targets
+    shapes: list[Shape]
+    #: predicates whose triples matter at all (everything else is skipped on input)
+    relevant: frozenset[str]
+    objects_of: frozenset[str]
+    subjects_of: frozenset[str]
+    uses_property_class: bool
+
+
+def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
+    """Compile a shapes graph; `UnsupportedShape` if any construct is not implemented."""
+    c = _Compiler(g)
+    shp = rdflib.Namespace(SH)
+    top = set(g.subjects(rdflib.RDF.type, shp.NodeShape)) | set(g.subjects(rdflib.RDF.type, shp.PropertyShape))
+    for p in (shp.targetClass, shp.targetSubjectsOf, shp.targetObjectsOf, shp.target, shp.targetNode):
+        top |= set(g.subjects(p, None))
+    targets = _Targets()
+    for node in sorted(top, key=str):
+        s = c.shape(node)
+        if getattr(s, "deactivated", False):
+            continue
+        params = c.params(node)
+        for t in params.get("targetClass", []):
+            targets.classes.setdefault(str(t), []).append(s)
+        for t in params.get("targetSubjectsOf", []):
+            targets.subjects_of.setdefault(str(t), []).append(s)
+        for t in params.get("targetObjectsOf", []):
+            targets.objects_of.setdefault(str(t), []).append(s)
+        for t in params.get("target", []):
+            preds, regex = c.sparql_target(node, t)
+            targets.lang_targets.append((preds, regex, s))
+    # every node carrying sh: parameters must have been understood
+    for subj in set(g.subjects()):
+        if subj in c.compiled or subj in c.consumed:
+            continue
+        if any(str(p).startswith(SH) for p in g.predicates(subj)):
+            raise UnsupportedShape(f"{subj} carries SHACL parameters but is not a shape the validator reached")
+    shapes = list(c.compiled.values())
+    for s in shapes:
+        if getattr(s, "deactivated", False) and s.properties:
+            raise UnsupportedShape(f"{s.node}: deactivated node shapes with sh:property are not implemented")
+    relevant = {RDF_TYPE, RDFS_SUBCLASSOF}
+    relevant |= {s.path for s in shapes if s.path}
+    relevant |= set(targets.subjects_of) | set(targets.objects_of)
+    for preds, _, _ in targets.lang_targets:
+        relevant |= preds
+    return CompiledShapes(
+        targets, shapes, frozenset(relevant), frozenset(targets.objects_of), frozenset(targets.subjects_of),
+        any(s.classes and s.path for s in shapes),
+    )
+
+
+# --- validation ------------------------------------------------------------------------
+
+_EMPTY: dict = {}
+
+
+class Validator:
+    """Compiled shapes + the evaluation of blocks of triples."""
+
+    def __init__(self, shapes_graph: rdflib.Graph) -> None:
+        self.c = compile_shapes(shapes_graph)
+        self._focus_cache: dict[Any, list[Shape]] = {}
+
+    @property
+    def relevant(self) -> frozenset[str]:
+        return self.c.relevant
+
+    # A block: {node: {predicate: {value: None}}} plus {targetObjectsOf predicate: {node: None}}.
+    def _shapes_for(self, node: Term, preds: dict, objt: tuple) -> list[Shape]:
+        t = self.c.targets
+        types = preds.get(RDF_TYPE)
+        key = (frozenset(types) if types else None,
+               tuple(p for p in self.c.subjects_of if p in preds), objt)
+        shapes = self._focus_cache.get(key)
+        if shapes is None:
+            found: dict[int, Shape] = {}
+            for cls in (types or ()):
+                for s in t.classes.get(cls, ()) if type(cls) is str else ():
+                    found[id(s)] = s
+            for p in key[1]:
+                for s in t.subjects_of[p]:
+                    found[id(s)] = s
+            for p in objt:
+                for s in t.objects_of[p]:
+                    found[id(s)] = s
+            shapes = self._focus_cache[key] = list(found.values())
+        if t.lang_targets and type(node) is not tuple:
+            extra = []
+            for lang_preds, regex, s in t.lang_targets:
+                if any(_bad_tag(preds.get(p), regex) for p in lang_preds if p in preds):
+                    extra.append(s)
+            if extra:
+                shapes = shapes + [s for s in extra if s not in shapes]
+        return shapes
+
+    def evaluate(self, props: dict, objt: dict[str, dict], out: list[Result], owner: Term | None = None) -> None:
+        """Validate one closed block (all results appended to `out`)."""
+        if RDFS_SUBCLASSOF in objt or any(RDFS_SUBCLASSOF in p for p in props.values()):
+            raise UnsupportedData("rdfs:subClassOf in the data graph: targetClass/sh:class need RDFS reasoning")
+        targeted: dict[Term, list[str]] = {}
+        for p, nodes in objt.items():
+            for n in nodes:
+                targeted.setdefault(n, []).append(p)
+        for node, preds in props.items():
+            by = targeted.pop(node, None)
+            self._node(node, preds, tuple(sorted(by)) if by else (), props, out, owner)
+        for node, by in targeted.items():  # objects without triples of their own (literals, dangling IRIs)
+            self._node(node, _EMPTY, tuple(sorted(by)), props, out, owner)
+
+    def _node(self, node: Term, preds: dict, objt: tuple, props: dict, out: list[Result], owner: Term | None) -> None:
+        for s in self._shapes_for(node, preds, objt):
+            self._apply(s, node, preds, props, out, owner)
+
+    def _apply(self, s: Shape, focus: Term, preds: dict, props: dict, out: list[Result], owner: Term | None) -> None:
+        if s.path is None:
+            values: Iterable[Term] = (focus,)
+            nvalues = 1
+        else:
+            vals = preds.get(s.path)
+            values = vals if vals else ()
+            nvalues = len(vals) if vals else 0
+            if nvalues < s.min_count:
+                out.append(Result(focus, s.path, None, s.node, SH + "MinCountConstraintComponent", s.message, s.severity))
+            if s.max_count is not None and nvalues > s.max_count:
+                out.append(Result(focus, s.path, None, s.node, SH + "MaxCountConstraintComponent", s.message, s.severity))
+        if nvalues:
+            for comp, check in s.value_checks:
+                for v in values:
+                    if not check(v):
+                        out.append(Result(focus, s.path, v, s.node, comp, s.message, s.severity))
+            for cls in s.classes:
+                for v in values:
+                    if type(v) is tuple:
+                        ok = False
+                    else:
+                        if owner is not None and _owner(v) != owner:
+                            raise NotGrouped(f"sh:class value {v} lies outside block {owner}")
+                        types = props.get(v, _EMPTY).get(RDF_TYPE)
+                        ok = bool(types) and cls in types
+                    if not ok:
+                        out.append(Result(focus, s.path, v, s.node, SH + "ClassConstraintComponent", s.message,
+                                          s.severity))
+            for regex in s.lang_tag_patterns:
+                for v in values:
+                    if type(v) is tuple and v[2] and regex.search(v[2]) is None:
+                        out.append(Result(focus, s.path, v, s.node, SH + "SPARQLConstraintComponent", s.message,
+                                          s.severity))
+        for hv in s.has_values:
+            if hv not in values:
+                out.append(Result(focus, s.path, None, s.node, SH + "HasValueConstraintComponent", s.message,
+                                  s.severity))
+        for p in s.properties:
+            self._apply(p, focus, preds, props, out, owner)
+
+    # --- drivers -----------------------------------------------------------------------
+
+    def whole(self, triples: Iterable[tuple[Term, str, Term]]) -> list[Result]:
+        """Validate all `triples` as one graph (holds only the shape-relevant triples)."""
+        props: dict = {}
+        objt: dict = {}
+        relevant, objects_of = self.c.relevant, self.c.objects_of
+        for s, p, o in triples:
+            if p not in relevant:
+                continue
+            props.setdefault(s, {}).setdefault(p, {})[o] = None
+            if p in objects_of:
+                objt.setdefault(p, {})[o] = None
+        out: list[Result] = []
+        self.evaluate(props, objt, out)
+        return out
+
+    def stream(self, triples: Iterable[tuple[Any, Term, str, Term]]) -> Iterator[Result]:
+        """Validate (graph, s, p, o) statements owner block by owner block, yielding results.
+
+        Each graph is validated on its own. Raises `NotGrouped` (possibly after yielding
+        some results) when the statements are not grouped by (graph, owner)."""
+        relevant, objects_of = self.c.relevant, self.c.objects_of
+        closed: set = set()
+        literal_targets: dict = {}
+        current: Any = None
+        props: dict = {}
+        objt: dict = {}
+        out: list[Result] = []
+        for g, s, p, o in triples:
+            if p not in relevant:
+                continue
+            key = (g, s.partition("#")[0] if type(s) is str else s)
+            if key != current:
+                if current is not None:
+                    self.evaluate(props, objt, out, current[1])
+                    yield from out
+                    out.clear()
+                    closed.add(hash(current))
+                    props, objt = {}, {}
+                if hash(key) in closed:
+                    raise NotGrouped(f"{key[1]} reappears after its block")
+                current = key
+            preds = props.get(s)
+            if preds is None:
+                preds = props[s] = {}
+            vals = preds.get(p)
+            if vals is None:
+                preds[p] = {o: None}
+            else:
+                vals[o] = None
+            if p in objects_of:
+                if type(o) is tuple:
+                    # a literal focus node is one node graph-wide: evaluate it once (in its first block)
+                    lkey = (g, o)
+                    seen = literal_targets.get(lkey)
+                    if seen is None:
+                        literal_targets[lkey] = p
+                    elif seen != p:
+                        raise NotGrouped(f"literal {o} is the object of {seen} and {p}")
+                    else:
+                        continue
+                elif _owner(o) != current[1]:
+                    raise NotGrouped(f"object {o} of {p} lies outside block {current[1]}")
+                objt.setdefault(p, {})[o] = None
+        if current is not None:
+            self.evaluate(props, objt, out, current[1])
+            yield from out
+
+
+def _bad_tag(values: dict | None, regex: Any) -> bool:
+    if not values:
+        return False
+    for v in values:
+        if type(v) is tuple and v[2] and regex.search(v[2]) is None:
+            return True
+    return False
+
+
+def conforms(results: Iterable[Result]) -> bool:
+    return not any(r.severity == "Violation" for r in results)
+
+
+def report_graph(results: list[Result], conforms_: bool, *, limit: int | None = None) -> rdflib.Graph:
+    """A SHACL validation report (sh:ValidationReport with exactly one sh:conforms)."""
+    sh = rdflib.Namespace(SH)
+    g = rdflib.Graph()
+    g.bind("sh", SH)
+    report = rdflib.BNode()
+    g.add((report, rdflib.RDF.type, sh.ValidationReport))
+    g.add((report, sh.conforms, rdflib.Literal(conforms_)))
+    for r in results[:limit] if limit is not None else results:
+        node = rdflib.BNode()
+        g.add((report, sh.result, node))
+        g.add((node, rdflib.RDF.type, sh.ValidationResult))
+        g.add((node, sh.focusNode, to_rdflib_term(r.focus)))
+        if r.path is not None:
+            g.add((node, sh.resultPath, rdflib.URIRef(r.path)))
+        if r.value is not None:
+            g.add((node, sh.value, to_rdflib_term(r.value)))
+        g.add((node, sh.sourceShape, to_rdflib_term(r.shape)))
+        g.add((node, sh.sourceConstraintComponent, rdflib.URIRef(r.component)))
+        g.add((node, sh.resultSeverity, rdflib.URIRef(SH + r.severity)))
+        if r.message:
+            g.add((node, sh.resultMessage, rdflib.Literal(r.message)))
+    return g
+
+
+# --- convenience drivers ---------------------------------------------------------------
+
+def ox_statements(validator: Validator, quads: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Term, str, Term]]:
+    """(graph, ox.Triple) pairs -> (graph, s, p, o) compact statements, shape-relevant ones only."""
+    relevant = validator.relevant
+    for g, t in quads:
+        p = t.predicate.value
+        if p in relevant:
+            yield g, from_ox(t.subject), p, from_ox(t.object)
+
+
+def validate_ox(validator: Validator, source: Callable[[], Iterable[tuple[Any, Any]]]) -> list[Result]:
+    """Validate (graph, ox.Triple) pairs: streamed by owner block, or - when the input is not
+    grouped - again from `source()` as whole graphs (one per graph name). Sorted results."""
+    try:
+        results = list(validator.stream(ox_statements(validator, source())))
+    except NotGrouped:
+        by_graph: dict[Any, list] = {}
+        for g, s, p, o in ox_statements(validator, source()):
+            by_graph.setdefault(g, []).append((s, p, o))
+        results = []
+        for triples in by_graph.values():
+            results += validator.whole(triples)
+    results.sort(key=_sort_key)
+    return results
+
+
+def _sort_key(r: Result) -> tuple:
+    return (term_text(r.focus), term_text(r.shape), r.path or "", term_text(r.value) or "")
