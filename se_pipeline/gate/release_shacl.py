@@ -3,19 +3,28 @@
 Each source's named graph is validated on its own, with inference off: the shapes are
 per-enterprise, so per-graph validation gives the same verdicts as one call over the
 union at a fraction of the memory, and stays linear in the number of sources.
+
+The default (fast) backend streams the N-Quads through `gate.fast` block by block
+(graph, enterprise) in bounded memory; `SE_PIPELINE_SHACL=pyshacl` builds one rdflib
+graph per named graph and runs pyshacl on it.
 """
 from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Iterator
 
 import pyoxigraph as ox
 import rdflib
 
-from se_pipeline.gate.shacl import report_turtle, validate, violations_table
+from se_pipeline.gate import fast
+from se_pipeline.gate.shacl import backend, fast_validator, fast_violations, validate, violations_table
+from se_pipeline.gate.violations import Violation
 from se_pipeline.namespaces import SE_GRAPH, SH
 
 VOCABULARY_GRAPH = SE_GRAPH + "vocabulary"
+#: Results listed in shacl-report.ttl (the Markdown summary counts all of them).
+MAX_REPORTED_RESULTS = 1000
 
 
 def _graphs(nq_gz: Path) -> dict[str, list[ox.Quad]]:
@@ -33,25 +42,62 @@ def _to_rdflib(quads: list[ox.Quad]) -> rdflib.Graph:
     return g
 
 
-def validate_release(nq_gz: Path) -> tuple[bool, bytes, str]:
-    """(conforms, report as Turtle with one sh:conforms, Markdown summary of violations)."""
+def _statements(nq_gz: Path) -> Iterator[tuple[str, ox.Triple]]:
+    with gzip.open(nq_gz, "rb") as f:
+        for q in ox.parse(f, format=ox.RdfFormat.N_QUADS):
+            g = q.graph_name
+            name = g.value if isinstance(g, ox.NamedNode) else ""
+            if name != VOCABULARY_GRAPH:
+                yield name, q.triple
+
+
+def _validate_pyshacl(nq_gz: Path) -> tuple[bool, list[Violation]]:
     conforms_all = True
-    violations = []
+    violations: list[Violation] = []
     for name, quads in _graphs(nq_gz).items():
         if name == VOCABULARY_GRAPH:
             continue
         conforms, _, found = validate(_to_rdflib(quads))
         conforms_all &= conforms
         violations += found
+    return conforms_all, violations
+
+
+def _validate_fast(nq_gz: Path) -> tuple[bool, list[Violation]] | None:
+    try:
+        results = fast.validate_ox(fast_validator(), lambda: _statements(nq_gz))
+    except fast.UnsupportedData:
+        return None
+    return fast.conforms(results), fast_violations(results)
+
+
+def report_turtle(conforms: bool, violations: list[Violation], limit: int = MAX_REPORTED_RESULTS) -> bytes:
+    """A SHACL validation report: one sh:ValidationReport with exactly one sh:conforms and
+    up to `limit` sh:ValidationResult (focus node, path, value, shape, severity, message)."""
+    sh = rdflib.Namespace(SH)
     report = rdflib.Graph()
+    report.bind("sh", SH)
     node = rdflib.URIRef("https://w3id.org/se-pipeline/shacl-report")
-    report.add((node, rdflib.RDF.type, rdflib.URIRef(SH + "ValidationReport")))
-    report.add((node, rdflib.URIRef(SH + "conforms"), rdflib.Literal(conforms_all)))
-    for i, v in enumerate(violations[:1000]):
+    report.add((node, rdflib.RDF.type, sh.ValidationReport))
+    report.add((node, sh.conforms, rdflib.Literal(conforms)))
+    for i, v in enumerate(violations[:limit]):
         r = rdflib.URIRef(f"https://w3id.org/se-pipeline/shacl-report#r{i}")
-        report.add((node, rdflib.URIRef(SH + "result"), r))
-        report.add((r, rdflib.RDF.type, rdflib.URIRef(SH + "ValidationResult")))
-        report.add((r, rdflib.URIRef(SH + "focusNode"), rdflib.URIRef(v.focus_node)))
-        report.add((r, rdflib.URIRef(SH + "resultMessage"), rdflib.Literal(v.message)))
-        report.add((r, rdflib.URIRef(SH + "sourceShape"), rdflib.URIRef(v.shape)))
-    return conforms_all, report.serialize(format="turtle").encode("utf-8"), violations_table(violations)
+        report.add((node, sh.result, r))
+        report.add((r, rdflib.RDF.type, sh.ValidationResult))
+        focus = rdflib.BNode(v.focus_node[2:]) if v.focus_node.startswith("_:") else rdflib.URIRef(v.focus_node)
+        report.add((r, sh.focusNode, focus))
+        if v.path:
+            report.add((r, sh.resultPath, rdflib.URIRef(v.path)))
+        if v.value is not None:
+            report.add((r, sh.value, rdflib.Literal(v.value)))
+        report.add((r, sh.resultMessage, rdflib.Literal(v.message)))
+        report.add((r, sh.sourceShape, rdflib.URIRef(v.shape)))
+        report.add((r, sh.resultSeverity, rdflib.URIRef(SH + v.severity)))
+    return report.serialize(format="turtle").encode("utf-8")
+
+
+def validate_release(nq_gz: Path) -> tuple[bool, bytes, str]:
+    """(conforms, report as Turtle with one sh:conforms, Markdown summary of violations)."""
+    outcome = _validate_fast(nq_gz) if backend() == "fast" else None
+    conforms_all, violations = outcome if outcome is not None else _validate_pyshacl(nq_gz)
+    return conforms_all, report_turtle(conforms_all, violations), violations_table(violations)

@@ -273,3 +273,21 @@ def test_streaming_without_fallback_identical_results(validator: fast.Validator)
     results = list(validator.stream(fast.ox_statements(validator, ((None, t) for t in triples))))
     assert sum(a[1].values()) > 30
     assert_same(a, (fast.conforms(results), fast_counter(results)))
+
+
+def test_gate_ntriples_same_outcome_with_either_backend(tmp_path, monkeypatch) -> None:
+    """The whole gate (quarantine, kept triples, verdicts) is the same with SE_PIPELINE_SHACL=pyshacl."""
+    from se_pipeline.gate.shacl import gate_ntriples
+
+    triples = _ox_triples(corrupted_graph(8, 120))
+    nt = tmp_path / "in.nt"
+    ox.serialize(triples, output=str(nt), format=ox.RdfFormat.N_TRIPLES)
+    records = {f"{ID}8-{i}": (str(i), i + 2) for i in range(0, 120, 2)}  # some owners are not "records"
+    outcomes = {}
+    for name in ("fast", "pyshacl"):
+        monkeypatch.setenv("SE_PIPELINE_SHACL", name)
+        r = gate_ntriples(nt, tmp_path / f"{name}.nt", source="rnd", records=records)
+        kept = {str(q) for q in ox.parse(path=str(tmp_path / f"{name}.nt"), format=ox.RdfFormat.N_TRIPLES)}
+        outcomes[name] = (r.conforms_before, r.conforms_after, r.kept_enterprises, r.quarantine, r.violations, kept)
+    assert outcomes["fast"][3], "the scenario quarantines something"
+    assert outcomes["fast"] == outcomes["pyshacl"]

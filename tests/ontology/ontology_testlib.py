@@ -1,4 +1,4 @@
-"""Shared paths and parsers for the ontology tests (a plain module: this folder is no package).
+"""Shared paths and parsers for the ontology tests (imported as `tests.ontology.ontology_testlib`).
 
 The ESSGlobal reference lives in the `shared/` folder beside the repository, which a user's
 fresh clone does not have: tests that need it skip with a reason instead of failing.

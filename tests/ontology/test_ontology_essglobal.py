@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import pyoxigraph as ox
 
-from ontology_testlib import (
+from tests.ontology.ontology_testlib import (
     ESSGLOBAL_BASE, LABELLED_SCHEMES, LANGS, ONTOLOGY_FILES, RDF_TYPE, SKOS, STANDARD, parse, reference_triples,
 )
 from se_pipeline import ONTOLOGY_DIR

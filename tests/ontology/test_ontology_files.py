@@ -11,7 +11,7 @@ from collections import defaultdict
 import pyoxigraph as ox
 import pytest
 
-from ontology_testlib import LANGS, ONTOLOGY_FILES, REPO_ROOT, parse
+from tests.ontology.ontology_testlib import LANGS, ONTOLOGY_FILES, REPO_ROOT, parse
 from se_pipeline import ONTOLOGY_DIR
 from se_pipeline.namespaces import OWL, RDF, RDF_TYPE, RDFS, SEP, SKOS
 

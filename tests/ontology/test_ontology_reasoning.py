@@ -12,7 +12,7 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF
 
-from ontology_testlib import TAXONOMY_FILES
+from tests.ontology.ontology_testlib import TAXONOMY_FILES
 from se_pipeline import ONTOLOGY_DIR
 from se_pipeline.access.ontology_doc import EXAMPLE_TURTLE
 

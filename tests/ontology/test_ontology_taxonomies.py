@@ -12,7 +12,7 @@ from collections import defaultdict
 import pyoxigraph as ox
 import pytest
 
-from ontology_testlib import LANGS, RDF_TYPE, REPO_ROOT, SKOS, TAXONOMY_FILES, parse
+from tests.ontology.ontology_testlib import LANGS, RDF_TYPE, REPO_ROOT, SKOS, TAXONOMY_FILES, parse
 from se_pipeline.namespaces import DFC, SEPT
 
 SCHEMES = {"practice": SEPT + "practice/", "status": SEPT + "status/"}
