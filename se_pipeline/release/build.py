@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 import pyoxigraph as ox
 
 from se_pipeline.access.landing import write_landing_page
+from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.access.static_docs import write_static_documents
 from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH, SEPT
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
@@ -227,6 +228,7 @@ def build_release(
         ))
         t0 = time.perf_counter()
         write_static_documents(partial / "dataset.nq.gz", partial, settings.base_iri)
+        write_ontology_html(partial / "ontology.html")
         write_landing_page(partial, partial / "index.html")
         seconds["documents"] = time.perf_counter() - t0
         write_checksums(partial)

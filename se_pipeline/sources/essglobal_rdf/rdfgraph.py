@@ -116,15 +116,16 @@ class Graph:
         return []
 
 
-def rows_from_graph(graph: Graph, classes: list[str], properties: dict[str, list[str] | str]) -> list[dict[str, Any]]:
-    """One raw row per typed subject: `__iri__` (None for a blank node) and each
-    mapped column (several values joined with MULTI)."""
+def rows_from_graph(graph: Graph, classes: list[str], properties: dict[str, list[str] | str],
+                    multi: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """One raw row per typed subject: `__iri__` (None for a blank node) and each mapped
+    column — its first value, or for the `multi` columns all values joined with MULTI."""
     rows = []
     for s in graph.of_types(classes):
         row: dict[str, Any] = {"__iri__": s.value if isinstance(s, ox.NamedNode) else None}
         for col, paths in properties.items():
             vals = graph.values(s, paths if isinstance(paths, list) else [paths])
-            row[col] = MULTI.join(vals) if vals else None
+            row[col] = (MULTI.join(vals) if col in multi else vals[0]) if vals else None
         rows.append(row)
     return rows
 

@@ -1,0 +1,79 @@
+"""What every export needs: each canonical row with its IRI and a stable export id."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from se_pipeline.canonical.schema import COLUMNS, LIST_COLUMNS, ensure_columns
+from se_pipeline.identity.iri import check_base, encode_id, enterprise_iri
+
+
+@dataclass(frozen=True)
+class Enterprise:
+    """One canonical row (plain Python values: None, str, float, list) and its identity."""
+
+    iri: str
+    identifier: str  # the IRI's path under the data base: `<source>/<encoded record id>`
+    file_id: str     # file-name-safe, case-insensitively unique: `<source>--<id prefix>--<hash>`
+    row: dict[str, Any]
+
+    def get(self, field: str) -> Any:
+        return self.row.get(field)
+
+    def list(self, field: str) -> list[Any]:
+        return list(self.row.get(field) or [])
+
+
+def _plain(value: Any, is_list: bool) -> Any:
+    if is_list:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return []
+        return [v for v in (value.tolist() if hasattr(value, "tolist") else list(value)) if v is not None]
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        value = value.item()
+    return value
+
+
+def file_id(source: str, record_id: str, iri: str) -> str:
+    """Readable and safe as a file name everywhere (only [A-Za-z0-9._~%-], no leading dot,
+    bounded length); the hash of the IRI keeps ids that differ only in case, or were cut
+    short, apart on case-insensitive file systems."""
+    readable = f"{encode_id(source)}--{encode_id(record_id)}"[:120].replace("%", "_")
+    return f"{readable}--{hashlib.sha256(iri.encode('utf-8')).hexdigest()[:12]}"
+
+
+def enterprises(frames: dict[str, pd.DataFrame], base_iri: str) -> list[Enterprise]:
+    """Rows of every source (sources in name order, rows in frame order) with IRIs."""
+    base = check_base(base_iri)
+    out: list[Enterprise] = []
+    for source in sorted(frames):
+        frame = ensure_columns(frames[source])
+        for rec in frame.to_dict("records"):
+            row = {c: _plain(rec.get(c), c in LIST_COLUMNS) for c in COLUMNS}
+            src = row["source"] or source
+            rid = str(row["record_id"])
+            iri = enterprise_iri(src, rid, base)
+            out.append(Enterprise(iri, iri[len(base):], file_id(src, rid, iri), row))
+    return out
+
+
+def dump_json(data: Any, path: Path) -> Path:
+    """UTF-8 JSON with `<`, `>` and `&` escaped (same values; safe to inline in HTML)."""
+    text = json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,251 @@
+"""Murmurations index (`organizations_schema-v1.0.0`) + each node's own profile.
+
+Index: `GET https://index.murmurations.network/v2/nodes?schema=organizations_schema-v1.0.0
+&country=GB&last_updated=<unix>&page=1&page_size=500` answers UTF-8 JSON
+
+```json
+{"data": [{"profile_url": "https://coop.example/murmurations.json", "name": "…",
+           "primary_url": "coop.example", "tags": ["food", "co-op"], "latitude": 51.5,
+           "longitude": -0.1, "locality": "London", "region": "…", "country": "GB",
+           "last_updated": 1700000000, "status": "posted" | "deleted"}, …],
+ "links": {"first": "…", "self": "…", "next": "…", "last": "…"},
+ "meta": {"number_of_results": 1234, "total_pages": 3}}
+```
+
+Every field but `profile_url` may be absent. Paging: `build_urls` asks for
+`pages` pages (default 1) of `page_size` (default 500) per country in `countries` (none:
+the whole index); a `links.next` on the last page fetched is reported in
+`notes["more_pages"]` (raise `pages`) — never followed silently.
+
+Profiles: each `profile_url` is then loaded and parsed as a profile of
+`organizations_schema-v1.0.0`: `linked_schemas`, `name`, `nickname`, `primary_url`,
+`urls` [{name, url}], `tags`, `description`, `mission`, `status` (`active`, `completed`,
+`cancelled`, `on_hold`, `in_planning`), `image`, `rss`, `relationships`,
+`geolocation {lat, lon}`, `full_address`, `country_iso_3166`, `contact_details {email}`,
+`telephone`, `starts_at`/`ends_at` (unix seconds), `unique_id`. Profile values win over the
+index's copy; the index fills what the profile lacks. An `http(s)` profile is fetched with
+the shared `HttpClient` (https only, no private addresses, robots.txt, 1 MB cap; hosts:
+`profile_hosts`); a relative or `file://` profile URL is read only when the index itself is a
+local file, and only inside the index file's folder (the bundled sample). A profile that cannot
+be loaded or is not a JSON object is quarantined with its URL.
+
+Nodes whose index status is `deleted` are kept with status Withdrawn (their profile is
+not fetched), so their IRIs never break. Record id = `profile_url` as the index gives it
+(the index's own node id is a hash of it); `line` = position in the index page.
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+import pandas as pd
+
+from se_pipeline.quarantine import QuarantineRecord
+from se_pipeline.sources.base import ParseResult, SourceContext
+from se_pipeline.sources.errors import SourceFormatError
+from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.tabular import LINE, decode
+
+SCHEMA = "organizations_schema-v1.0.0"
+ProfileLoader = Callable[[str], bytes]
+
+
+def build_urls(url: str, options: dict[str, Any], secret: str | None) -> list[str]:
+    """Index page URLs: per country in `options["countries"]` (or one, global) x pages
+    1..`pages`, each with `schema`, `page_size` and optional `last_updated`; `file://`
+    URLs (the bundled sample) are returned as is."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return [url]
+    keep = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k not in ("schema", "country", "page", "page_size", "last_updated")]
+    keep.append(("schema", str(options.get("schema") or SCHEMA)))
+    if options.get("last_updated"):
+        keep.append(("last_updated", str(int(options["last_updated"]))))
+    keep.append(("page_size", str(int(options.get("page_size") or 500))))
+    countries = [str(c).strip().upper() for c in (options.get("countries") or []) if str(c).strip()]
+    urls = []
+    for country in countries or [None]:
+        for page in range(1, int(options.get("pages") or 1) + 1):
+            q = keep + ([("country", country)] if country else []) + [("page", str(page))]
+            urls.append(urlunsplit(parts._replace(query=urlencode(q))))
+    return urls
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _unix_date(value: Any) -> str | None:
+    """Unix seconds (number or numeric text) -> ISO date; other text is passed on to be reported."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return _text(value)
+    if not math.isfinite(seconds):
+        return _text(value)
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        return _text(value)
+
+
+def local_loader(index_url: str, max_bytes: int) -> ProfileLoader:
+    """Reads relative / file:// profile URLs inside the folder of a local index file."""
+    index_path = Path(url2pathname(unquote(urlsplit(index_url).path))) if index_url.startswith("file:") else Path(index_url)
+    folder = index_path.resolve().parent
+
+    def load(profile_url: str) -> bytes:
+        parts = urlsplit(profile_url)
+        if parts.scheme == "file":
+            if parts.netloc not in ("", "localhost"):
+                raise ValueError("file URL on a remote host")
+            path = Path(url2pathname(unquote(parts.path)))
+        elif parts.scheme:
+            raise ValueError(f"scheme {parts.scheme!r} not allowed for a local index")
+        else:
+            path = folder / url2pathname(unquote(parts.path))
+        path = path.resolve()
+        if not path.is_relative_to(folder):
+            raise ValueError("profile path leaves the index folder")
+        if not path.is_file():
+            raise ValueError("no such profile file")
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"profile larger than {max_bytes} bytes")
+        return path.read_bytes()
+
+    return load
+
+
+def http_loader(ctx: SourceContext, max_bytes: int) -> ProfileLoader:
+    """Fetches profiles through the shared HTTP rules (allowlist, addresses, robots, size)."""
+    from se_pipeline.acquire.http import HttpClient
+    from se_pipeline.acquire.policy import SourcePolicy
+
+    hosts = ctx.options.get("profile_hosts", ctx.mapping.get("profile_hosts", "*"))
+    any_host = hosts == "*"
+
+    class ProfilePolicy(SourcePolicy):
+        def host_allowed(self, host: str | None) -> bool:  # "*": any public host
+            return bool(host) if any_host else super().host_allowed(host)
+
+    policy = ProfilePolicy(allowed_hosts=[] if any_host else list(hosts), expected="json", max_bytes=max_bytes,
+                           total_budget_s=float(ctx.options.get("profile_budget_s") or 30),
+                           allow_private_addresses=bool(ctx.options.get("profile_allow_private_addresses", False)))
+    client = HttpClient(max_retries=1, max_bytes=max_bytes,
+                        allow_http=bool(ctx.options.get("profile_allow_http", False)),
+                        allow_private_addresses=policy.allow_private_addresses,
+                        respect_robots=bool(ctx.options.get("profile_respect_robots", True)))
+
+    def load(profile_url: str) -> bytes:
+        result = client.get(profile_url, policy=policy, source=ctx.source)
+        if result.status_code != 200:
+            raise ValueError(f"HTTP {result.status_code}")
+        return result.content
+
+    return load
+
+
+def _profile_loader(ctx: SourceContext) -> tuple[ProfileLoader, Callable[[str], str]]:
+    """(loader, resolve): `resolve` turns an index `profile_url` into what the loader reads."""
+    max_bytes = int(ctx.mapping.get("profile_max_bytes") or 1_000_000)
+    injected = ctx.options.get("profile_loader")  # tests and embedding callers
+    local = not urlsplit(ctx.url).scheme.startswith("http")
+    if callable(injected):
+        return injected, lambda u: u
+    if local:
+        return local_loader(ctx.url, max_bytes), lambda u: u
+    http = http_loader(ctx, max_bytes)
+    return http, lambda u: urljoin(ctx.url, u)
+
+
+def _merge(node: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
+    """One raw row from the index entry and (when loaded) the profile; profile wins."""
+    p = profile or {}
+    geo = p.get("geolocation") if isinstance(p.get("geolocation"), dict) else {}
+    contact = p.get("contact_details") if isinstance(p.get("contact_details"), dict) else {}
+    urls = [_text(p.get("primary_url")) or _text(node.get("primary_url"))]
+    urls += [_text(u.get("url")) for u in p.get("urls") or [] if isinstance(u, dict)]
+    tags = p.get("tags") if isinstance(p.get("tags"), list) else node.get("tags")
+    row = {
+        "profile_url": _text(node.get("profile_url")),
+        "name": _text(p.get("name")) or _text(node.get("name")),
+        "nickname": _text(p.get("nickname")),
+        "description": _text(p.get("description")) or _text(p.get("mission")),
+        "full_address": _text(p.get("full_address")),
+        "locality": _text(node.get("locality")),
+        "region": _text(node.get("region")),
+        "country": _text(p.get("country_iso_3166")) or _text(node.get("country")),
+        "lat": _text(geo.get("lat")) if geo else _text(node.get("latitude")),
+        "lon": _text(geo.get("lon")) if geo else _text(node.get("longitude")),
+        "email": _text(contact.get("email")),
+        "telephone": _text(p.get("telephone")),
+        "starts_at": _unix_date(p.get("starts_at")),
+        "ends_at": _unix_date(p.get("ends_at")),
+        "last_updated": _unix_date(node.get("last_updated")),
+        "unique_id": _text(p.get("unique_id")),
+        "status": _text(p.get("status")),
+        "tags": ";".join(t for t in (_text(x) for x in (tags or [])) if t) or None,
+        "__urls__": [u for u in urls if u],
+    }
+    if _text(node.get("status")) == "deleted":
+        row["status"] = "deleted"
+    return row
+
+
+def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
+    text, encoding = decode(raw, ctx.source, ctx.encoding)
+    try:
+        doc = json.loads(text, parse_float=str, parse_int=str)
+    except json.JSONDecodeError as e:
+        raise SourceFormatError(ctx.source, f"not JSON: {e}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        raise SourceFormatError(ctx.source, "not a Murmurations index answer (no `data` list)")
+    load, resolve = _profile_loader(ctx)
+    rows: list[dict[str, Any]] = []
+    quarantine: list[QuarantineRecord] = []
+    for i, node in enumerate(doc["data"], start=1):
+        if not isinstance(node, dict) or not _text(node.get("profile_url")):
+            quarantine.append(QuarantineRecord(ctx.source, "", i, "profile_url", "index entry without a profile_url"))
+            continue
+        url = _text(node["profile_url"]) or ""
+        profile = None
+        if _text(node.get("status")) != "deleted":
+            try:
+                profile = json.loads(load(resolve(url)).decode("utf-8"), parse_float=str, parse_int=str)
+            except Exception as e:  # any failure of one profile is that record's quarantine
+                quarantine.append(QuarantineRecord(ctx.source, url, i, "profile_url",
+                                                   f"profile could not be loaded from {url}: {type(e).__name__}: {e}"[:500]))
+                continue
+            if not isinstance(profile, dict):
+                quarantine.append(QuarantineRecord(ctx.source, url, i, "profile_url", f"profile at {url} is not a JSON object"))
+                continue
+        row = _merge(node, profile)
+        row[LINE] = i
+        rows.append(row)
+    columns = ["profile_url", "name", "nickname", "description", "full_address", "locality", "region", "country",
+               "lat", "lon", "email", "telephone", "starts_at", "ends_at", "last_updated", "unique_id", "status",
+               "tags", "__urls__", LINE]
+    frame = pd.DataFrame(rows, columns=columns, dtype="object")
+    mapped, notes = apply_mapping(frame, ctx.mapping, ctx.source)
+    mapped["websites"] = pd.Series(list(frame["__urls__"]), index=mapped.index, dtype="object")
+    links = doc.get("links") if isinstance(doc.get("links"), dict) else {}
+    if links.get("next"):
+        notes["more_pages"] = [str(links["next"])]
+    notes.update({"encoding": encoding, "index_entries": len(doc["data"]),
+                  "total_pages": (doc.get("meta") or {}).get("total_pages") if isinstance(doc.get("meta"), dict) else None})
+    return ParseResult(mapped, quarantine, notes)

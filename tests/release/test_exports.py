@@ -1,0 +1,269 @@
+"""Partner exports: standard CSV v4 (+ round trip through the standard_csv source), Mykomap
+vocabs.json, Murmurations profiles (validated by JSON Schema), GeoJSON; hostile values."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from se_pipeline.canonical.normalise import conform
+from se_pipeline.canonical.schema import ensure_columns
+from se_pipeline.identity.iri import enterprise_iri
+from se_pipeline.namespaces import ESS_ORG_STRUCTURE, ESS_QUALIFIERS, SEPT
+from se_pipeline.release.exports import STANDARD_COLUMNS, load_good_frames, write_partner_exports
+from se_pipeline.sources.base import SourceContext
+from se_pipeline.sources.registry import get_source
+from se_pipeline.state import write_frame
+
+BASE = "https://w3id.org/se-pipeline/id/"
+HERE = Path(__file__).resolve().parent
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SCHEMA = json.loads((HERE / "murmurations_organizations_schema-v1.0.0.subset.json").read_text(encoding="utf-8"))
+SAMPLE_SOURCES = ("coops_uk", "essglobal_rdf", "murmurations", "ofn", "transformap")
+CONCEPTS = ("organisational_structure", "primary_activity", "activities", "qualifiers", "membership_type")
+LONG_NAME = "Ω" * 150 + " very long name " + "x" * 300
+
+
+def sample_frame(name: str) -> pd.DataFrame:
+    spec = get_source(name)
+    res = spec.parse(spec.sample.read_bytes(), SourceContext(spec.name, spec.mapping, url=spec.sample_url))
+    return conform(res.frame, name, date_order=spec.mapping.get("date_order", "dmy"),
+                   strip_html=bool(spec.mapping.get("html")))[0]
+
+
+def hostile_frame() -> pd.DataFrame:
+    rows = [
+        {"record_id": 'q"uote,comma', "name": 'The "Quoted", Co-op', "description": "line 1\nline 2, with \"quotes\"\r\nline 3",
+         "street": "1 Main St\nUnit 2", "locality": "Llanfair, Gwynedd", "country": "GB", "lat": 1e-05, "lon": -1e-05,
+         "websites": ["https://example.org/a?b=1&c=2", "https://second.example.org"],
+         "organisational_structure": [ESS_ORG_STRUCTURE + "OS60", ESS_ORG_STRUCTURE + "OS130"],
+         "qualifiers": [ESS_QUALIFIERS + "Organic"], "practices": [SEPT + "practice/WorkerCoop"],
+         "status": SEPT + "status/Active", "founded": "1999-12-31", "email": "a@b.example.org",
+         "member_of": ["coops_uk:R000001"], "identifiers": ["companies-house:01234567"]},
+        {"record_id": "<script>alert(1)</script>", "name": "<script>alert('x')</script></script>", "country": "FR",
+         "lat": 45.0, "lon": 4.0, "websites": [], "description": "=HYPERLINK(\"http://evil\")"},
+        {"record_id": "id/with#hash and space", "name": "Кооператив «Берёза» 🌳 ½", "country": "UA",
+         "lat": -89.99999999, "lon": 179.123456789012, "status": SEPT + "status/Dissolved", "dissolved": "2020-02-29"},
+        {"record_id": "abc", "name": "Case one", "country": "XK"},
+        {"record_id": "ABC", "name": "Case two", "alternate_names": ["Nick, \"name\""]},
+        {"record_id": "..", "name": LONG_NAME, "lat": 0.0, "lon": 0.0},
+    ]
+    for i, r in enumerate(rows, start=1):
+        r.update({"source": "hostile", "line": i})
+        r.setdefault("lat", None)
+        r.setdefault("lon", None)
+    df, quarantined, dropped = conform(ensure_columns(pd.DataFrame(rows, dtype="object")), "hostile")
+    assert not quarantined and not dropped
+    return df
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    out = {name: sample_frame(name) for name in SAMPLE_SOURCES}
+    out["hostile"] = hostile_frame()
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(frames, tmp_path_factory) -> tuple[Path, list[Path]]:
+    target = tmp_path_factory.mktemp("exports")
+    return target, write_partner_exports(frames, target, BASE)
+
+
+def all_rows(frames) -> list[dict]:
+    return [r for name in sorted(frames) for r in frames[name].to_dict("records")]
+
+
+def iri_of(r: dict) -> str:
+    return enterprise_iri(r["source"], str(r["record_id"]), BASE)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_files_written(exported, frames) -> None:
+    target, written = exported
+    n = sum(len(f) for f in frames.values())
+    assert all(p.is_file() and p.resolve().is_relative_to(target.resolve()) for p in written)
+    names = {p.name for p in written}
+    assert {"standard.csv", "vocabs.json", "enterprises.geojson"} <= names
+    assert len([p for p in written if p.parent.name == "murmurations"]) == n
+
+
+def test_standard_csv_columns_and_rows(exported, frames) -> None:
+    target, _ = exported
+    text = (target / "standard.csv").read_text(encoding="utf-8")
+    header = next(csv.reader(io.StringIO(text)))
+    assert tuple(header) == STANDARD_COLUMNS and len(header) == 30
+    real = SHARED / "samples" / "sse-standard-v4" / "coops-uk_standard_2022-q2_sample.csv"
+    if real.is_file():
+        with real.open(encoding="utf-8", newline="") as f:
+            assert tuple(next(csv.reader(f))) == STANDARD_COLUMNS
+    rows = read_csv(target / "standard.csv")
+    assert len(rows) == sum(len(f) for f in frames.values())
+    assert len({r["Identifier"] for r in rows}) == len(rows)
+    by = {r["Identifier"]: r for r in rows}
+    q = by["hostile/q%22uote%2Ccomma"]
+    assert q["Name"] == 'The "Quoted", Co-op' and q["Description"] == 'line 1\nline 2, with "quotes"\nline 3'
+    assert q["Organisational Structure"] == f"{ESS_ORG_STRUCTURE}OS60;{ESS_ORG_STRUCTURE}OS130"
+    assert (q["Latitude"], q["Longitude"], q["Companies House Number"]) == ("1e-05", "-1e-05", "01234567")
+    assert by["hostile/%3Cscript%3Ealert%281%29%3C%2Fscript%3E"]["Name"] == "<script>alert('x')</script></script>"
+    assert by["hostile/.."]["Name"] == LONG_NAME
+    assert by["hostile/abc"]["Name"] == "Case one" and by["hostile/ABC"]["Name"] == "Case two"
+    for r in read_csv(target / "standard.csv"):  # the identifier is our IRI's path under the base
+        assert (BASE + r["Identifier"]).startswith(BASE) and "/" in r["Identifier"]
+
+
+def _first(values) -> list:
+    return list(values)[:1] if isinstance(values, list) else []
+
+
+def _concepts(r: dict, field: str):
+    v = r[field]
+    if isinstance(v, list):
+        return list(v)
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def _num(v):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+def _str(v):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def test_round_trip_through_standard_csv_source(exported, frames) -> None:
+    """Our standard CSV, imported back by the `standard_csv` source, gives the same enterprises."""
+    target, _ = exported
+    spec = get_source("standard_csv")
+    res = spec.parse((target / "standard.csv").read_bytes(), SourceContext(spec.name, spec.mapping))
+    back, quarantined, dropped = conform(res.frame, spec.name, date_order=spec.mapping.get("date_order", "dmy"))
+    assert not quarantined and res.notes["unmapped"] == {}
+    originals = {iri_of(r)[len(BASE):]: r for r in all_rows(frames)}
+    assert len(back) == len(originals)
+    # only the hostile "XK" country (Kosovo, not in ISO 3166-1's list) may be dropped on re-import
+    assert {(d.record_id, d.field) for d in dropped} <= {("hostile/abc", "country")}
+    for r in back.to_dict("records"):
+        o = originals[r["record_id"]]
+        key = r["record_id"]
+        assert r["name"] == o["name"], key
+        assert r["websites"] == _first(o["websites"]), key
+        assert (_num(r["lat"]), _num(r["lon"])) == (_num(o["lat"]), _num(o["lon"])), key
+        if key != "hostile/abc":
+            assert _str(r["country"]) == _str(o["country"]), key
+        for field in CONCEPTS:
+            assert _concepts(r, field) == _concepts(o, field), (key, field)
+        assert _str(r["description"]) == _str(o["description"]), key
+        assert _str(r["street"]) == _str(o["street"]), key
+        assert _str(r["postcode"]) == _str(o["postcode"]), key
+        assert _str(r["email"]) == _str(o["email"]), key
+
+
+def _abbrev(prefixes: dict[str, str], iri: str) -> str:
+    """Mykomap's VocabServiceImpl.abbrevUri: longest matching prefix."""
+    for base in sorted(prefixes, key=len, reverse=True):
+        if iri.startswith(base):
+            return f"{prefixes[base]}:{iri[len(base):]}"
+    return iri
+
+
+def test_vocabs_json_loads_like_mykomap(exported) -> None:
+    target, _ = exported
+    vocabs = json.loads((target / "vocabs.json").read_text(encoding="utf-8"))
+    assert set(vocabs) == {"prefixes", "meta", "vocabs"} and vocabs["meta"]["languages"] == ["EN", "FR", "ES", "PT"]
+    assert {v + ":" for v in vocabs["prefixes"].values()} == set(vocabs["vocabs"])
+    for vocab in vocabs["vocabs"].values():
+        assert set(vocab) == {"EN", "FR", "ES", "PT"}
+        for lang in vocab.values():
+            assert lang["title"] and lang["terms"] and all(isinstance(t, str) and t for t in lang["terms"].values())
+        assert len({frozenset(lang["terms"]) for lang in vocab.values()}) == 1  # same terms in every language
+    # every concept cell of standard.csv resolves to a term in every language (Mykomap getTerm)
+    columns = ("Organisational Structure", "Primary Activity", "Activities", "Qualifiers", "Membership Type")
+    for r in read_csv(target / "standard.csv"):
+        for col in columns:
+            for iri in filter(None, r[col].split(";")):
+                term = _abbrev(vocabs["prefixes"], iri)
+                prefix = term.split(":", 1)[0] + ":"
+                for lang in ("EN", "FR", "ES", "PT"):
+                    assert vocabs["vocabs"][prefix][lang]["terms"][term], (iri, lang)
+    pr = vocabs["vocabs"]["pr:"]
+    assert pr["FR"]["terms"]["pr:WorkerCoop"] == "Coopérative de travail associé"
+    if (SHARED / "reference" / "essglobal").is_dir():
+        os_ = vocabs["vocabs"]["os:"]
+        assert os_["EN"]["terms"]["os:OS60"] == "Workers cooperative"
+        assert os_["PT"]["terms"]["os:OS60"] == "Cooperativa de trabalho"  # from ontology/essglobal-labels.ttl
+
+
+def test_murmurations_profiles_validate(exported, frames) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    target, _ = exported
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    files = sorted((target / "murmurations").glob("*.json"))
+    assert len(files) == sum(len(f) for f in frames.values())
+    assert len({p.name.lower() for p in files}) == len(files)  # unique on case-insensitive file systems
+    by_iri = {}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert "<" not in text and ">" not in text  # escaped: safe to inline in HTML
+        profile = json.loads(text)
+        errors = sorted(validator.iter_errors(profile), key=str)
+        assert not errors, (path.name, [e.message for e in errors[:3]])
+        assert {"name": "Linked data", "url": profile["unique_id"]} in profile["urls"]
+        by_iri[profile["unique_id"]] = profile
+    originals = {iri_of(r): r for r in all_rows(frames)}
+    assert set(by_iri) == set(originals)
+    q = by_iri[BASE + "hostile/q%22uote%2Ccomma"]
+    assert q["name"] == 'The "Quoted", Co-op' and q["primary_url"] == "https://example.org/a?b=1&c=2"
+    assert {"name": "Website", "url": "https://second.example.org"} in q["urls"]
+    assert q["geolocation"] == {"lat": 1e-05, "lon": -1e-05} and q["country_iso_3166"] == "GB"
+    assert q["status"] == "active" and q["starts_at"] == 946598400 and "Worker co-operative" in q["tags"]
+    assert q["relationships"] == [{"predicate_url": "https://schema.org/memberOf", "object_url": BASE + "coops_uk/R000001"}]
+    assert q["full_address"] == "1 Main St, Unit 2, Llanfair, Gwynedd, GB"
+    assert by_iri[BASE + "hostile/.."]["name"] == LONG_NAME[:200]
+    assert by_iri[BASE + "hostile/ABC"]["nickname"] == 'Nick, "name"'
+    assert "country_iso_3166" not in by_iri[BASE + "hostile/abc"]  # XK is not in the schema's list
+    script = by_iri[BASE + "hostile/%3Cscript%3Ealert%281%29%3C%2Fscript%3E"]
+    assert script["name"] == "<script>alert('x')</script></script>" and script["primary_url"] == script["unique_id"]
+    withdrawn = [p for i, p in by_iri.items() if "closed-shop" in i]
+    assert withdrawn and withdrawn[0]["status"] == "cancelled"
+
+
+def test_geojson(exported, frames) -> None:
+    target, _ = exported
+    text = (target / "enterprises.geojson").read_text(encoding="utf-8")
+    assert "<script>" not in text
+    fc = json.loads(text)
+    located = [r for r in all_rows(frames) if _num(r["lat"]) is not None and _num(r["lon"]) is not None]
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == len(located)
+    by = {f["properties"]["iri"]: f for f in fc["features"]}
+    for r in located:
+        f = by[iri_of(r)]
+        assert f["type"] == "Feature" and f["geometry"] == {"type": "Point", "coordinates": [float(r["lon"]), float(r["lat"])]}
+        assert f["properties"]["name"] == r["name"] and f["properties"]["source"] == r["source"]
+        assert f["properties"]["practices"] == list(r["practices"])
+    q = by[BASE + "hostile/q%22uote%2Ccomma"]["properties"]
+    assert q["website"] == "https://example.org/a?b=1&c=2" and q["practice_labels"] == ["Worker co-operative"]
+    assert by[BASE + "hostile/%3Cscript%3Ealert%281%29%3C%2Fscript%3E"]["properties"]["name"].startswith("<script>")
+
+
+def test_from_state_parquet(frames, tmp_path) -> None:
+    """Frames as the release reads them (Parquet in state/<source>/good/) export identically."""
+    for name, frame in frames.items():
+        write_frame(tmp_path / "state" / name / "good" / "canonical.parquet", frame)
+    loaded = load_good_frames(tmp_path / "state", [*frames, "never_fetched"])
+    assert set(loaded) == set(frames)
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_partner_exports(frames, a, BASE)
+    write_partner_exports(loaded, b, BASE)
+    for name in ("standard.csv", "vocabs.json", "enterprises.geojson"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert sorted(p.name for p in (a / "murmurations").iterdir()) == sorted(p.name for p in (b / "murmurations").iterdir())
