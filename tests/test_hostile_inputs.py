@@ -153,3 +153,14 @@ def test_hostile_names_are_published_as_text(hostile_release: Path) -> None:
     names = [r["n"].value for r in store.query("SELECT ?n WHERE { ?e <https://schema.org/name> ?n }")]
     assert any('<script>alert("x")</script>' in n for n in names)
     assert not any(ch in n for n in names for ch in "\x01\x07\x1b\x7f")
+
+
+def test_hostile_values_never_take_a_whole_source_down(hostile_release: Path) -> None:
+    store = ox.Store()
+    store.load(path=str(hostile_release / "catalog.ttl"), format=ox.RdfFormat.TURTLE)
+    stale = [r["id"].value for r in store.query("""PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?id WHERE { ?s <https://w3id.org/se-pipeline/ontology/stale> true ; dcterms:identifier ?id }""")]
+    assert stale == []
+    listed = {r["id"].value for r in store.query("""PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?id WHERE { ?s <https://w3id.org/se-pipeline/ontology/stale> false ; dcterms:identifier ?id }""")}
+    assert listed == set(all_sources())

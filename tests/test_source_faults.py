@@ -86,18 +86,24 @@ def test_fault_leaves_source_stale_with_last_good(fault: str, httpserver: HTTPSe
     assert SourceState.of(settings.state_dir, "coops_uk").has_good()
 
 
-def test_timeout_is_transient_and_keeps_last_good(httpserver: HTTPServer, tmp_path: Path, client: HttpClient) -> None:
-    settings = settings_for(tmp_path, httpserver.url_for(PATH))
-    good_run(httpserver, settings, client)
+def test_timeout_is_transient_and_keeps_last_good(tmp_path: Path, client: HttpClient) -> None:
+    server = HTTPServer(threaded=True)  # its own server: slow handlers must not block other tests
+    server.start()
+    try:
+        settings = settings_for(tmp_path, server.url_for(PATH))
+        good_run(server, settings, client)
 
-    def slow(request):  # longer than the client's read timeout
-        time.sleep(1.0)
-        return Response(SAMPLE, 200, content_type="text/csv")
+        def slow(request):  # longer than the client's read timeout
+            time.sleep(1.0)
+            return Response(SAMPLE, 200, content_type="text/csv")
 
-    httpserver.expect_request(PATH).respond_with_handler(slow)
-    outcome = ingest(SPEC, settings, client)
-    assert not outcome.ok and outcome.transient and "Timeout" in outcome.error
-    assert release_says_stale(settings)
+        server.expect_request(PATH).respond_with_handler(slow)
+        outcome = ingest(SPEC, settings, client)
+        assert not outcome.ok and outcome.transient and "Timeout" in outcome.error
+        assert release_says_stale(settings)
+    finally:
+        server.clear()
+        server.stop()
 
 
 def test_unchanged_source_costs_one_304_and_no_reprocessing(httpserver: HTTPServer, tmp_path: Path,

@@ -45,7 +45,7 @@ def test_counts_and_quarantine(parsed) -> None:
     assert reasons[(10, "profiles/missing-profile.json")].endswith("no such profile file")
     assert reasons[(11, "../../adapter.py")].endswith("profile path leaves the index folder")
     assert reasons[(12, "profiles/not-object.json")] == "profile at profiles/not-object.json is not a JSON object"
-    assert "JSONDecodeError" in reasons[(13, "profiles/broken-json.json")]
+    assert "JSONDecodeError" in reasons[(13, "profiles/broken-profile")]
     assert reasons[(17, "")] == "index entry without a profile_url"
     assert {(q.line, q.reason) for q in quarantined} == {
         (8, "record has no name"), (14, "duplicate record id; first seen at line 1")}

@@ -43,9 +43,10 @@ def decode_export(raw: bytes, source: str, declared: str | None) -> tuple[str, s
     cp1252 decodes almost any byte string, so a cp1252 result is accepted only when it
     contains no control characters (which betray binary data or another encoding);
     anything else is a SourceFormatError rather than text with replacement characters.
+    Valid UTF-8 is UTF-8: stray control characters in it are cleaned per field later.
     """
     text, encoding = decode(raw, source, declared)
-    if _UNCLEAN.search(text):
+    if encoding != "utf-8" and _UNCLEAN.search(text):
         raise SourceFormatError(source, f"bytes decode as {encoding} but contain control characters: not a clean text export")
     return text, encoding
 
