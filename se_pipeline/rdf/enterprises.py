@@ -19,6 +19,7 @@ from se_pipeline.namespaces import (
     DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP,
 )
 from se_pipeline.rdf import terms
+from se_pipeline.rdf.errors import TermError
 from se_pipeline.rdf.terms import date, decimal, integer, literal
 
 _iri = lru_cache(maxsize=65536)(terms.iri)
@@ -35,13 +36,15 @@ P = {name: _iri(ns + local) for name, ns, local in [
     ("members", SEP, "memberCount"), ("workers", SEP, "workerCount"), ("counted", SEP, "countDate"),
     ("memberof", SEP, "memberOf"), ("regid", SEP, "registryIdentifier"), ("url", SCHEMA, "url"),
     ("email", SCHEMA, "email"), ("phone", SCHEMA, "telephone"), ("lat", GEO, "lat"), ("long", GEO, "long"),
-    ("modified", SCHEMA, "dateModified"), ("outlet", SEP, "outlet"), ("address", ESSGLOBAL, "hasAddress"),
+    ("modified", SCHEMA, "dateModified"), ("outlet", SEP, "outlet"), ("sameas", SCHEMA, "sameAs"), ("address", ESSGLOBAL, "hasAddress"),
     ("street", SCHEMA, "streetAddress"), ("locality", SCHEMA, "addressLocality"),
     ("region", SCHEMA, "addressRegion"), ("postcode", SCHEMA, "postalCode"), ("country", SCHEMA, "addressCountry"),
 ]}
 T_INITIATIVE = _iri(ESSGLOBAL + "SSEInitiative")
 T_NETWORK = _iri(ESSGLOBAL + "Network")
 T_SUPPORT = _iri(SEP + "SupportOrganisation")
+#: Identifier schemes whose value is the record's IRI at a partner: linked with schema:sameAs.
+LINKED_ID_SCHEMES = ("dfc", "partner-iri")
 T_OUTLET = _iri(ESSGLOBAL + "LocationOfSale")
 T_ADDRESS = _iri(ESSGLOBAL + "Address")
 T_POSTAL = _iri(SCHEMA + "PostalAddress")
@@ -113,6 +116,12 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
         add(f"{s} {P['memberof']} {terms.iri(member_iri(key, base))} .\n")
     for ident in _items(row.get("identifiers")):
         add(f"{s} {P['regid']} {literal(ident)} .\n")
+        scheme, _, value = ident.partition(":")
+        if scheme in LINKED_ID_SCHEMES:  # a partner's own IRI for the record (DFC, ESSGlobal partner)
+            try:
+                add(f"{s} {P['sameas']} {terms.iri(value if '://' in value else 'https://' + value)} .\n")
+            except TermError:
+                pass  # kept as the registry identifier literal above
     for url in _items(row.get("websites")):
         add(f"{s} {P['url']} {terms.iri(url)} .\n")
     if present(row.get("email")):

@@ -23,7 +23,9 @@ from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, PREFIXES, RDF_TYPE, 
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
 from se_pipeline.release.errors import ReleaseError
+from se_pipeline.release.changelog import write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
+from se_pipeline.release.exports import load_good_frames, write_partner_exports
 from se_pipeline.release.jsonld import write_jsonld
 from se_pipeline.release.publish import (
     finish_release, new_release_id, sha256_file, start_release, switch_latest, write_checksums,
@@ -36,7 +38,8 @@ DOWNLOAD_BASE = "https://w3id.org/se-pipeline/release/"
 MEDIA = {
     "dataset.ttl": "text/turtle", "dataset.jsonld": "application/ld+json",
     "dataset.nq.gz": "application/n-quads", "quarantine.csv": "text/csv", "dropped-values.csv": "text/csv",
-    "shacl-report.ttl": "text/turtle",
+    "shacl-report.ttl": "text/turtle", "changelog.csv": "text/csv", "standard.csv": "text/csv",
+    "vocabs.json": "application/json", "enterprises.geojson": "application/geo+json",
 }
 INITIATIVE = ESSGLOBAL + "SSEInitiative"
 
@@ -196,8 +199,14 @@ def build_release(
             if not conforms:
                 raise ReleaseError(f"published data does not conform to the shapes:\n{summary}")
 
+        previous = settings.latest / "dataset.nq.gz" if settings.latest.exists() else None
+        changes = write_changelog(previous, partial / "dataset.nq.gz", partial / "changelog.csv")
+        for s in summaries:
+            s.changes = dict(changes.get(s.name, {}))
         write_quarantine(partial / "quarantine.csv", quarantine)
         write_quarantine(partial / "dropped-values.csv", dropped)
+        write_partner_exports(load_good_frames(settings.state_dir, [s.name for s in summaries]), partial,
+                              settings.base_iri)
         for name, src in (extra_files or {}).items():
             target = partial / name
             target.parent.mkdir(parents=True, exist_ok=True)

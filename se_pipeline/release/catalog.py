@@ -40,6 +40,7 @@ class SourceSummary:
     stale_reason: str | None
     fetches: list[dict[str, Any]] = field(default_factory=list)
     classes: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)  # added / removed / changed since the previous release
 
 
 @dataclass
@@ -127,6 +128,8 @@ def catalog_triples(
         add(ox.Triple(ds, _n(VOID + "entities"), _lit(s.entities, XSD + "integer")))
         add(ox.Triple(ds, _n(SEP + "quarantinedRecords"), _lit(s.quarantined, XSD + "integer")))
         add(ox.Triple(ds, _n(SEP + "stale"), _lit("true" if s.stale else "false", XSD + "boolean")))
+        for change in ("added", "removed", "changed"):
+            add(ox.Triple(ds, _n(SEP + f"records{change.capitalize()}"), _lit(s.changes.get(change, 0), XSD + "integer")))
         if s.stale_reason:
             add(ox.Triple(ds, _n(SEP + "staleReason"), _lit(s.stale_reason)))
         for cls, count in sorted(s.classes.items()):

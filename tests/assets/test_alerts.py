@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from se_pipeline.assets.alerts import alert_on_check_failure, alert_on_run_failure
 from se_pipeline.definitions import build_definitions
 from se_pipeline.resources import WebhookNotifier, build_resources
-from tests.assets.conftest import run_job, write_config
+from tests.assets.conftest import coops_uk_copy, run_job, write_config
 
 
 def status_context(sensor_name: str, instance: dg.DagsterInstance, run_id: str, event_type: DagsterEventType,
@@ -35,9 +35,12 @@ def webhook(httpserver: HTTPServer) -> WebhookNotifier:
 def test_failed_run_and_failed_checks_are_posted(tmp_path: Path, instance: dg.DagsterInstance,
                                                  webhook: WebhookNotifier, httpserver: HTTPServer) -> None:
     out = tmp_path / "out"
-    cfg = write_config(tmp_path / "config.yaml", {"coops_uk": {"url": "file:///nonexistent.csv"}})
+    data = coops_uk_copy(tmp_path)
+    cfg = write_config(tmp_path / "config.yaml", {"coops_uk": {"url": data.as_uri()}})
     defs = build_definitions(str(cfg), str(out))
-    # Never fetched and no last good copy: the blocking shacl_conforms check fails the run.
+    assert run_job(defs, "refresh_coops_uk", instance).success
+    coops_uk_copy(tmp_path, keep=3)
+    # The source shrank by more than its drop threshold: the blocking count check fails the run.
     failed = run_job(defs, "refresh_coops_uk", instance)
     assert not failed.success
 
@@ -49,9 +52,9 @@ def test_failed_run_and_failed_checks_are_posted(tmp_path: Path, instance: dg.Da
     assert events[0]["dagster_url"] == f"http://dagster.test/runs/{failed.run_id}"
     checks = {(e["asset"], e["check"]): e for e in events[1:]}
     assert {e["event"] for e in events[1:]} == {"check_failed"}
-    assert ("coops_uk", "fetch_succeeded") in checks
-    assert "nonexistent.csv" in checks[("coops_uk", "fetch_succeeded")]["description"]
-    assert checks[("coops_uk_graph", "shacl_conforms")]["blocking"] is True
+    assert set(checks) == {("coops_uk", "record_count_vs_last_good")}
+    assert checks[("coops_uk", "record_count_vs_last_good")]["blocking"] is True
+    assert "se-pipeline approve coops_uk" in checks[("coops_uk", "record_count_vs_last_good")]["description"]
 
 
 def test_failed_check_in_a_successful_run_is_posted_once(tmp_path: Path, instance: dg.DagsterInstance,

@@ -149,3 +149,38 @@ def test_sigkill_at_any_stage_leaves_latest_on_the_previous_complete_release(
     after = publish(settings)  # the next run cleans up and publishes
     assert settings.latest.resolve() == after.path
     assert not list(settings.releases_dir.glob(".partial-*"))
+
+
+def _nq(path: Path, statements: list[str]) -> Path:
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write("".join(s + "\n" for s in statements))
+    return path
+
+
+def test_changelog_lists_added_removed_changed_records_by_source(tmp_path: Path) -> None:
+    from se_pipeline.release.changelog import write_changelog
+
+    g = "<https://w3id.org/se-pipeline/graph/coops_uk>"
+    name = "<https://schema.org/name>"
+    old = _nq(tmp_path / "old.nq.gz", [
+        f'<https://x.org/id/a> {name} "A" {g} .', f'<https://x.org/id/b> {name} "B" {g} .',
+        f'<https://x.org/id/c#address> <https://schema.org/postalCode> "S1 1AA" {g} .',
+        f'<https://x.org/id/c> {name} "C" {g} .'])
+    new = _nq(tmp_path / "new.nq.gz", [
+        f'<https://x.org/id/a> {name} "A" {g} .', f'<https://x.org/id/c> {name} "C" {g} .',
+        f'<https://x.org/id/c#address> <https://schema.org/postalCode> "S2 2BB" {g} .',
+        f'<https://x.org/id/d> {name} "D" {g} .'])
+    counts = write_changelog(old, new, tmp_path / "changelog.csv")
+    assert counts["coops_uk"] == {"added": 1, "removed": 1, "changed": 1}
+    rows = (tmp_path / "changelog.csv").read_text().splitlines()
+    assert rows[1:] == ["coops_uk,removed,https://x.org/id/b", "coops_uk,changed,https://x.org/id/c",
+                        "coops_uk,added,https://x.org/id/d"]
+
+
+def test_first_release_adds_everything_and_an_identical_rerun_changes_nothing(settings: Settings) -> None:
+    ingest_and_gate(settings)
+    first = publish(settings)
+    lines = (first.path / "changelog.csv").read_text().splitlines()[1:]
+    assert lines and all(",added," in line for line in lines)
+    second = publish(settings)
+    assert (second.path / "changelog.csv").read_text().splitlines()[1:] == []

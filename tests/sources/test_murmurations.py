@@ -39,14 +39,14 @@ def row(df, slug):
 
 def test_counts_and_quarantine(parsed) -> None:
     res, df, quarantined, dropped = parsed
-    assert res.notes["index_entries"] == 17
-    assert len(df) == 10 and len(df) + len(res.quarantine) + len(quarantined) == 17
+    assert res.notes["index_entries"] == 35
+    assert len(df) == 28 and len(df) + len(res.quarantine) + len(quarantined) == 35
     reasons = {(q.line, q.record_id): q.reason for q in res.quarantine}
     assert reasons[(10, "profiles/missing-profile.json")].endswith("no such profile file")
     assert reasons[(11, "../../adapter.py")].endswith("profile path leaves the index folder")
     assert reasons[(12, "profiles/not-object.json")] == "profile at profiles/not-object.json is not a JSON object"
     assert "JSONDecodeError" in reasons[(13, "profiles/broken-profile")]
-    assert reasons[(17, "")] == "index entry without a profile_url"
+    assert reasons[(35, "")] == "index entry without a profile_url"
     assert {(q.line, q.reason) for q in quarantined} == {
         (8, "record has no name"), (14, "duplicate record id; first seen at line 1")}
     assert sorted((d.line, d.field) for d in dropped) == [(5, "lat/lon"), (7, "websites"), (7, "websites")]
@@ -151,4 +151,4 @@ def test_ingest_over_loopback(httpserver, tmp_path) -> None:
     outcome = ingest(SPEC, settings, HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
     assert outcome.ok, outcome.error
     # same as the file sample, except the path-escape entry, which over HTTP is simply a 404 profile
-    assert outcome.rows == 10 and outcome.quarantined == 7
+    assert outcome.rows == 28 and outcome.quarantined == 7

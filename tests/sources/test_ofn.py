@@ -42,8 +42,8 @@ def test_sample_has_inline_context() -> None:
 
 def test_counts_and_quarantine(parsed) -> None:
     res, df, quarantined, dropped = parsed
-    assert res.notes["enterprises"] == 16 and res.notes["format"] == "JSON-LD"
-    assert len(df) == 12 and len(df) + len(quarantined) + len(res.quarantine) == 16
+    assert res.notes["enterprises"] == 20 and res.notes["format"] == "JSON-LD"
+    assert len(df) == 16 and len(df) + len(quarantined) + len(res.quarantine) == 20
     assert {(q.line, q.field, q.reason) for q in quarantined} == {
         (9, "name", "record has no name"), (10, "name", "record has no name"),
         (11, "record_id", "duplicate record id; first seen at line 1"),  # the http:// spelling
@@ -101,9 +101,9 @@ def test_remote_context_uses_bundled_copy() -> None:
     doc = json.loads(RAW)
     doc["@context"] = "https://www.datafoodconsortium.org"
     _, df, _, _ = run(json.dumps(doc).encode())
-    assert len(df) == 12 and row(df, UK + "10001")["postcode"] == "GL5 3LQ"
+    assert len(df) == 16 and row(df, UK + "10001")["postcode"] == "GL5 3LQ"
     doc["@context"] = ["https://www.datafoodconsortium.org/", {"extra": "https://example.org/extra#"}]
-    assert len(run(json.dumps(doc).encode())[1]) == 12
+    assert len(run(json.dumps(doc).encode())[1]) == 16
     doc["@context"] = "https://evil.example.org/context.jsonld"
     with pytest.raises(SourceFormatError, match="no bundled copy"):
         run(json.dumps(doc).encode())
@@ -114,4 +114,4 @@ def test_loopback_http(httpserver) -> None:
     got = requests.get(httpserver.url_for("/api/dfc/enterprises"), timeout=5)
     got.raise_for_status()
     _, df, _, _ = run(got.content)
-    assert len(df) == 12
+    assert len(df) == 16

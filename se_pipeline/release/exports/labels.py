@@ -10,7 +10,6 @@ Where labels come from, in order, per language:
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import pyoxigraph as ox
 

@@ -10,8 +10,6 @@ source's `prefixes:`), so a steward adds a spelling without touching code. Share
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Iterable
 
 import pyoxigraph as ox
@@ -128,7 +126,3 @@ def rows_from_graph(graph: Graph, classes: list[str], properties: dict[str, list
             row[col] = (MULTI.join(vals) if col in multi else vals[0]) if vals else None
         rows.append(row)
     return rows
-
-
-def load_json_file(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
