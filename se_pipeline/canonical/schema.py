@@ -46,7 +46,7 @@ CANONICAL_FIELDS: tuple[Field, ...] = (
     Field("members", "int", "Number of members."),
     Field("workers", "int", "Number of workers."),
     Field("counted_on", "date", "Date the member / worker counts were taken."),
-    Field("member_of", "list", "Keys `source:record_id` (or full IRIs) of networks this record is a member of."),
+    Field("member_of", "list", "Keys `source:record_id` (or full IRIs) of networks this record is a member of; `key@YYYY-MM-DD` gives the date the membership started."),
     Field("street", "str", "Street address (may span lines)."),
     Field("locality", "str", "City / town."),
     Field("region", "str", "State / province / county."),

@@ -36,7 +36,9 @@ P = {name: _iri(ns + local) for name, ns, local in [
     ("members", SEP, "memberCount"), ("workers", SEP, "workerCount"), ("counted", SEP, "countDate"),
     ("memberof", SEP, "memberOf"), ("regid", SEP, "registryIdentifier"), ("url", SCHEMA, "url"),
     ("email", SCHEMA, "email"), ("phone", SCHEMA, "telephone"), ("lat", GEO, "lat"), ("long", GEO, "long"),
-    ("modified", SCHEMA, "dateModified"), ("outlet", SEP, "outlet"), ("sameas", SCHEMA, "sameAs"), ("address", ESSGLOBAL, "hasAddress"),
+    ("modified", SCHEMA, "dateModified"), ("outlet", SEP, "outlet"), ("sameas", SCHEMA, "sameAs"),
+    ("hasmembership", SEP, "hasMembership"), ("member", SEP, "member"), ("organisation", SEP, "organisation"),
+    ("startdate", SEP, "startDate"), ("address", ESSGLOBAL, "hasAddress"),
     ("street", SCHEMA, "streetAddress"), ("locality", SCHEMA, "addressLocality"),
     ("region", SCHEMA, "addressRegion"), ("postcode", SCHEMA, "postalCode"), ("country", SCHEMA, "addressCountry"),
 ]}
@@ -46,6 +48,7 @@ T_SUPPORT = _iri(SEP + "SupportOrganisation")
 #: Identifier schemes whose value is the record's IRI at a partner: linked with schema:sameAs.
 LINKED_ID_SCHEMES = ("dfc", "partner-iri")
 T_OUTLET = _iri(ESSGLOBAL + "LocationOfSale")
+T_MEMBERSHIP = _iri(SEP + "Membership")
 T_ADDRESS = _iri(ESSGLOBAL + "Address")
 T_POSTAL = _iri(SCHEMA + "PostalAddress")
 
@@ -112,8 +115,17 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     for key, col in (("members", "members"), ("workers", "workers")):
         if present(row.get(col)):
             add(f"{s} {P[key]} {integer(row[col])} .\n")
-    for key in _items(row.get("member_of")):
-        add(f"{s} {P['memberof']} {terms.iri(member_iri(key, base))} .\n")
+    for n, entry in enumerate(_items(row.get("member_of"))):
+        key, _, since = str(entry).partition("@")
+        network = terms.iri(member_iri(key, base))
+        add(f"{s} {P['memberof']} {network} .\n")
+        if since:  # a dated membership: sep:hasMembership -> sep:Membership (org:Membership)
+            m = s[:-1] + f"#membership-{n}>"
+            add(f"{s} {P['hasmembership']} {m} .\n")
+            add(f"{m} {A} {T_MEMBERSHIP} .\n")
+            add(f"{m} {P['member']} {s} .\n")
+            add(f"{m} {P['organisation']} {network} .\n")
+            add(f"{m} {P['startdate']} {date(since)} .\n")
     for ident in _items(row.get("identifiers")):
         add(f"{s} {P['regid']} {literal(ident)} .\n")
         scheme, _, value = ident.partition(":")

@@ -84,3 +84,18 @@ def test_bad_language_tags_are_refused(lang: str) -> None:
 def test_unpaired_surrogates_are_refused() -> None:
     with pytest.raises(TermError):
         terms.literal("a\ud800b")
+
+
+def test_dated_membership_becomes_a_membership_node() -> None:
+    from se_pipeline.rdf.enterprises import enterprise_lines
+
+    row = {"source": "usfwc", "record_id": "7", "name": "Co-op", "member_of": ["usfwc:USFWC@2015-03-01", "ripess:RIPESS"]}
+    lines = "".join(enterprise_lines(row, "https://x.org/id/"))
+    triples = {(t.subject.value, t.predicate.value.rsplit("/", 1)[-1], t.object.value)
+               for t in ox.parse(lines.encode(), format=ox.RdfFormat.N_TRIPLES)}
+    e = "https://x.org/id/usfwc/7"
+    assert (e, "memberOf", "https://x.org/id/usfwc/USFWC") in triples
+    assert (e, "memberOf", "https://x.org/id/ripess/RIPESS") in triples
+    assert (e + "#membership-0", "startDate", "2015-03-01") in triples
+    assert (e + "#membership-0", "organisation", "https://x.org/id/usfwc/USFWC") in triples
+    assert not any(s.endswith("#membership-1") for s, _, _ in triples)
