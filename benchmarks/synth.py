@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,11 +47,6 @@ STREETS = ["Mill Lane", "High Street", "Station Road", "Church Street", "Market 
            "Main Street", "Park Avenue", "Calle Mayor", "Farm Road", "Union Street"]
 CITIES = ["Manchester", "Leeds", "Bristol", "Madison", "Burlington", "Coimbra", "Kathmandu", "Lima", "Kumasi",
           "Sheffield", "Glasgow", "Cardiff", "Portland", "Lisbon", "Barcelona", "Nairobi", "Quito"]
-
-
-def sample_path(source: str) -> Path:
-    spec = all_sources()[source]
-    return SOURCES_DIR / source / spec.sample if hasattr(spec, "sample") else next((SOURCES_DIR / source / "sample").iterdir())
 
 
 def _sample(source: str) -> Path:
@@ -232,16 +228,27 @@ class JsonWriter(Writer):
         doc = json.loads(_sample(self.source).read_text(encoding="utf-8"))
         clean = _clean_ids(self.source)
         items = doc[self.list_key]
-        self.templates = [x for x in items if str(self.record_id(x)) in clean] or items
+        self.templates = [x for x in items if isinstance(x, dict) and str(self._rid(x)) in clean]
+        if not self.templates:
+            raise ValueError(f"{self.source}: no clean template record in the sample")
         self.envelope = {k: v for k, v in doc.items() if k != self.list_key}
         self.f = self.path.open("w", encoding="utf-8")
         self.first = True
-        head = json.dumps({**self.envelope, self.list_key: []}, ensure_ascii=False)
+        head = self.header(json.dumps({**self.envelope, self.list_key: []}, ensure_ascii=False))
         self.tail = head[head.rindex("[") + 1:]  # "]}" (keys after the list are kept by position below)
         self.f.write(head[: head.rindex("[") + 1] + "\n")
 
     def record_id(self, x: dict) -> Any:
         raise NotImplementedError
+
+    def header(self, head: str) -> str:
+        return head
+
+    def _rid(self, x: dict) -> Any:
+        try:
+            return self.record_id(x)
+        except (KeyError, TypeError):
+            return None
 
     def emit(self, e: Entity, name: str, bad: str | None) -> None:
         x = json.loads(json.dumps(self.rnd.choice(self.templates)))
@@ -267,15 +274,17 @@ class Wfto(JsonWriter):
     def record_id(self, x: dict) -> Any:
         return x["id"]
 
-    def close(self) -> None:
-        self.f.write("\n" + self.tail)
-        self.f.close()
-        # "total" must say how many members there are: patch it in place (same width padded)
-        text = self.path.read_text(encoding="utf-8")
-        self.path.write_text(text.replace('"total": 0', f'"total": {self.count}', 1), encoding="utf-8")
+    def header(self, head: str) -> str:
+        # "total" is only known at the end: leave 12 blanks (JSON whitespace) and patch them in place
+        m = re.search(r'"total": \d+', head)
+        self.total_at = len(head[: m.start()].encode("utf-8")) + len('"total": ')
+        return head[: m.start()] + '"total": ' + " " * 12 + head[m.end():]
 
-    def __init__(self, outdir: Path, rnd: random.Random) -> None:
-        super().__init__(outdir, rnd)
+    def close(self) -> None:
+        super().close()
+        with self.path.open("r+b") as f:
+            f.seek(self.total_at)
+            f.write(str(self.count).ljust(12).encode("ascii"))
 
     def build(self, x: dict, e: Entity, name: str, bad: str | None) -> None:
         rid = 500000 + self.count

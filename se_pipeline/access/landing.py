@@ -97,7 +97,9 @@ def _labels(store: ox.Store, concept: str) -> dict[str, str]:
     return out
 
 
-def _concept_counts(store: ox.Store, predicate: str, enterprises: set[str]) -> list[Count]:
+def _concept_counts(store: ox.Store, predicate: str, enterprises: set[str], lang: str = "en") -> list[Count]:
+    """Enterprises per concept, labelled in ONE language (`lang`, else another of LANGS, else the
+    concept's code); the labels in the other languages go to `other_labels` (shown on hover)."""
     counts: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
     for q in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
@@ -108,8 +110,9 @@ def _concept_counts(store: ox.Store, predicate: str, enterprises: set[str]) -> l
     out = []
     for concept, n in counts.most_common():
         labels = _labels(store, concept)
-        main = labels.get("en") or concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-        others = " · ".join(f"{lang}: {labels[lang]}" for lang in LANGS[1:] if lang in labels)
+        shown = next((x for x in (lang, *LANGS) if labels.get(x)), "")
+        main = labels[shown] if shown else concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        others = " · ".join(f"{x}: {labels[x]}" for x in LANGS if x != shown and x in labels)
         out.append(Count(concept, main, n, others))
     return out
 
@@ -296,6 +299,14 @@ code{font-size:.88em;word-break:break-all}svg{background:#fff;border:1px solid #
 </div>
 {% if p.licence %}<p>Release licence: <a href="{{ p.licence|weblink }}">{{ p.licence }}</a>. Each source keeps its own licence and attribution, below.</p>{% endif %}
 
+<h2 id="map">Map</h2>
+<p class="muted">{{ p.points|length }} of {{ p.total_enterprises }} enterprises have coordinates (equirectangular projection).</p>
+<svg id="enterprise-map" xmlns="http://www.w3.org/2000/svg" viewBox="{{ p.map_box|join(' ') }}" preserveAspectRatio="xMidYMid meet" role="img" aria-label="map of enterprises">
+<rect x="{{ p.map_box[0] }}" y="{{ p.map_box[1] }}" width="{{ p.map_box[2] }}" height="{{ p.map_box[3] }}" fill="#eef3f7"/>
+{% for x1, y1, x2, y2 in p.map_grid %}<line x1="{{ x1 }}" y1="{{ y1 }}" x2="{{ x2 }}" y2="{{ y2 }}" stroke="#c9d4dd" stroke-width="{{ p.point_radius / 6 }}"/>
+{% endfor %}{% for x, y, name in p.points %}<circle class="pt" cx="{{ x }}" cy="{{ y }}" r="{{ p.point_radius }}" fill="{{ p.point_colour }}"><title>{{ name }}</title></circle>
+{% endfor %}</svg>
+
 <h2 id="sources">Sources, licences and attribution</h2>
 <table id="sources-table"><thead><tr><th>source</th><th>publisher</th><th>licence</th><th>attribution</th><th>enterprises</th><th>triples</th><th>quarantined</th><th>status</th></tr></thead><tbody>
 {% for s in p.sources %}<tr data-source="{{ s.name }}"><td>{% if s.homepage %}<a href="{{ s.homepage|weblink }}">{{ s.title or s.name }}</a>{% else %}{{ s.title or s.name }}{% endif %}<br><code>{{ s.name }}</code></td>
@@ -305,22 +316,15 @@ code{font-size:.88em;word-break:break-all}svg{background:#fff;border:1px solid #
 {% endfor %}</tbody></table>
 
 <h2 id="counts">Counts</h2>
+<p class="muted">Concepts are labelled in English; hover a label for French, Spanish and Portuguese, and the concept's IRI.</p>
 <div class="grid">
 {% for title, id, rows in [("By source", "by-source", p.by_source), ("By country", "by-country", p.by_country), ("By organisational structure", "by-structure", p.by_structure), ("By activity (primary sector)", "by-activity", p.by_activity)] %}
 <section><h3>{{ title }}</h3><table id="{{ id }}"><tbody>
-{% for c in rows %}<tr><td title="{{ c.key }}">{{ c.label }}{% if c.other_labels %}<br><span class="muted">{{ c.other_labels }}</span>{% endif %}</td><td class="n">{{ c.n }}</td></tr>
+{% for c in rows %}<tr><td title="{% if c.other_labels %}{{ c.other_labels }}&#10;{% endif %}{{ c.key }}">{{ c.label }}</td><td class="n">{{ c.n }}</td></tr>
 {% else %}<tr><td class="muted">none</td></tr>{% endfor %}
 </tbody></table></section>
 {% endfor %}
 </div>
-
-<h2 id="map">Map</h2>
-<p class="muted">{{ p.points|length }} of {{ p.total_enterprises }} enterprises have coordinates (equirectangular projection).</p>
-<svg id="enterprise-map" xmlns="http://www.w3.org/2000/svg" viewBox="{{ p.map_box|join(' ') }}" preserveAspectRatio="xMidYMid meet" role="img" aria-label="map of enterprises">
-<rect x="{{ p.map_box[0] }}" y="{{ p.map_box[1] }}" width="{{ p.map_box[2] }}" height="{{ p.map_box[3] }}" fill="#eef3f7"/>
-{% for x1, y1, x2, y2 in p.map_grid %}<line x1="{{ x1 }}" y1="{{ y1 }}" x2="{{ x2 }}" y2="{{ y2 }}" stroke="#c9d4dd" stroke-width="{{ p.point_radius / 6 }}"/>
-{% endfor %}{% for x, y, name in p.points %}<circle class="pt" cx="{{ x }}" cy="{{ y }}" r="{{ p.point_radius }}" fill="{{ p.point_colour }}"><title>{{ name }}</title></circle>
-{% endfor %}</svg>
 
 <h2 id="validation">Validation and quarantine</h2>
 <p>Published data conforms to the SHACL shapes: <b id="conforms">{{ p.conforms }}</b>{% if p.shacl_results %} ({{ p.shacl_results|sum(attribute="n") }} results){% endif %}.

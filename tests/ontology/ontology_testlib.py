@@ -18,8 +18,10 @@ SHARED_DIR = REPO_ROOT / ".." / "shared"
 ESSGLOBAL_REF = SHARED_DIR / "reference" / "essglobal"
 ESSGLOBAL_BASE = "http://purl.org/essglobal/"
 STANDARD = ESSGLOBAL_BASE + "standard/"
-#: The ESSGlobal schemes whose every concept must have labels in our four languages.
-LABELLED_SCHEMES = ("organisational-structure", "activities-ica", "base-membership-type", "qualifiers", "legal-form")
+#: The ESSGlobal schemes whose every concept must have labels in our four languages, from our own
+#: `ontology/essglobal-labels.ttl` alone (the reference is not there at run time).
+LABELLED_SCHEMES = ("organisational-structure", "activities-ica", "base-membership-type", "qualifiers", "legal-form",
+                    "activities-modified")
 LANGS = ("en", "fr", "es", "pt")
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

@@ -196,10 +196,9 @@ def test_vocabs_json_loads_like_mykomap(exported) -> None:
                     assert vocabs["vocabs"][prefix][lang]["terms"][term], (iri, lang)
     pr = vocabs["vocabs"]["pr:"]
     assert pr["FR"]["terms"]["pr:WorkerCoop"] == "Coopérative de travail associé"
-    if (SHARED / "reference" / "essglobal").is_dir():
-        os_ = vocabs["vocabs"]["os:"]
-        assert os_["EN"]["terms"]["os:OS60"] == "Workers cooperative"
-        assert os_["PT"]["terms"]["os:OS60"] == "Cooperativa de trabalho"  # from ontology/essglobal-labels.ttl
+    os_ = vocabs["vocabs"]["os:"]  # all four from ontology/essglobal-labels.ttl (no reference needed)
+    assert os_["EN"]["terms"]["os:OS60"] == "Worker co-operative"
+    assert os_["PT"]["terms"]["os:OS60"] == "Cooperativa de trabalho"
 
 
 def test_murmurations_profiles_validate(exported, frames) -> None:

@@ -1,39 +1,31 @@
 """Co-operatives UK outlets file: derived outlet ids, outlet links, duplicates, real sample."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-from pathlib import Path
+from typing import Any
 
-import pytest
-import requests
+import pandas as pd
 
-from se_pipeline.canonical.normalise import conform
-from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.coops_uk_outlets.adapter import outlet_id
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    SHARED, Parsed, accounted_for, csv_rows, fetch_over_loopback, ingest_over_loopback, module_fixture, one_row,
+    parse_and_conform, serve, shared_bytes, withheld,
+)
 
 SPEC = get_source("coops_uk_outlets")
 RAW = SPEC.sample.read_bytes()
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "coops-uk" / "open_data_outlets_2019-q1_sample.csv"
+REAL = SHARED / "samples" / "coops-uk" / "open_data_outlets_2019-q1_sample.csv"
 
 
-def run(raw: bytes = RAW):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, strip_html=bool(SPEC.mapping.get("html")))
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
+parsed = module_fixture(run)
 
 
-def by_name(df, name):
-    hits = df[df["name"] == name]
-    assert len(hits) == 1, name
-    return hits.iloc[0].to_dict()
+def by_name(df: pd.DataFrame, name: str) -> dict[str, Any]:
+    return one_row(df, name, column="name")
 
 
 def test_outlet_id_is_stable_and_normalised() -> None:
@@ -79,36 +71,23 @@ def test_mapping_covers_sample(parsed) -> None:
 
 
 def test_real_sample() -> None:
-    if not REAL.is_file():
-        pytest.skip("../shared absent")
-    raw = REAL.read_bytes()
-    records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))[1:]
-    res, df, quarantined, _ = run(raw)
-    assert len(df) + len(res.quarantine) + len(quarantined) == len(records) == 200
-    assert all(q.reason for q in res.quarantine + quarantined)
+    raw = shared_bytes(REAL)
+    records = csv_rows(raw)[1:]
+    real = run(raw)
+    _, df, _, _ = real
+    assert accounted_for(real) == len(records) == 200
+    assert all(q.reason for q in withheld(real))
     assert (df["kind"] == "outlet").all() and df["outlet_of"].str.startswith("coops_uk:R").all()
     assert df["street"].str.contains("\n", na=False).any()  # multi-line addresses kept
     assert "B77 1LG" in set(df["postcode"])  # irregular spacing normalised
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/outlets.csv").respond_with_data(RAW, content_type="text/csv")
-    _, df, _, _ = run(requests.get(httpserver.url_for("/outlets.csv"), timeout=5).content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/outlets.csv", RAW, "text/csv"))
     assert len(df) == 16
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    httpserver.expect_request("/outlets.csv").respond_with_data(RAW, content_type="text/csv; charset=utf-8")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"sources": {SPEC.name: {"url": httpserver.url_for("/outlets.csv"),
-                                                          "allowed_hosts": ["localhost", "127.0.0.1"]}},
-                                  "http": {"allow_private_addresses": True}}), encoding="utf-8")
-    outcome = ingest(SPEC, load_settings(config, output_dir=tmp_path / "out"),
-                     HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
+    outcome = ingest_over_loopback(SPEC, tmp_path, serve(httpserver, "/outlets.csv", RAW, "text/csv; charset=utf-8"))
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined) == (16, 4)

@@ -1,39 +1,26 @@
 """DotCoop active .coop domains: one record per registrant, strict encoding, real sample."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-from pathlib import Path
-
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
-from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    SHARED, Parsed, accounted_for, csv_records, fetch_over_loopback, ingest_local_file, module_fixture,
+    parse_and_conform, shared_bytes, withheld,
+)
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("dotcoop")
 RAW = SPEC.sample.read_bytes()
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "dotcoop" / "ActiveDomainsLonLat_2019-10-03_sample.csv"
+REAL = SHARED / "samples" / "dotcoop" / "ActiveDomainsLonLat_2019-10-03_sample.csv"
 
 
-def run(raw: bytes = RAW, encoding: str | None = None):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, encoding=encoding))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, date_order=SPEC.mapping.get("date_order", "dmy"))
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW, encoding: str | None = None) -> Parsed:
+    return parse_and_conform(SPEC, raw, encoding=encoding)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
-
-
-def row(df, rid):
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def test_one_record_per_registrant(parsed) -> None:
@@ -89,15 +76,14 @@ def test_undecodable_bytes_are_refused() -> None:
 
 
 def test_real_sample() -> None:
-    if not REAL.is_file():
-        pytest.skip("../shared absent")
-    raw = REAL.read_bytes()
-    records = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
+    raw = shared_bytes(REAL)
+    records = csv_records(raw)
     registrants = {r["RegistrantId"] for r in records}
-    res, df, quarantined, _ = run(raw)
+    real = run(raw)
+    _, df, _, _ = real
     assert len(records) == 300
-    assert len(df) + len(res.quarantine) + len(quarantined) == len(registrants)
-    assert all(q.reason for q in res.quarantine + quarantined)
+    assert accounted_for(real) == len(registrants)
+    assert all(q.reason for q in withheld(real))
     big = max(registrants, key=lambda r: sum(1 for x in records if x["RegistrantId"] == r))
     n = sum(1 for x in records if x["RegistrantId"] == big)
     assert n >= 30 and len(row(df, big)["websites"]) == n  # many domains, one record
@@ -105,22 +91,15 @@ def test_real_sample() -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/domains.csv").respond_with_data(RAW, content_type="text/csv")
-    _, df, _, _ = run(requests.get(httpserver.url_for("/domains.csv"), timeout=5).content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/domains.csv", RAW, "text/csv"))
     assert len(df) == 12
 
 
 def test_ingest_of_manual_cp1252_export(tmp_path) -> None:
     """The registry export is manual-only: ingest reads a local file, and the detected
     encoding reaches the outcome notes (provenance)."""
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
     export = tmp_path / "ActiveDomainsLonLat.csv"
     export.write_bytes(_cp1252_variant())
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"sources": {SPEC.name: {"url": export.as_uri()}}}), encoding="utf-8")
-    outcome = ingest(SPEC, load_settings(config, output_dir=tmp_path / "out"), None)
+    outcome = ingest_local_file(SPEC, tmp_path, export)
     assert outcome.ok, outcome.error
     assert outcome.rows == 2 and outcome.notes["encoding"] == "cp1252"

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
-import requests
+from typing import Any
 
-from se_pipeline.canonical.normalise import conform
+import pandas as pd
+import pytest
+
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_BASE_MEMBERSHIP, ESS_ORG_STRUCTURE, ESS_QUALIFIERS
-from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import Parsed, fetch_over_loopback, module_fixture, one_row, parse_and_conform
 
 SPEC = get_source("essglobal_rdf")
 RAW = SPEC.sample.read_bytes()
@@ -19,21 +20,16 @@ P = "data.solidarityeconomy.coop/partner-map/"
 AM = "http://purl.org/essglobal/standard/activities-modified/"
 
 
-def run(raw: bytes = RAW, url: str = ""):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, url=url or SPEC.sample_url))
-    df, quarantined, dropped = conform(res.frame, SPEC.name)
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW, url: str = "") -> Parsed:
+    return parse_and_conform(SPEC, raw, url=url or SPEC.sample_url)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
+parsed = module_fixture(run)
 
 
-def row(df, local):
-    hits = df[df["record_id"] == P + local]
-    assert len(hits) == 1, local
-    return hits.iloc[0].to_dict()
+def row(df: pd.DataFrame, local: str) -> dict[str, Any]:
+    """The row of the partner initiative `P<local>`."""
+    return one_row(df, P + local)
 
 
 def test_counts_and_quarantine(parsed) -> None:
@@ -93,8 +89,7 @@ def test_nasty_values(parsed) -> None:
     assert row(df, "P003")["name"] == "Κοινωνική Κουζίνα Αθήνας"
 
 
-def pd_na(value) -> bool:
-    import pandas as pd
+def pd_na(value: Any) -> bool:
     return bool(pd.isna(value))
 
 
@@ -149,8 +144,6 @@ def test_format_errors() -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/partner.ttl").respond_with_data(RAW, content_type="text/turtle")
-    got = requests.get(httpserver.url_for("/partner.ttl"), timeout=5)
-    got.raise_for_status()
-    _, df, _, _ = run(got.content, url=httpserver.url_for("/partner.ttl"))
+    content = fetch_over_loopback(httpserver, "/partner.ttl", RAW, "text/turtle")
+    _, df, _, _ = run(content, url=httpserver.url_for("/partner.ttl"))
     assert len(df) == 14 and row(df, "P001")["name"] == "Suma Wholefoods"

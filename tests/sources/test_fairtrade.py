@@ -1,42 +1,30 @@
 """Fairtrade / FLOCERT certified operators (CSV export): sample, status as data, mapping."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pandas as pd
-import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_BASE_MEMBERSHIP, ESS_ORG_STRUCTURE, ESS_QUALIFIERS, SEPT
-from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    Parsed, csv_records, fetch_over_loopback, ingest_bundled_sample, module_fixture, parse_and_conform,
+)
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("fairtrade")
 RAW = SPEC.sample.read_bytes()
 
 
-def run(raw: bytes = RAW) -> tuple[ParseResult, pd.DataFrame, list, list]:
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, url=SPEC.sample_url))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, date_order=SPEC.mapping["date_order"])
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw, url=SPEC.sample_url)
 
 
-@pytest.fixture(scope="module")
-def parsed() -> tuple[ParseResult, pd.DataFrame, list, list]:
-    return run()
-
-
-def row(df: pd.DataFrame, rid: str) -> dict:
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def records() -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(RAW.decode("utf-8-sig"), newline="")))
+    return csv_records(RAW, "utf-8-sig")
 
 
 def test_every_operator_is_a_row_or_quarantined(parsed) -> None:
@@ -99,18 +87,12 @@ def test_codes_mapped(parsed) -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/export.csv").respond_with_data(RAW, content_type="text/csv; charset=utf-8")
-    got = requests.get(httpserver.url_for("/export.csv"), timeout=5)
-    _, df, _, _ = run(got.content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/export.csv", RAW, "text/csv; charset=utf-8"))
     assert len(df) == 20 and row(df, "4412")["name"] == "云南普洱茶农民专业合作社"
 
 
 def test_ingest_from_bundled_sample(tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    outcome = ingest(SPEC, load_settings(None, output_dir=tmp_path), http=None)
+    outcome = ingest_bundled_sample(SPEC, tmp_path)
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined, outcome.dropped) == (20, 3, 2)
     assert json.dumps(outcome.notes["unmapped"]) == "{}"

@@ -2,39 +2,30 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_ORG_STRUCTURE, SEPT
 from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.ica.adapter import build_urls
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    Parsed, concept_declaration, ess_curies, essglobal_text, fetch_over_loopback, ingest_over_loopback, module_fixture,
+    parse_and_conform, serve,
+)
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("ica")
 RAW = SPEC.sample.read_bytes()
-ESSGLOBAL = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "essglobal" / "standard"
 
 
-def run(raw: bytes = RAW):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, strip_html=bool(SPEC.mapping.get("html")))
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
-
-
-def row(df, rid):
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def test_counts_and_quarantine(parsed) -> None:
@@ -108,33 +99,17 @@ def test_build_urls_adds_key_only_when_configured() -> None:
 
 
 def test_concepts_exist_in_essglobal() -> None:
-    if not ESSGLOBAL.is_dir():
-        pytest.skip("../shared absent")
-    text = "\n".join(p.read_text(encoding="utf-8") for p in ESSGLOBAL.glob("*.ttl"))
-    used = {v for spec in SPEC.mapping["codes"].values() for vals in spec["map"].values()
-            for v in (vals if isinstance(vals, list) else [vals]) if v.startswith("ess-")}
-    for curie in used:
-        assert f"<{curie.split(':', 1)[1]}> a skos:Concept" in text, curie
+    text = essglobal_text()
+    for curie in ess_curies(SPEC.mapping["codes"]):
+        assert concept_declaration(curie) in text, curie
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/rest").respond_with_data(RAW, content_type="application/json")
-    _, df, _, _ = run(requests.get(httpserver.url_for("/rest"), timeout=5).content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/rest", RAW, "application/json"))
     assert len(df) == 14
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    httpserver.expect_request("/rest").respond_with_data(RAW, content_type="application/json")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"sources": {SPEC.name: {"url": httpserver.url_for("/rest"),
-                                                          "allowed_hosts": ["localhost", "127.0.0.1"]}},
-                                  "http": {"allow_private_addresses": True}}), encoding="utf-8")
-    outcome = ingest(SPEC, load_settings(config, output_dir=tmp_path / "out"),
-                     HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
+    outcome = ingest_over_loopback(SPEC, tmp_path, serve(httpserver, "/rest", RAW, "application/json"))
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined) == (14, 5)

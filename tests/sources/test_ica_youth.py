@@ -1,41 +1,33 @@
 """ICA youth network survey export: derived ids, free-text countries, duplicate headers, real sample."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-from pathlib import Path
+from typing import Any
 
-import pytest
-import requests
+import pandas as pd
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_ORG_STRUCTURE, SEPT
 from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.ica_youth.adapter import youth_id
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    SHARED, Parsed, accounted_for, csv_records, csv_rows, fetch_over_loopback, ingest_local_file, module_fixture,
+    one_row, parse_and_conform, shared_bytes, withheld,
+)
 
 SPEC = get_source("ica_youth")
 RAW = SPEC.sample.read_bytes()
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 REAL = SHARED / "samples" / "ica-youth" / "youth-led-coops_sample.csv"
 
 
-def run(raw: bytes = RAW):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, strip_html=bool(SPEC.mapping.get("html")))
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
+parsed = module_fixture(run)
 
 
-def by_name(df, name):
-    hits = df[df["name"] == name]
-    assert len(hits) == 1, name
-    return hits.iloc[0].to_dict()
+def by_name(df: pd.DataFrame, name: str) -> dict[str, Any]:
+    return one_row(df, name, column="name")
 
 
 def test_youth_id_is_stable() -> None:
@@ -84,7 +76,7 @@ def test_codes_mapped_or_reported(parsed) -> None:
     res, _, _, _ = parsed
     assert res.notes["unmapped"] == {"organisational_structure": {"Platform cooperative": 1},
                                      "practices": {"Platform cooperative": 1}}
-    rows = list(csv.DictReader(io.StringIO(RAW.decode("utf-8"), newline="")))
+    rows = csv_records(RAW)
     codes = SPEC.mapping["codes"]
     assert {r["Sector"] for r in rows} <= set(codes["primary_activity"]["map"])
     assert {r["Type"] for r in rows} - set(codes["organisational_structure"]["map"]) == {"Platform cooperative"}
@@ -97,34 +89,26 @@ def test_exactly_duplicated_header_names_are_kept() -> None:
 
 
 def test_real_sample() -> None:
-    if not REAL.is_file():
-        pytest.skip("../shared absent")
-    raw = REAL.read_bytes()
-    records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    raw = shared_bytes(REAL)
+    records = csv_rows(raw)
     assert records[0][1:3] == ["Name", "name"]
-    res, df, quarantined, _ = run(raw)
-    assert len(df) + len(res.quarantine) + len(quarantined) == len(records) - 1 == 25
-    assert all(q.reason for q in res.quarantine + quarantined)
+    real = run(raw)
+    _, df, _, _ = real
+    assert accounted_for(real) == len(records) - 1 == 25
+    assert all(q.reason for q in withheld(real))
     assert df["country"].notna().all() and {"RW", "CD", "GB", "BR", "UY"} <= set(df["country"])
     assert df["record_id"].str.startswith("y-").all()
     assert "Nottingham Student Housing Co-operative" in set(df["name"])  # `Name`, not the `name` column
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/youth.csv").respond_with_data(RAW, content_type="text/csv")
-    _, df, _, _ = run(requests.get(httpserver.url_for("/youth.csv"), timeout=5).content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/youth.csv", RAW, "text/csv"))
     assert len(df) == 16
 
 
 def test_ingest_of_manual_export(tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
     export = tmp_path / "youth.csv"
     export.write_bytes(RAW)
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"sources": {SPEC.name: {"url": export.as_uri()}}}), encoding="utf-8")
-    outcome = ingest(SPEC, load_settings(config, output_dir=tmp_path / "out"), None)
+    outcome = ingest_local_file(SPEC, tmp_path, export)
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined) == (16, 4)

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import SEPT
-from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.murmurations.adapter import build_urls
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    LOOPBACK_HOSTS, Parsed, ingest_over_loopback, module_fixture, one_row, parse_and_conform, serve,
+)
 
 SPEC = get_source("murmurations")
 RAW = SPEC.sample.read_bytes()
@@ -20,27 +22,22 @@ PROFILES = SPEC.sample.parent / "profiles"
 ST = SEPT + "status/"
 
 
-def run(raw: bytes = RAW, url: str | None = None, options: dict | None = None):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, url=url or SPEC.sample_url, options=options or {}))
-    df, quarantined, dropped = conform(res.frame, SPEC.name)
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW, url: str | None = None, options: dict | None = None) -> Parsed:
+    return parse_and_conform(SPEC, raw, url=url or SPEC.sample_url, options=options)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
+parsed = module_fixture(run)
 
 
-def row(df, slug):
-    hits = df[df["record_id"] == f"profiles/{slug}.json"]
-    assert len(hits) == 1, slug
-    return hits.iloc[0].to_dict()
+def row(df: pd.DataFrame, slug: str) -> dict[str, Any]:
+    """The row of the node whose profile is `profiles/<slug>.json`."""
+    return one_row(df, f"profiles/{slug}.json")
 
 
 def test_counts_and_quarantine(parsed) -> None:
     res, df, quarantined, dropped = parsed
-    assert res.notes["index_entries"] == 35
-    assert len(df) == 28 and len(df) + len(res.quarantine) + len(quarantined) == 35
+    assert res.notes["index_entries"] == 62
+    assert len(df) == 55 and len(df) + len(res.quarantine) + len(quarantined) == 62
     reasons = {(q.line, q.record_id): q.reason for q in res.quarantine}
     assert reasons[(10, "profiles/missing-profile.json")].endswith("no such profile file")
     assert reasons[(11, "../../adapter.py")].endswith("profile path leaves the index folder")
@@ -89,7 +86,7 @@ def test_nasty_values(parsed) -> None:
 
 def test_status_codes_mapped(parsed) -> None:
     res, _, _, _ = parsed
-    assert res.notes["unmapped"] == {}
+    assert res.notes["unmapped"] == {"tags": {"<b>tag</b>": 1, "x": 1}}  # the nasty tags: the steward's to-do list
     assert set(SPEC.mapping["codes"]["status"]["map"]) == {
         "active", "completed", "cancelled", "on_hold", "in_planning", "deleted"}
 
@@ -126,11 +123,6 @@ def test_http_profiles_refused_on_private_addresses(httpserver) -> None:
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
     doc = json.loads(RAW)
     for node in doc["data"]:
         url = node.get("profile_url")
@@ -138,17 +130,55 @@ def test_ingest_over_loopback(httpserver, tmp_path) -> None:
             node["profile_url"] = httpserver.url_for("/" + url)
             path = PROFILES / url.split("/", 1)[1]
             if path.is_file():
-                httpserver.expect_request("/" + url).respond_with_data(path.read_bytes(), content_type="application/json")
-    httpserver.expect_request("/v2/nodes").respond_with_data(json.dumps(doc), content_type="application/json")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({
-        "sources": {"murmurations": {"url": httpserver.url_for("/v2/nodes"), "allowed_hosts": ["localhost", "127.0.0.1"],
-                                     "profile_hosts": ["localhost", "127.0.0.1"], "profile_allow_http": True,
-                                     "profile_allow_private_addresses": True, "profile_respect_robots": False}},
-        "http": {"allow_private_addresses": True},
-    }), encoding="utf-8")
-    settings = load_settings(config, output_dir=tmp_path / "out")
-    outcome = ingest(SPEC, settings, HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
+                serve(httpserver, "/" + url, path.read_bytes(), "application/json")
+    index_url = serve(httpserver, "/v2/nodes", json.dumps(doc), "application/json")
+    outcome = ingest_over_loopback(SPEC, tmp_path, index_url, profile_hosts=LOOPBACK_HOSTS, profile_allow_http=True,
+                                   profile_allow_private_addresses=True, profile_respect_robots=False)
     assert outcome.ok, outcome.error
     # same as the file sample, except the path-escape entry, which over HTTP is simply a 404 profile
-    assert outcome.rows == 28 and outcome.quarantined == 7
+    assert outcome.rows == 55 and outcome.quarantined == 7
+
+
+P = SEPT + "practice/"
+
+
+def test_tags_mapped_to_practices_structure_and_kind(parsed) -> None:
+    _, df, _, _ = parsed
+    bauen = row(df, "hotel-bauen")
+    assert bauen["practices"] == [P + "RecuperatedEnterprise", P + "WorkerCoop"] and bauen["kind"] == "enterprise"
+    assert bauen["organisational_structure"] == ["http://purl.org/essglobal/standard/organisational-structure/OS60"]
+    assert bauen["qualifiers"] == ["http://purl.org/essglobal/standard/qualifiers/Selfmanagement"]
+    assert bauen["membership_type"] == "http://purl.org/essglobal/standard/base-membership-type/BMT30"
+    assert row(df, "ripess")["kind"] == "network" and row(df, "ripess")["practices"] == [P + "NetworkOfNetworks"]
+    assert row(df, "cg-scop")["kind"] == "network" and row(df, "itcp-ufrj")["kind"] == "support"
+    assert row(df, "open-coop")["kind"] == "network"  # tags co-op + network: network wins
+    assert row(df, "amap-paniers")["practices"] == [P + "CommunitySupportedAgriculture"]
+    assert row(df, "solidarity-bakery")["practices"] == [] and row(df, "solidarity-bakery")["kind"] == "enterprise"
+
+
+def test_relationships_become_dated_memberships(parsed) -> None:
+    res, df, _, _ = parsed
+    key = "murmurations:profiles/{}.json".format
+    # resolved through the network's primary_url (scheme, www. and trailing / ignored), dated from unix seconds
+    assert row(df, "chantier-quebec")["member_of"] == [key("ripess") + "@2002-10-01"]
+    # through its profile_url and an ISO start date; two networks
+    assert row(df, "fbes")["member_of"] == [key("ripess-lac") + "@2009-05-12", key("ripess") + "@2003-06-30"]
+    assert row(df, "asec")["member_of"] == [key("ripess") + "@2013-10-24"]  # host without a scheme
+    assert row(df, "facta")["member_of"] == [key("ripess-lac")]  # no start date: undated
+    assert row(df, "renapess-mali")["member_of"] == [key("ripess")]  # impossible date 2005-13-45: kept undated
+    assert row(df, "cg-scop")["member_of"] == ["https://cecop.example.eu/@1979-01-01"]  # outside the index
+    assert row(df, "reas")["member_of"] == [key("ripess") + "@2011-11-18"]  # schema:knows is not membership
+    rel = res.notes["relationships"]
+    assert rel == {"bad_relationships": 1, "bad_relationship_dates": 1, "external_networks": 1,
+                   "other_relationships": {"https://schema.org/knows": 1}}
+    members = [r for r in df.to_dict("records") if any(m.startswith(key("ripess") + "@") or m == key("ripess")
+                                                        for m in r["member_of"])]
+    assert len(members) == 6
+
+
+def test_counts_with_dates(parsed) -> None:
+    _, df, _, _ = parsed
+    bauen = row(df, "hotel-bauen")
+    assert (bauen["members"], bauen["workers"], bauen["counted_on"]) == (130, 130, "2023-06-30")
+    fondaction = row(df, "fondaction")  # counted_at in unix seconds
+    assert (fondaction["workers"], fondaction["counted_on"]) == (180, "2024-05-31") and pd.isna(fondaction["members"])

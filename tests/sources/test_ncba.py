@@ -1,42 +1,30 @@
 """NCBA CLUSA member export (HubSpot CSV): sample, sector code tables, kinds."""
 from __future__ import annotations
 
-import csv
-import io
-
 import pandas as pd
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_BASE_MEMBERSHIP, ESS_ORG_STRUCTURE, SEPT
-from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import MappingError
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    Parsed, csv_records, fetch_over_loopback, ingest_bundled_sample, module_fixture, parse_and_conform,
+)
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("ncba")
 RAW = SPEC.sample.read_bytes()
 
 
-def run(raw: bytes = RAW, mapping: dict | None = None) -> tuple[ParseResult, pd.DataFrame, list, list]:
-    res = SPEC.parse(raw, SourceContext(SPEC.name, mapping or SPEC.mapping, url=SPEC.sample_url))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, date_order=SPEC.mapping["date_order"])
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW, mapping: dict | None = None) -> Parsed:
+    return parse_and_conform(SPEC, raw, url=SPEC.sample_url, mapping=mapping)
 
 
-@pytest.fixture(scope="module")
-def parsed() -> tuple[ParseResult, pd.DataFrame, list, list]:
-    return run()
-
-
-def row(df: pd.DataFrame, rid: str) -> dict:
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def records() -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(RAW.decode("utf-8"), newline="")))
+    return csv_records(RAW)
 
 
 def test_every_company_is_a_row_or_quarantined(parsed) -> None:
@@ -107,17 +95,11 @@ def test_kinds_table_rejects_unknown_kind() -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/companies.csv").respond_with_data(RAW, content_type="text/csv")
-    got = requests.get(httpserver.url_for("/companies.csv"), timeout=5)
-    _, df, _, _ = run(got.content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/companies.csv", RAW, "text/csv"))
     assert len(df) == 19 and row(df, "5012345610")["kind"] == "network"
 
 
 def test_ingest_from_bundled_sample(tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    outcome = ingest(SPEC, load_settings(None, output_dir=tmp_path), http=None)
+    outcome = ingest_bundled_sample(SPEC, tmp_path)
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined, outcome.dropped) == (19, 3, 3)

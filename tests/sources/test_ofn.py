@@ -5,13 +5,12 @@ import json
 
 import pandas as pd
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_QUALIFIERS, SEPT
-from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import Parsed, fetch_over_loopback, module_fixture, parse_and_conform
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("ofn")
 RAW = SPEC.sample.read_bytes()
@@ -19,21 +18,11 @@ UK = "openfoodnetwork.org.uk/api/dfc/enterprises/"
 FOODHUB, LOCAL = SEPT + "practice/FoodHub", SEPT + "practice/LocalFoodSystem"
 
 
-def run(raw: bytes = RAW):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, url=SPEC.sample_url))
-    df, quarantined, dropped = conform(res.frame, SPEC.name)
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw, url=SPEC.sample_url)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
-
-
-def row(df, rid):
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def test_sample_has_inline_context() -> None:
@@ -110,8 +99,5 @@ def test_remote_context_uses_bundled_copy() -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/api/dfc/enterprises").respond_with_data(RAW, content_type="application/ld+json")
-    got = requests.get(httpserver.url_for("/api/dfc/enterprises"), timeout=5)
-    got.raise_for_status()
-    _, df, _, _ = run(got.content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/api/dfc/enterprises", RAW, "application/ld+json"))
     assert len(df) == 16

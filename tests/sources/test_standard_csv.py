@@ -1,44 +1,28 @@
 """SSE initiative standard CSV v4: bundled sample, ESSGlobal base normalisation, real sample."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-from pathlib import Path
-
 import pandas as pd
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_BASE_MEMBERSHIP, ESS_LEGAL_FORM, ESS_ORG_STRUCTURE, ESS_QUALIFIERS
-from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.registry import get_source
 from se_pipeline.sources.standard_csv.essglobal_bases import check_concept, normalise_essglobal_iri, split_concept
+from tests.sources.helpers import (
+    ESSGLOBAL_STANDARD, SHARED, Parsed, accounted_for, concept_declaration, csv_rows, essglobal_text,
+    fetch_over_loopback, ingest_over_loopback, module_fixture, parse_and_conform, serve, shared_bytes, withheld,
+)
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("standard_csv")
 RAW = SPEC.sample.read_bytes()
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 REAL = SHARED / "samples" / "sse-standard-v4" / "coops-uk_standard_2022-q2_sample.csv"
-ESSGLOBAL = SHARED / "reference" / "essglobal" / "standard"
 
 
-def run(raw: bytes = RAW):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, date_order=SPEC.mapping.get("date_order", "dmy"),
-                                       strip_html=bool(SPEC.mapping.get("html")))
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
-
-
-def row(df, rid):
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 @pytest.mark.parametrize("base", [
@@ -111,27 +95,24 @@ def test_unknown_codes_reported(parsed) -> None:
 
 
 def test_code_lists_match_essglobal() -> None:
-    if not ESSGLOBAL.is_dir():
-        pytest.skip("../shared absent")
+    text = essglobal_text()
     import rdflib
     skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
     for scheme, codes in SPEC.mapping["essglobal_codes"].items():
-        g = rdflib.Graph().parse(ESSGLOBAL / f"{scheme}.ttl")
+        g = rdflib.Graph().parse(ESSGLOBAL_STANDARD / f"{scheme}.ttl")
         found = {str(s).rsplit("/", 1)[1] for s in g.subjects(rdflib.RDF.type, skos.Concept)}
         assert set(codes) == found, scheme
-    text = "\n".join(p.read_text(encoding="utf-8") for p in ESSGLOBAL.glob("*.ttl"))
     for curie in SPEC.mapping["codes"]["legal_form"]["map"].values():
-        assert f"<{curie.split(':', 1)[1]}> a skos:Concept" in text
+        assert concept_declaration(curie) in text
 
 
 def test_real_sample() -> None:
-    if not REAL.is_file():
-        pytest.skip("../shared absent")
-    raw = REAL.read_bytes()
-    records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))[1:]
-    res, df, quarantined, _ = run(raw)
-    assert len(df) + len(res.quarantine) + len(quarantined) == len(records) == 300
-    assert all(q.reason for q in res.quarantine + quarantined)
+    raw = shared_bytes(REAL)
+    records = csv_rows(raw)[1:]
+    real = run(raw)
+    res, df, _, _ = real
+    assert accounted_for(real) == len(records) == 300
+    assert all(q.reason for q in withheld(real))
     assert not res.notes["unmapped"].get("organisational_structure") and not res.notes["unmapped"].get("primary_activity")
     assert all(i.startswith(ESS_ACTIVITIES_ICA) for i in df["primary_activity"])
     multi = df[df["street"].str.contains("\n", na=False)]
@@ -140,23 +121,12 @@ def test_real_sample() -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/standard.csv").respond_with_data(RAW, content_type="text/csv; charset=utf-8")
-    _, df, _, _ = run(requests.get(httpserver.url_for("/standard.csv"), timeout=5).content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/standard.csv", RAW, "text/csv; charset=utf-8"))
     assert len(df) == 17
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    httpserver.expect_request("/standard.csv").respond_with_data(RAW, content_type="text/csv; charset=utf-8")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"sources": {"standard_csv": {"url": httpserver.url_for("/standard.csv"),
-                                                               "allowed_hosts": ["localhost", "127.0.0.1"]}},
-                                  "http": {"allow_private_addresses": True}}), encoding="utf-8")
-    outcome = ingest(SPEC, load_settings(config, output_dir=tmp_path / "out"),
-                     HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
+    url = serve(httpserver, "/standard.csv", RAW, "text/csv; charset=utf-8")
+    outcome = ingest_over_loopback(SPEC, tmp_path, url)
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined) == (17, 3)

@@ -2,41 +2,37 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_QUALIFIERS, SEPT
 from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    ESSGLOBAL_STANDARD, SHARED, Parsed, accounted_for, code_values, fetch_over_loopback, ingest_over_loopback,
+    module_fixture, one_row, parse_and_conform, serve, shared_bytes, withheld,
+)
 
 SPEC = get_source("transformap")
 RAW = SPEC.sample.read_bytes()
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 REAL = SHARED / "samples" / "transformap" / "susy_sample.geojson"
 AM = "http://purl.org/essglobal/standard/activities-modified/"
 ID = "a1b2c3d4e5f60718293a4b5c6d7e8f"
 
 
-def run(raw: bytes = RAW):
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, strip_html=bool(SPEC.mapping.get("html")))
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw)
 
 
-@pytest.fixture(scope="module")
-def parsed():
-    return run()
+parsed = module_fixture(run)
 
 
-def row(df, suffix):
-    hits = df[df["record_id"] == ID + suffix]
-    assert len(hits) == 1, suffix
-    return hits.iloc[0].to_dict()
+def row(df: pd.DataFrame, suffix: str) -> dict[str, Any]:
+    """The row of the place whose id is `ID` followed by `suffix`."""
+    return one_row(df, ID + suffix)
 
 
 def test_counts_and_quarantine(parsed) -> None:
@@ -95,47 +91,31 @@ def test_not_geojson_is_a_format_error() -> None:
 
 
 def test_activity_concepts_exist() -> None:
-    ref = SHARED / "reference" / "essglobal" / "standard" / "activities-modified.ttl"
-    if not ref.is_file():
-        pytest.skip("../shared absent")
-    text = ref.read_text(encoding="utf-8")
-    used = {v for vals in SPEC.mapping["codes"]["activities"]["map"].values()
-            for v in (vals if isinstance(vals, list) else [vals])}
+    text = shared_bytes(ESSGLOBAL_STANDARD / "activities-modified.ttl").decode("utf-8")
+    used = code_values({"activities": SPEC.mapping["codes"]["activities"]})
     for iri in used:
         assert f"<{iri.rsplit('/', 1)[1]}> a skos:Concept" in text, iri
 
 
 def test_real_sample() -> None:
-    if not REAL.is_file():
-        pytest.skip("../shared absent")
-    raw = REAL.read_bytes()
+    raw = shared_bytes(REAL)
     features = json.loads(raw)["features"]
-    res, df, quarantined, _ = run(raw)
-    assert len(df) + len(res.quarantine) + len(quarantined) == len(features) == 150
-    assert all(q.reason for q in res.quarantine + quarantined)
+    real = run(raw)
+    _, df, _, _ = real
+    assert accounted_for(real) == len(features) == 150
+    assert all(q.reason for q in withheld(real))
     assert set(df["country"].dropna()) >= {"AT", "GB", "PT", "DE", "IT"}
     assert df["lat"].notna().all()
     assert set(df["description_lang"].dropna()) >= {"de", "ro", "fr"}
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/places.geojson").respond_with_data(RAW, content_type="application/geo+json")
-    _, df, _, _ = run(requests.get(httpserver.url_for("/places.geojson"), timeout=5).content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/places.geojson", RAW, "application/geo+json"))
     assert len(df) == 16
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    httpserver.expect_request("/places.geojson").respond_with_data(RAW, content_type="application/geo+json")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"sources": {SPEC.name: {"url": httpserver.url_for("/places.geojson"),
-                                                          "allowed_hosts": ["localhost", "127.0.0.1"]}},
-                                  "http": {"allow_private_addresses": True}}), encoding="utf-8")
-    outcome = ingest(SPEC, load_settings(config, output_dir=tmp_path / "out"),
-                     HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
+    url = serve(httpserver, "/places.geojson", RAW, "application/geo+json")
+    outcome = ingest_over_loopback(SPEC, tmp_path, url)
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined) == (16, 4)

@@ -5,34 +5,24 @@ import json
 
 import pandas as pd
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_QUALIFIERS, SEPT
-from se_pipeline.sources.base import ParseResult, SourceContext
+from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.registry import get_source
 from se_pipeline.sources.usda_csa.localfood import build_urls, usda_date
+from tests.sources.helpers import Parsed, http_get, ingest_over_loopback, module_fixture, parse_and_conform, serve
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("usda_csa")
 RAW = SPEC.sample.read_bytes()
 
 
-def run(raw: bytes = RAW) -> tuple[ParseResult, pd.DataFrame, list, list]:
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, url=SPEC.sample_url))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, date_order=SPEC.mapping["date_order"])
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw, url=SPEC.sample_url)
 
 
-@pytest.fixture(scope="module")
-def parsed() -> tuple[ParseResult, pd.DataFrame, list, list]:
-    return run()
-
-
-def row(df: pd.DataFrame, rid: str) -> dict:
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def test_every_listing_is_a_row_or_quarantined(parsed) -> None:
@@ -121,32 +111,16 @@ def test_api_shapes() -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/api/csa/", query_string={"apikey": "K", "state": "VT"}).respond_with_data(
-        RAW, content_type="application/json")
+    serve(httpserver, "/api/csa/", RAW, "application/json", query_string={"apikey": "K", "state": "VT"})
     (url,) = build_urls(httpserver.url_for("/api/csa/"), {"states": ["VT"]}, "K")
-    got = requests.get(url, timeout=5)
-    got.raise_for_status()
-    _, df, _, _ = run(got.content)
+    _, df, _, _ = run(http_get(url))
     assert len(df) == 16 and row(df, "300104")["name"].startswith("華人社區菜園")
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
     for state in ("VT", "NY"):
-        httpserver.expect_request("/api/csa/", query_string={"apikey": "K", "state": state}).respond_with_data(
-            RAW, content_type="application/json")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({
-        "sources": {"usda_csa": {"url": httpserver.url_for("/api/csa/"), "states": ["VT", "NY"],
-                                 "allowed_hosts": ["localhost", "127.0.0.1"]}},
-        "http": {"allow_private_addresses": True},
-    }), encoding="utf-8")
-    settings = load_settings(config, output_dir=tmp_path / "out")
-    outcome = ingest(SPEC, settings, HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False), "K")
+        serve(httpserver, "/api/csa/", RAW, "application/json", query_string={"apikey": "K", "state": state})
+    outcome = ingest_over_loopback(SPEC, tmp_path, httpserver.url_for("/api/csa/"), secret="K", states=["VT", "NY"])
     assert outcome.ok, outcome.error
     assert len(outcome.fetches) == 2 and all("apikey=***" in f["url"] for f in outcome.fetches)  # key redacted
     assert outcome.rows == 16  # the second state repeats the same ids: quarantined as duplicates

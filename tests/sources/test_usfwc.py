@@ -1,43 +1,29 @@
 """USFWC member directory (CSV export): sample, counts, membership of the federation."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 import pandas as pd
-import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_BASE_MEMBERSHIP, ESS_ORG_STRUCTURE, SEPT
-from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    Parsed, csv_records, fetch_over_loopback, ingest_over_loopback, module_fixture, parse_and_conform, serve,
+)
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("usfwc")
 RAW = SPEC.sample.read_bytes()
 FED = ["usfwc:USFWC"]
 
 
-def run(raw: bytes = RAW) -> tuple[ParseResult, pd.DataFrame, list, list]:
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, url=SPEC.sample_url))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, date_order=SPEC.mapping["date_order"])
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw, url=SPEC.sample_url)
 
 
-@pytest.fixture(scope="module")
-def parsed() -> tuple[ParseResult, pd.DataFrame, list, list]:
-    return run()
-
-
-def row(df: pd.DataFrame, rid: str) -> dict:
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def records() -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(RAW.decode("utf-8"), newline="")))
+    return csv_records(RAW)
 
 
 def test_every_listing_is_a_row_or_quarantined_plus_the_federation(parsed) -> None:
@@ -107,25 +93,11 @@ def test_codes_mapped_or_reported(parsed) -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/directory.csv").respond_with_data(RAW, content_type="text/csv")
-    got = requests.get(httpserver.url_for("/directory.csv"), timeout=5)
-    _, df, _, _ = run(got.content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/directory.csv", RAW, "text/csv"))
     assert len(df) == 18 and row(df, "USFWC")["kind"] == "network"
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    httpserver.expect_request("/directory.csv").respond_with_data(RAW, content_type="text/csv")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({
-        "sources": {"usfwc": {"url": httpserver.url_for("/directory.csv"), "allowed_hosts": ["localhost", "127.0.0.1"]}},
-        "http": {"allow_private_addresses": True},
-    }), encoding="utf-8")
-    settings = load_settings(config, output_dir=tmp_path / "out")
-    outcome = ingest(SPEC, settings, HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
+    outcome = ingest_over_loopback(SPEC, tmp_path, serve(httpserver, "/directory.csv", RAW, "text/csv"))
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined, outcome.dropped) == (18, 3, 6)

@@ -2,40 +2,30 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import requests
 
-from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_ORG_STRUCTURE, ESS_QUALIFIERS, SEPT
-from se_pipeline.sources.base import ParseResult, SourceContext
+from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.registry import get_source
+from tests.sources.helpers import (
+    Parsed, concept_declaration, ess_curies, essglobal_text, fetch_over_loopback, ingest_over_loopback, module_fixture,
+    parse_and_conform, serve,
+)
+from tests.sources.helpers import one_row as row
 
 SPEC = get_source("wfto")
 RAW = SPEC.sample.read_bytes()
-ESSGLOBAL = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "essglobal" / "standard"
 FAIRTRADE = ESS_QUALIFIERS + "Fairtrade"
 
 
-def run(raw: bytes = RAW) -> tuple[ParseResult, pd.DataFrame, list, list]:
-    res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping, url=SPEC.sample_url))
-    df, quarantined, dropped = conform(res.frame, SPEC.name, date_order=SPEC.mapping.get("date_order", "dmy"),
-                                       strip_html=bool(SPEC.mapping.get("html")))
-    return res, df, quarantined, dropped
+def run(raw: bytes = RAW) -> Parsed:
+    return parse_and_conform(SPEC, raw, url=SPEC.sample_url)
 
 
-@pytest.fixture(scope="module")
-def parsed() -> tuple[ParseResult, pd.DataFrame, list, list]:
-    return run()
-
-
-def row(df: pd.DataFrame, rid: str) -> dict:
-    hits = df[df["record_id"] == rid]
-    assert len(hits) == 1, rid
-    return hits.iloc[0].to_dict()
+parsed = module_fixture(run)
 
 
 def test_every_member_is_a_row_or_quarantined(parsed) -> None:
@@ -124,15 +114,10 @@ def test_codes_mapped_or_reported(parsed) -> None:
 
 
 def test_concepts_exist_in_essglobal() -> None:
-    if not ESSGLOBAL.is_dir():
-        pytest.skip("../shared absent")
-    text = "\n".join(p.read_text(encoding="utf-8") for p in ESSGLOBAL.glob("*.ttl"))
-    codes = SPEC.mapping["codes"]
-    used = {v for spec in codes.values() for vals in spec["map"].values()
-            for v in (vals if isinstance(vals, list) else [vals]) if v.startswith("ess-")}
+    text = essglobal_text()
     assert "<Fairtrade> a skos:Concept" in text
-    for curie in used:
-        assert f"<{curie.split(':', 1)[1]}> a skos:Concept" in text, curie
+    for curie in ess_curies(SPEC.mapping["codes"]):
+        assert concept_declaration(curie) in text, curie
 
 
 def test_not_json_is_a_format_error() -> None:
@@ -143,25 +128,11 @@ def test_not_json_is_a_format_error() -> None:
 
 
 def test_loopback_http(httpserver) -> None:
-    httpserver.expect_request("/members.json").respond_with_data(RAW, content_type="application/json")
-    got = requests.get(httpserver.url_for("/members.json"), timeout=5)
-    res, df, _, _ = run(got.content)
+    _, df, _, _ = run(fetch_over_loopback(httpserver, "/members.json", RAW, "application/json"))
     assert len(df) == 19 and row(df, "1029")["name"] == "株式会社フェアトレードひかり"
 
 
 def test_ingest_over_loopback(httpserver, tmp_path) -> None:
-    pytest.importorskip("se_pipeline.acquire.fetch")
-    from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.settings import load_settings
-    from se_pipeline.sources.ingest import ingest
-
-    httpserver.expect_request("/members.json").respond_with_data(RAW, content_type="application/json")
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({
-        "sources": {"wfto": {"url": httpserver.url_for("/members.json"), "allowed_hosts": ["localhost", "127.0.0.1"]}},
-        "http": {"allow_private_addresses": True},
-    }), encoding="utf-8")
-    settings = load_settings(config, output_dir=tmp_path / "out")
-    outcome = ingest(SPEC, settings, HttpClient(allow_http=True, allow_private_addresses=True, respect_robots=False))
+    outcome = ingest_over_loopback(SPEC, tmp_path, serve(httpserver, "/members.json", RAW, "application/json"))
     assert outcome.ok, outcome.error
     assert (outcome.rows, outcome.quarantined) == (19, 4)

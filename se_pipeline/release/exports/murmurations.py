@@ -90,7 +90,8 @@ def profile(e: Enterprise, labels: dict[str, dict[str, str]], base: str) -> dict
         ts = _unix(e.get(field))
         if ts is not None:
             p[key] = ts
-    networks = [i for i in (_member_iri(str(k), base) for k in e.list("member_of")) if i]
+    # `key@YYYY-MM-DD` (dated membership, see canonical.schema): the date is not part of the key
+    networks = [i for i in (_member_iri(str(k).partition("@")[0], base) for k in e.list("member_of")) if i]
     if networks:
         p["relationships"] = [{"predicate_url": "https://schema.org/memberOf", "object_url": i}
                               for i in dict.fromkeys(networks)]

@@ -22,12 +22,20 @@ Profiles: each `profile_url` is then loaded and parsed as a profile of
 `urls` [{name, url}], `tags`, `description`, `mission`, `status` (`active`, `completed`,
 `cancelled`, `on_hold`, `in_planning`), `image`, `rss`, `relationships`,
 `geolocation {lat, lon}`, `full_address`, `country_iso_3166`, `contact_details {email}`,
-`telephone`, `starts_at`/`ends_at` (unix seconds), `unique_id`. Profile values win over the
+`telephone`, `starts_at`/`ends_at` (unix seconds), `unique_id`; and the extension fields
+`member_count`, `worker_count`, `counted_at` (mapping `counts:`). Profile values win over the
 index's copy; the index fills what the profile lacks. An `http(s)` profile is fetched with
 the shared `HttpClient` (https only, no private addresses, robots.txt, 1 MB cap; hosts:
 `profile_hosts`); a relative or `file://` profile URL is read only when the index itself is a
 local file, and only inside the index file's folder (the bundled sample). A profile that cannot
 be loaded or is not a JSON object is quarantined with its URL.
+
+`tags` are mapped through the `tags:` table of source.yaml to practices, organisational
+structure, qualifiers, activities, membership type and kind (network / support);
+`relationships` whose predicate is in `member_of_predicates` (schema:memberOf) become
+`member_of` keys: `murmurations:<record id>` when `object_url` names a node of the same index
+(its profile_url, primary_url or one of its urls), else the absolute object_url; a
+relationship's own `starts_at` (unix seconds or ISO date) dates it (`key@YYYY-MM-DD`).
 
 Nodes whose index status is `deleted` are kept with status Withdrawn (their profile is
 not fetched), so their IRIs never break. Record id = `profile_url` as the index gives it
@@ -37,7 +45,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from collections import Counter
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -45,9 +54,10 @@ from urllib.request import url2pathname
 
 import pandas as pd
 
+from se_pipeline.namespaces import expand_curie
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
-from se_pipeline.sources.errors import SourceFormatError
+from se_pipeline.sources.errors import MappingError, SourceFormatError
 from se_pipeline.sources.mapping import apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
 
@@ -173,6 +183,105 @@ def _profile_loader(ctx: SourceContext) -> tuple[ProfileLoader, Callable[[str], 
     return http, lambda u: urljoin(ctx.url, u)
 
 
+def _url_key(url: str | None) -> str | None:
+    """A URL compared loosely: no scheme, no `www.`, no trailing `/`, host lower-cased."""
+    text = _text(url)
+    if not text:
+        return None
+    parts = urlsplit(text if "://" in text or not text.split("/")[0].count(".") else "https://" + text)
+    if not parts.scheme:  # a relative profile URL (the bundled sample)
+        return text.rstrip("/")
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return (host + parts.path).rstrip("/") + (("?" + parts.query) if parts.query else "")
+
+
+def _node_urls(node: dict[str, Any], profile: dict[str, Any] | None) -> list[str]:
+    p = profile or {}
+    urls = [node.get("profile_url"), node.get("primary_url"), p.get("primary_url")]
+    urls += [u.get("url") for u in p.get("urls") or [] if isinstance(u, dict)]
+    return [k for k in (_url_key(u) for u in urls) if k]
+
+
+def _member_of(profile: dict[str, Any] | None, own_id: str, lookup: dict[str, str], predicates: set[str],
+               notes: dict[str, Any]) -> list[str]:
+    """member_of keys from the profile's `relationships` (see module docstring)."""
+    rels = (profile or {}).get("relationships")
+    out: list[str] = []
+    for rel in rels if isinstance(rels, list) else []:
+        if not isinstance(rel, dict):
+            notes["bad_relationships"] += 1
+            continue
+        predicate, target = _text(rel.get("predicate_url")), _text(rel.get("object_url"))
+        if not predicate or not target:
+            notes["bad_relationships"] += 1
+            continue
+        if predicate not in predicates:
+            notes["other_relationships"][predicate] = notes["other_relationships"].get(predicate, 0) + 1
+            continue
+        rid = lookup.get(_url_key(target) or "")
+        if rid is not None:
+            if rid == own_id:
+                continue
+            key = f"murmurations:{rid}"
+        elif urlsplit(target).scheme in ("http", "https") and "@" not in target and " " not in target:
+            key = target  # a network outside this index: its own URL
+            notes["external_networks"] += 1
+        else:
+            notes["bad_relationships"] += 1
+            continue
+        since = _unix_date(rel.get("starts_at"))
+        if since:
+            try:
+                since = date.fromisoformat(since).isoformat() if len(since) == 10 else None
+            except ValueError:
+                since = None
+            if since is None:  # kept as an undated membership
+                notes["bad_relationship_dates"] += 1
+        entry = f"{key}@{since}" if since else key
+        if all(e.partition("@")[0] != key for e in out):
+            out.append(entry)
+    return out
+
+
+def _apply_tags(tags: list[str | None], table: dict[str, Any]) -> tuple[dict[str, list[Any]], Counter[str]]:
+    """The `tags:` table applied to `;`-joined tag cells: canonical columns + unmapped tags."""
+    table = {str(k).strip().lower(): v or {} for k, v in (table or {}).items()}
+    rank = {"enterprise": 0, "support": 1, "network": 2}
+    for tag, spec in table.items():
+        if not isinstance(spec, dict) or set(spec) - {"practices", "organisational_structure", "qualifiers",
+                                                       "activities", "membership_type", "kind"}:
+            raise MappingError("murmurations", f"tags table: bad entry for {tag!r}: {spec!r}")
+        if spec.get("kind", "enterprise") not in rank:
+            raise MappingError("murmurations", f"tags table: unknown kind {spec['kind']!r} for {tag!r}")
+    cols: dict[str, list[Any]] = {c: [] for c in ("practices", "organisational_structure", "qualifiers",
+                                                  "activities", "membership_type", "kind")}
+    unmapped: Counter[str] = Counter()
+    for cell in tags:
+        got: dict[str, list[str]] = {c: [] for c in ("practices", "organisational_structure", "qualifiers", "activities")}
+        bmt: str | None = None
+        kind = "enterprise"
+        for tag in (t.strip() for t in (cell or "").split(";")):
+            if not tag:
+                continue
+            spec = table.get(tag.lower())
+            if spec is None:
+                unmapped[tag] += 1
+                continue
+            for c in got:
+                for iri in (expand_curie(str(v)) for v in spec.get(c) or []):
+                    if iri not in got[c]:
+                        got[c].append(iri)
+            if spec.get("membership_type") and bmt is None:
+                bmt = expand_curie(str(spec["membership_type"]))
+            if rank[spec.get("kind", "enterprise")] > rank[kind]:
+                kind = spec["kind"]
+        for c, v in got.items():
+            cols[c].append(v)
+        cols["membership_type"].append(bmt)
+        cols["kind"].append(kind)
+    return cols, unmapped
+
+
 def _merge(node: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
     """One raw row from the index entry and (when loaded) the profile; profile wins."""
     p = profile or {}
@@ -198,6 +307,9 @@ def _merge(node: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, An
         "ends_at": _unix_date(p.get("ends_at")),
         "last_updated": _unix_date(node.get("last_updated")),
         "unique_id": _text(p.get("unique_id")),
+        "member_count": _text(p.get("member_count")),
+        "worker_count": _text(p.get("worker_count")),
+        "counted_at": _unix_date(p.get("counted_at")),
         "status": _text(p.get("status")),
         "tags": ";".join(t for t in (_text(x) for x in (tags or [])) if t) or None,
         "__urls__": [u for u in urls if u],
@@ -217,6 +329,8 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
         raise SourceFormatError(ctx.source, "not a Murmurations index answer (no `data` list)")
     load, resolve = _profile_loader(ctx)
     rows: list[dict[str, Any]] = []
+    profiles: list[dict[str, Any] | None] = []
+    lookup: dict[str, str] = {}  # loose URL of a node -> its record id (profile_url)
     quarantine: list[QuarantineRecord] = []
     for i, node in enumerate(doc["data"], start=1):
         if not isinstance(node, dict) or not _text(node.get("profile_url")):
@@ -237,12 +351,29 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
         row = _merge(node, profile)
         row[LINE] = i
         rows.append(row)
+        profiles.append(profile)
+        for key in _node_urls(node, profile):
+            lookup.setdefault(key, url)  # first node wins, as for duplicate record ids
+    rel_notes: dict[str, Any] = {"bad_relationships": 0, "bad_relationship_dates": 0, "external_networks": 0,
+                                 "other_relationships": {}}
+    predicates = {str(p) for p in ctx.mapping.get("member_of_predicates") or ["https://schema.org/memberOf"]}
+    for row, profile in zip(rows, profiles):
+        row["__member_of__"] = _member_of(profile, row["profile_url"], lookup, predicates, rel_notes)
     columns = ["profile_url", "name", "nickname", "description", "full_address", "locality", "region", "country",
                "lat", "lon", "email", "telephone", "starts_at", "ends_at", "last_updated", "unique_id", "status",
-               "tags", "__urls__", LINE]
+               "member_count", "worker_count", "counted_at", "tags", "__urls__", "__member_of__", LINE]
     frame = pd.DataFrame(rows, columns=columns, dtype="object")
-    mapped, notes = apply_mapping(frame, ctx.mapping, ctx.source)
+    mapping = dict(ctx.mapping)
+    mapping["columns"] = {**(mapping.get("columns") or {}), **(mapping.get("counts") or {})}
+    mapped, notes = apply_mapping(frame, mapping, ctx.source)
     mapped["websites"] = pd.Series(list(frame["__urls__"]), index=mapped.index, dtype="object")
+    mapped["member_of"] = pd.Series(list(frame["__member_of__"]), index=mapped.index, dtype="object")
+    tag_cols, unmapped_tags = _apply_tags(frame["tags"].tolist(), ctx.mapping.get("tags") or {})
+    for col, values in tag_cols.items():
+        mapped[col] = pd.Series(values, index=mapped.index, dtype="object")
+    if unmapped_tags:
+        notes.setdefault("unmapped", {})["tags"] = dict(unmapped_tags.most_common())
+    notes["relationships"] = rel_notes
     links = doc.get("links") if isinstance(doc.get("links"), dict) else {}
     if links.get("next"):
         notes["more_pages"] = [str(links["next"])]
