@@ -19,8 +19,6 @@ from se_pipeline.namespaces import RDF_TYPE, SKOS
 
 ONTOLOGY_FILE = "se-pipeline.ttl"
 ESSGLOBAL_LABELS_FILE = "essglobal-labels.ttl"
-#: The labels the ESSGlobal reference itself gives (copied, as the reference is not shipped).
-ESSGLOBAL_REFERENCE_LABELS_FILE = "essglobal-reference-labels.ttl"
 TAXONOMY_DIR = "taxonomy"
 
 #: Properties of a concept that travel with a release (labels, definitions, hierarchy, mappings).
@@ -54,7 +52,7 @@ def _ontology(root: Path) -> tuple[ox.Triple, ...]:
 @lru_cache(maxsize=4)
 def _by_subject(root: Path) -> dict[str, tuple[ox.Triple, ...]]:
     """Every triple of the taxonomies and ESSGlobal labels, indexed by subject IRI."""
-    files = [*_taxonomy_files(root), root / ESSGLOBAL_LABELS_FILE, root / ESSGLOBAL_REFERENCE_LABELS_FILE]
+    files = [*_taxonomy_files(root), root / ESSGLOBAL_LABELS_FILE]
     index: dict[str, list[ox.Triple]] = {}
     for f in files:
         for t in _parse(f):

@@ -171,3 +171,13 @@ def test_every_sep_term_used_is_declared(release: Path, store: ox.Store) -> None
         f"SELECT DISTINCT ?t WHERE {{ {{ ?s ?t ?o }} UNION {{ ?s a ?t }} FILTER STRSTARTS(STR(?t), '{SEP}') }}")}
     assert SEP + "hasMembership" in used and SEP + "recordsAdded" in used
     assert not sorted(used - declared), f"sep: terms used by the release but not declared: {sorted(used - declared)}"
+
+
+def test_no_concept_has_two_preflabels_in_one_language(store: ox.Store) -> None:
+    """SKOS allows one prefLabel per language; two would make partners' legends pick at random."""
+    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for q in store.quads_for_pattern(None, ox.NamedNode(PREF_LABEL), None, ox.NamedNode(VOCABULARY_GRAPH)):
+        if isinstance(q.object, ox.Literal) and q.object.language:
+            seen[(q.subject.value, q.object.language)].add(q.object.value)
+    doubled = {k: sorted(v) for k, v in seen.items() if len(v) > 1}
+    assert not doubled, f"concepts with two prefLabels in one language: {doubled}"
