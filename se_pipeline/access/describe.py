@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
+
 import pyoxigraph as ox
 
 from se_pipeline.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, SCHEMA, SKOS
@@ -33,12 +35,21 @@ class Description:
     def found(self) -> bool:
         return bool(self.ntriples.strip())
 
+    @cached_property
+    def parsed(self) -> tuple[ox.Triple, ...]:
+        """The CBD as terms, parsed once however many formats are written from it."""
+        return tuple(ox.parse(self.ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+
     def triples(self) -> list[ox.Triple]:
-        return list(ox.parse(self.ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+        return list(self.parsed)
 
 
-def describe(store: ox.Store, iri: str) -> Description:
-    """The description of `iri` from `store` (empty if the IRI is not a subject)."""
+def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] | None = None) -> Description:
+    """The description of `iri` from `store` (empty if the IRI is not a subject).
+
+    `label_cache` (concept IRI -> labels) lets a caller describing many IRIs of one store
+    look each concept's labels up once instead of once per enterprise.
+    """
     subject = ox.NamedNode(iri)
     address = ox.NamedNode(iri.split("#", 1)[0] + "#address")
     seen: set[ox.Triple] = set()
@@ -50,13 +61,15 @@ def describe(store: ox.Store, iri: str) -> Description:
                 out.append(q.triple)
     if not out:
         return Description(iri, "")
+    cache = {} if label_cache is None else label_cache
     labels: dict[str, dict[str, str]] = {}
     for t in out:
         if isinstance(t.object, ox.NamedNode) and t.predicate.value != SAME_AS:
-            for q in store.quads_for_pattern(t.object, ox.NamedNode(SKOS + "prefLabel"), None, None):
-                lit = q.object
-                if isinstance(lit, ox.Literal) and (lit.language or "en") in LANGS:
-                    labels.setdefault(t.object.value, {})[lit.language or "en"] = lit.value
+            found = cache.get(t.object.value)
+            if found is None:
+                found = cache[t.object.value] = _labels_of(store, t.object)
+            if found:
+                labels[t.object.value] = found
     others: dict[str, str] = {}
     sa = ox.NamedNode(SAME_AS)
     for q in store.quads_for_pattern(subject, sa, None, None):
@@ -72,6 +85,15 @@ def describe(store: ox.Store, iri: str) -> Description:
             break
     nt = ox.serialize(out, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
     return Description(iri, nt, labels, sorted(others.items()))
+
+
+def _labels_of(store: ox.Store, concept: ox.NamedNode) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for q in store.quads_for_pattern(concept, ox.NamedNode(SKOS + "prefLabel"), None, None):
+        lit = q.object
+        if isinstance(lit, ox.Literal) and (lit.language or "en") in LANGS:
+            labels[lit.language or "en"] = lit.value
+    return labels
 
 
 def to_turtle(d: Description) -> bytes:
@@ -92,7 +114,8 @@ def jsonld_document(triples: list[ox.Triple]) -> dict:
 
 
 def to_jsonld(d: Description) -> bytes:
-    return json.dumps(jsonld_document(d.triples()), ensure_ascii=False, indent=1).encode("utf-8")
+    """Compact JSON (the C encoder; `indent` would fall back to the slow Python one)."""
+    return json.dumps(jsonld_document(d.triples()), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _curie(iri: str) -> str:
@@ -142,7 +165,7 @@ a{color:#0b57d0}.formats a{margin-right:1rem}
 def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None) -> bytes:
     """A human-readable page (escaped throughout; no scripts, no external resources)."""
     e = html.escape
-    triples = d.triples()
+    triples = d.parsed
     main = [t for t in triples if t.subject.value == d.iri]
     addr = [t for t in triples if t.subject.value != d.iri]
     names = [t.object.value for t in main if t.predicate.value == NAME]

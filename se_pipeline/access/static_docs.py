@@ -9,6 +9,7 @@ shows the nginx / Apache content negotiation that maps `/id/<source>/<id>` to th
 from __future__ import annotations
 
 import gzip
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ def write_static_documents(dataset_nq_gz: Path, target_dir: Path, base_iri: str)
     with gzip.open(dataset_nq_gz, "rb") as f:
         store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
     count = 0
+    label_cache: dict[str, dict[str, str]] = {}
     for iri in enterprise_iris(store, base_iri):
         rest = iri[len(base_iri):]
         source, _, name = rest.rpartition("/")
@@ -34,7 +36,7 @@ def write_static_documents(dataset_nq_gz: Path, target_dir: Path, base_iri: str)
             continue
         folder = target_dir / "id" / source
         folder.mkdir(parents=True, exist_ok=True)
-        d = describe(store, iri)
+        d = describe(store, iri, label_cache)
         link = quote(name, safe="")
         (folder / f"{name}.ttl").write_bytes(to_turtle(d))
         (folder / f"{name}.jsonld").write_bytes(to_jsonld(d))
@@ -42,3 +44,22 @@ def write_static_documents(dataset_nq_gz: Path, target_dir: Path, base_iri: str)
             "Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
         count += 1
     return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m se_pipeline.access.static_docs DATASET_NQ_GZ TARGET_DIR BASE_IRI`.
+
+    The release build runs this in a child process, beside its own checks (see
+    `se_pipeline.release.build`); a module entry point rather than multiprocessing, so no
+    caller's `__main__` is ever re-imported.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    write_static_documents(Path(args[0]), Path(args[1]), args[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

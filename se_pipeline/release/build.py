@@ -7,7 +7,10 @@ permanent, and `latest` switched. Any failure leaves `latest` where it was.
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,9 +19,9 @@ from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
+from se_pipeline import PROJECT_ROOT
 from se_pipeline.access.landing import write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
-from se_pipeline.access.static_docs import write_static_documents
 from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH, SEPT
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
@@ -125,6 +128,21 @@ def write_datasets(directory: Path, parts: list[GraphPart]) -> tuple[gate.Finger
     return fp_q.result(), fp_t.result()
 
 
+def _start_static_documents(release_dir: Path, base_iri: str) -> subprocess.Popen:
+    """Write the per-enterprise documents in a child process (see `access.static_docs`)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "se_pipeline.access.static_docs", str(release_dir / "dataset.nq.gz"), str(release_dir), base_iri],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def _wait(child: subprocess.Popen) -> None:
+    _, err = child.communicate()
+    if child.returncode != 0:
+        raise ReleaseError(f"static documents failed (exit {child.returncode}): {err.decode('utf-8', 'replace')[-2000:]}")
+
+
 def build_release(
     settings: Settings,
     specs: list[SourceSpec],
@@ -146,6 +164,7 @@ def build_release(
     partial = start_release(settings.releases_dir, release_id)
     work = settings.output_dir / "work" / release_id
     work.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen] = []
     try:
         parts: list[GraphPart] = []
         summaries: list[SourceSummary] = []
@@ -187,6 +206,10 @@ def build_release(
         seconds["serialise"] = time.perf_counter() - t0
         if (fp_quads, fp_triples) != (census.quads.result(), census.triples.result()):
             raise ReleaseError("serialisers did not see the same statements as the census")
+
+        # Static documents (3 small files per enterprise) are the slowest step and need only
+        # the written N-Quads: one spawned process writes them while this one runs the checks.
+        children.append(_start_static_documents(partial, settings.base_iri))
 
         t0 = time.perf_counter()
         gate.require(gate.check_release_files(partial, fp_quads, fp_triples))
@@ -236,7 +259,7 @@ def build_release(
             download_base=DOWNLOAD_BASE,
         ))
         t0 = time.perf_counter()
-        write_static_documents(partial / "dataset.nq.gz", partial, settings.base_iri)
+        _wait(children.pop())
         write_ontology_html(partial / "ontology.html")
         write_landing_page(partial, partial / "index.html")
         seconds["documents"] = time.perf_counter() - t0
@@ -244,6 +267,9 @@ def build_release(
         final = finish_release(partial, release_id)
         switch_latest(settings.output_dir, final)
     except BaseException:
+        for child in children:  # stop the document writer before its directory goes
+            child.kill()
+            child.wait()
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:

@@ -54,16 +54,13 @@ def write_checksums(directory: Path) -> Path:
     return target
 
 
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.rglob("*"):
-        if path.is_file():
-            with path.open("rb") as f:
-                os.fsync(f.fileno())
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _flush_to_disk() -> None:
+    """Every written file and directory entry on stable storage before the rename.
+
+    One sync(2) instead of an fsync per file: a release holds ~4 files per enterprise
+    (static documents, Murmurations profiles), and per-file fsync cost ~10 s at 3x10^4.
+    """
+    os.sync()
 
 
 def finish_release(partial: Path, release_id: str) -> Path:
@@ -71,7 +68,7 @@ def finish_release(partial: Path, release_id: str) -> Path:
     final = partial.parent / release_id
     if final.exists():
         raise ReleaseError(f"release {release_id} already exists; releases are write-once")
-    _fsync_tree(partial)
+    _flush_to_disk()
     os.replace(partial, final)
     for path in final.rglob("*"):
         if path.is_file():
