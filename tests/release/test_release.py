@@ -184,3 +184,13 @@ def test_first_release_adds_everything_and_an_identical_rerun_changes_nothing(se
     assert lines and all(",added," in line for line in lines)
     second = publish(settings)
     assert (second.path / "changelog.csv").read_text().splitlines()[1:] == []
+
+
+def test_a_failing_static_document_writer_fails_the_release_with_its_error(tmp_path: Path) -> None:
+    """The child process that writes id/ documents must not fail silently."""
+    from se_pipeline.release.build import _start_static_documents, _wait
+    from se_pipeline.release.errors import ReleaseError
+
+    child = _start_static_documents(tmp_path, "https://w3id.org/se-pipeline/id/")  # no dataset.nq.gz there
+    with pytest.raises(ReleaseError, match=r"(?s)static documents failed.*FileNotFoundError.*dataset.nq.gz"):
+        _wait(child)
