@@ -45,7 +45,7 @@ def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
         return {"@value": term.value, "@language": term.language}
     if term.datatype.value == XSD_STRING:
         return {"@value": term.value}
-    return {"@value": term.value, "@type": term.datatype.value}
+    return {"@type": term.datatype.value, "@value": term.value}  # "@type" first: streaming profile
 
 
 def _id(term: ox.NamedNode | ox.BlankNode) -> str:
@@ -69,7 +69,10 @@ def write_jsonld(quads: Iterable[ox.Quad], out: IO[str]) -> int:
         if node is not None:
             out.write("" if first_node else ",")
             out.write("\n   ")
-            out.write(json.dumps(node, ensure_ascii=False))
+            # "@type" first: JSON-LD's streaming profile (which Oxigraph re-reads in
+            # constant memory at the release gate) requires it before other keys.
+            ordered = {"@type": node["@type"], **node} if "@type" in node else node
+            out.write(json.dumps(ordered, ensure_ascii=False))
             first_node = False
 
     for q in quads:

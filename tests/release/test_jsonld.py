@@ -1,0 +1,57 @@
+"""The streamed JSON-LD writer: a real @context, and readable by both JSON-LD parsers.
+
+Above `gate.PYLD_MAX_BYTES` the release gate re-reads dataset.jsonld with Oxigraph's
+streaming-profile parser (constant memory), which refuses a document whose objects do not
+put "@type" first; below it pyld expands it offline. Both must give back every quad.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import pyoxigraph as ox
+import pytest
+from pyld import jsonld as pyld
+
+from se_pipeline.release import gate
+from se_pipeline.release.jsonld import write_jsonld
+
+G1, G2 = ox.NamedNode("https://w3id.org/se-pipeline/graph/a"), ox.NamedNode("https://w3id.org/se-pipeline/graph/b")
+E = ox.NamedNode("https://w3id.org/se-pipeline/id/a/1")
+QUADS = [
+    ox.Quad(E, ox.NamedNode("https://schema.org/name"), ox.Literal('Café "Le Zinc" <b>'), G1),
+    ox.Quad(E, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("http://purl.org/essglobal/vocab/SSEInitiative"), G1),
+    ox.Quad(E, ox.NamedNode("https://schema.org/foundingDate"),
+            ox.Literal("1999-05-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")), G1),
+    ox.Quad(E, ox.NamedNode("https://schema.org/description"), ox.Literal("coopérative", language="fr"), G1),
+    ox.Quad(ox.NamedNode(E.value + "#address"), ox.NamedNode("https://schema.org/postalCode"), ox.Literal("S1 1AA"), G1),
+    ox.Quad(E, ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ox.NamedNode("https://w3id.org/se-pipeline/id/b/9"), G2),
+]
+
+
+def _written() -> str:
+    out = io.StringIO()
+    assert write_jsonld(QUADS, out) == len(QUADS)
+    return out.getvalue()
+
+
+def test_streaming_profile_parser_reads_back_every_quad() -> None:
+    parsed = ox.parse(_written().encode("utf-8"), format=ox.RdfFormat.STREAMING_JSON_LD)
+    assert gate.fingerprint(parsed) == gate.fingerprint(QUADS)
+
+
+def test_pyld_expands_it_offline_to_the_same_quads() -> None:
+    doc = json.loads(_written())
+    assert isinstance(doc["@context"], dict) and doc["@context"]["essglobal"] == "http://purl.org/essglobal/vocab/"
+    nquads = pyld.to_rdf(doc, {"format": "application/n-quads"})
+    assert gate.fingerprint(ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)) == gate.fingerprint(QUADS)
+
+
+def test_a_document_breaking_the_streaming_profile_fails_the_gate(tmp_path, monkeypatch) -> None:
+    """The gate never falls back to a lenient read: @type after other keys is an error."""
+    doc = {"@context": {}, "@graph": [{"@id": E.value, "https://schema.org/name": "x", "@type": "https://schema.org/Thing"}]}
+    (tmp_path / "dataset.jsonld").write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.setattr(gate, "PYLD_MAX_BYTES", 0)
+    with pytest.raises(SyntaxError, match="@type"):
+        gate.fingerprint(gate._jsonld_quads(tmp_path / "dataset.jsonld"))
