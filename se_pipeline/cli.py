@@ -13,6 +13,22 @@ from pathlib import Path
 from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
 
 
+def _check_line(ev) -> str:  # dagster's AssetCheckEvaluation (imported lazily, like dagster)
+    """One stderr line per check that did not pass: warnings say so, with their figures."""
+    import dagster as dg
+
+    where = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+    figures = ", ".join(f"{k}={_plain(v.value)}" for k, v in ev.metadata.items() if isinstance(v.value, (int, float, str)))
+    if ev.severity == dg.AssetCheckSeverity.WARN:
+        return f"warning: check {where} did not pass ({figures}); the release goes ahead"
+    blocking = " (blocking)" if ev.blocking else ""
+    return f"check {where} failed{blocking}: {ev.description or figures}".rstrip(": ")
+
+
+def _plain(value: object) -> str:
+    return f"{value:.0%}" if isinstance(value, float) and 0 <= value <= 1 else str(value)[:120]
+
+
 def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
@@ -30,9 +46,7 @@ def _run(args: argparse.Namespace) -> int:
     problems: list[str] = []
     for ev in result.get_asset_check_evaluations():
         if not ev.passed:
-            where = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
-            blocking = " (blocking)" if ev.blocking else ""
-            problems.append(f"check {where} failed{blocking}: {ev.description or ''}".rstrip(": "))
+            problems.append(_check_line(ev))
     for ev in result.all_events:
         if ev.is_step_failure:
             err = ev.step_failure_data.error

@@ -115,6 +115,10 @@ def test_unchanged_source_costs_one_304_and_no_reprocessing(httpserver: HTTPServ
     assert outcome.ok and outcome.not_modified and "parse" not in outcome.seconds
     assert gate_source("coops_uk", settings).status == "unchanged"
     httpserver.check_assertions()
+    # the unchanged run reports the last good copy's quarantine, so quarantine_share still sees it
+    state = SourceState.of(settings.state_dir, "coops_uk")
+    good, run = read_json(state.good / "status.json"), read_json(state.run / "status.json")
+    assert good["quarantined"] > 0 and (run["rows"], run["quarantined"]) == (good["rows"], good["quarantined"])
 
 
 def test_shrunk_source_is_counted_for_the_blocking_check(httpserver: HTTPServer, tmp_path: Path,

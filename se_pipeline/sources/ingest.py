@@ -101,8 +101,11 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             # An unchanged source costs its conditional requests and nothing else.
             good = read_json(state.good / "status.json")
             outcome.ok, outcome.rows = True, int(good.get("rows", 0))
+            outcome.quarantined, outcome.dropped = int(good.get("quarantined", 0)), int(good.get("dropped", 0))
             write_json(state.run / "fetch.json", {"fetches": outcome.fetches})
+            # Same data as the last good copy, so the same quarantine: checks keep seeing it.
             write_json(state.run / "status.json", {"ok": True, "source": spec.name, "rows": outcome.rows,
+                                                   "quarantined": outcome.quarantined, "dropped": outcome.dropped,
                                                    "not_modified": True, "seconds": outcome.seconds})
             return outcome
         t1 = time.perf_counter()
