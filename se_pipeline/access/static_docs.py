@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from se_pipeline.access.describe import describe, enterprise_iris, to_html, to_jsonld, to_turtle
+from se_pipeline.files import ParallelWriter
 
 EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "html": "text/html"}
 
@@ -29,20 +30,24 @@ def write_static_documents(dataset_nq_gz: Path, target_dir: Path, base_iri: str)
         store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
     count = 0
     label_cache: dict[str, dict[str, str]] = {}
-    for iri in enterprise_iris(store, base_iri):
-        rest = iri[len(base_iri):]
-        source, _, name = rest.rpartition("/")
-        if not source or not name or name in (".", ".."):
-            continue
-        folder = target_dir / "id" / source
-        folder.mkdir(parents=True, exist_ok=True)
-        d = describe(store, iri, label_cache)
-        link = quote(name, safe="")
-        (folder / f"{name}.ttl").write_bytes(to_turtle(d))
-        (folder / f"{name}.jsonld").write_bytes(to_jsonld(d))
-        (folder / f"{name}.html").write_bytes(to_html(d, base_iri, formats={
-            "Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
-        count += 1
+    folders: set[Path] = set()
+    with ParallelWriter() as files:
+        for iri in enterprise_iris(store, base_iri):
+            rest = iri[len(base_iri):]
+            source, _, name = rest.rpartition("/")
+            if not source or not name or name in (".", ".."):
+                continue
+            folder = target_dir / "id" / source
+            if folder not in folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                folders.add(folder)
+            d = describe(store, iri, label_cache)
+            link = quote(name, safe="")
+            files.write(folder / f"{name}.ttl", to_turtle(d))
+            files.write(folder / f"{name}.jsonld", to_jsonld(d))
+            files.write(folder / f"{name}.html", to_html(d, base_iri, formats={
+                "Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
+            count += 1
     return count
 
 

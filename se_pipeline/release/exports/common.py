@@ -70,7 +70,7 @@ def enterprises(frames: dict[str, pd.DataFrame], base_iri: str) -> list[Enterpri
     return out
 
 
-def dump_json(data: Any, path: Path) -> Path:
+def json_bytes(data: Any) -> bytes:
     """UTF-8 JSON with `<`, `>` and `&` escaped (same values; safe to inline in HTML).
 
     Compact: `indent` would switch `json` to its pure-Python encoder (~5x slower), and
@@ -78,6 +78,11 @@ def dump_json(data: Any, path: Path) -> Path:
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode("utf-8")
+
+
+def dump_json(data: Any, path: Path) -> Path:
+    """Write `json_bytes(data)` to `path` (creating its folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_bytes(json_bytes(data))
     return path

@@ -21,7 +21,8 @@ import pycountry
 
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.namespaces import SEPT
-from se_pipeline.release.exports.common import Enterprise, dump_json
+from se_pipeline.files import ParallelWriter
+from se_pipeline.release.exports.common import Enterprise, json_bytes
 from se_pipeline.release.exports.labels import labels_for
 
 SCHEMA = "organizations_schema-v1.0.0"
@@ -102,4 +103,9 @@ def write_profiles(rows: list[Enterprise], folder: Path, base: str) -> list[Path
     folder.mkdir(parents=True, exist_ok=True)
     concepts = {i for e in rows for f in _TAG_FIELDS for i in e.list(f)}
     labels = labels_for(concepts)
-    return [dump_json(profile(e, labels, base), folder / f"{e.file_id}.json") for e in rows]
+    paths = []
+    with ParallelWriter() as files:  # one small file per enterprise
+        for e in rows:
+            paths.append(folder / f"{e.file_id}.json")
+            files.write(paths[-1], json_bytes(profile(e, labels, base)))
+    return paths
