@@ -9,7 +9,6 @@ independent of the Oxigraph the endpoint uses).
 from __future__ import annotations
 
 import gzip
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -49,8 +48,6 @@ def build_sample_release(output: Path) -> Path:
     from se_pipeline.sources.registry import all_sources
     from se_pipeline.state import SourceState
 
-    if importlib.util.find_spec("se_pipeline.rdf.vocabulary") is None:  # vocabulary graph not built yet
-        build._vocabulary_part = lambda concepts, work: None
     settings = load_settings(None, output)
     specs = [s for s in all_sources().values() if settings.enabled(s.name)]
     http = HttpClient()
