@@ -11,6 +11,11 @@ from pathlib import Path
 import dagster as dg
 
 from se_pipeline.resources import build_resources
+from se_pipeline.runtime import tune_gc
+
+# Every process that runs assets loads this module: the CLI, `dagster dev`'s run and step
+# workers (see se_pipeline/runtime.py for why and what it measured).
+tune_gc()
 
 
 def build_definitions(config_file: str | None = None, output_dir: str | None = None) -> dg.Definitions:

@@ -8,6 +8,7 @@ shows the nginx / Apache content negotiation that maps `/id/<source>/<id>` to th
 """
 from __future__ import annotations
 
+import argparse
 import gzip
 import sys
 from pathlib import Path
@@ -15,54 +16,83 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from se_pipeline import lifeline
 from se_pipeline.access.describe import describe, enterprise_iris, to_html, to_jsonld, to_turtle
-from se_pipeline.files import ParallelWriter
+from se_pipeline.files import write_file
+from se_pipeline.namespaces import SE_GRAPH
+from se_pipeline.rdf.vocabulary import vocabulary_quads
+from se_pipeline.runtime import tune_gc
 
 EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "html": "text/html"}
 
 
-def write_static_documents(dataset_nq_gz: Path, target_dir: Path, base_iri: str) -> int:
-    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri`; returns how many records."""
-    if not base_iri.endswith("/"):
-        base_iri += "/"
+def release_store(dataset_nq_gz: Path) -> ox.Store:
+    """An in-memory store of a published release's N-Quads."""
     store = ox.Store()
     with gzip.open(dataset_nq_gz, "rb") as f:
         store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def parts_store(parts: list[tuple[str, Path]]) -> ox.Store:
+    """The store a release *will* publish, from its graphs' N-Triples files: each file in
+    its named graph, plus the vocabulary graph the release build derives from them (the
+    same `rdf.vocabulary` code), so documents can be written before the datasets are."""
+    store = ox.Store()
+    for graph, path in parts:
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        except OSError as e:  # Oxigraph's message does not name the file
+            raise OSError(f"cannot read graph <{graph}> from {path}: {e}") from e
+    store.bulk_extend(vocabulary_quads(store, SE_GRAPH + "vocabulary"))
+    return store
+
+
+def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str) -> int:
+    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri`; returns how many records."""
+    if not base_iri.endswith("/"):
+        base_iri += "/"
     count = 0
     label_cache: dict[str, dict[str, str]] = {}
     folders: set[Path] = set()
-    with ParallelWriter() as files:
-        for iri in enterprise_iris(store, base_iri):
-            rest = iri[len(base_iri):]
-            source, _, name = rest.rpartition("/")
-            if not source or not name or name in (".", ".."):
-                continue
-            folder = target_dir / "id" / source
-            if folder not in folders:
-                folder.mkdir(parents=True, exist_ok=True)
-                folders.add(folder)
-            d = describe(store, iri, label_cache)
-            link = quote(name, safe="")
-            files.write(folder / f"{name}.ttl", to_turtle(d))
-            files.write(folder / f"{name}.jsonld", to_jsonld(d))
-            files.write(folder / f"{name}.html", to_html(d, base_iri, formats={
-                "Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
-            count += 1
+    for iri in enterprise_iris(store, base_iri):
+        rest = iri[len(base_iri):]
+        source, _, name = rest.rpartition("/")
+        if not source or not name or name in (".", ".."):
+            continue
+        folder = target_dir / "id" / source
+        if folder not in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            folders.add(folder)
+        d = describe(store, iri, label_cache)
+        link = quote(name, safe="")
+        stem = f"{folder}/{name}"
+        write_file(stem + ".ttl", to_turtle(d))
+        write_file(stem + ".jsonld", to_jsonld(d))
+        write_file(stem + ".html", to_html(d, base_iri, formats={"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
+        count += 1
     return count
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m se_pipeline.access.static_docs DATASET_NQ_GZ TARGET_DIR BASE_IRI`.
+    """`python -m se_pipeline.access.static_docs TARGET_DIR BASE_IRI (--dataset NQ_GZ | --part GRAPH NT ...)`.
 
-    The release build runs this in a child process, beside its own checks (see
-    `se_pipeline.release.build`); a module entry point rather than multiprocessing, so no
-    caller's `__main__` is ever re-imported.
+    The release build runs this in a child process from the start of the build, on the
+    graphs' N-Triples files (see `se_pipeline.release.build`); a module entry point rather
+    than multiprocessing, so no caller's `__main__` is ever re-imported.
     """
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
-        print(main.__doc__, file=sys.stderr)
-        return 2
-    write_static_documents(Path(args[0]), Path(args[1]), args[2])
+    parser = argparse.ArgumentParser(prog="python -m se_pipeline.access.static_docs", description=main.__doc__)
+    parser.add_argument("target_dir", type=Path)
+    parser.add_argument("base_iri")
+    inputs = parser.add_mutually_exclusive_group(required=True)
+    inputs.add_argument("--dataset", type=Path, help="a release's dataset.nq.gz")
+    inputs.add_argument("--part", nargs=2, action="append", metavar=("GRAPH", "NT"),
+                        help="a named graph and its N-Triples file (repeatable)")
+    args = parser.parse_args(argv)
+    lifeline.hold()
+    tune_gc()
+    store = release_store(args.dataset) if args.dataset else parts_store([(g, Path(p)) for g, p in args.part])
+    write_static_documents(store, args.target_dir, args.base_iri)
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from se_pipeline import ONTOLOGY_DIR
-from se_pipeline.namespaces import RDF_TYPE, SKOS
+from se_pipeline.namespaces import ESS_STANDARD, RDF_TYPE, SEPT, SKOS
 
 ONTOLOGY_FILE = "se-pipeline.ttl"
 ESSGLOBAL_LABELS_FILE = "essglobal-labels.ttl"
@@ -28,6 +28,8 @@ CONCEPT_PREDICATES: frozenset[str] = frozenset(
         "broader", "related", "exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch",
     )]
 )
+#: Where the concepts a record points at live (ESSGlobal standard schemes, our taxonomies).
+CONCEPT_BASES: tuple[str, ...] = (ESS_STANDARD, SEPT)
 _BROADER = SKOS + "broader"
 _IN_SCHEME = (SKOS + "inScheme", SKOS + "topConceptOf")
 _HAS_TOP = SKOS + "hasTopConcept"
@@ -75,6 +77,20 @@ def ontology_triples(root: Path | None = None) -> list[ox.Triple]:
     Parsed once per process; a fresh list is returned so callers may mutate it.
     """
     return list(_ontology(Path(root or ONTOLOGY_DIR)))
+
+
+def is_concept_use(predicate: str, obj: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> bool:
+    """Whether a statement's object is a concept the release must label: an IRI under
+    `CONCEPT_BASES`, not as a class (`rdf:type`). The census of the N-Quads pass and the
+    static-document writer both decide with this, so they label the same concepts."""
+    return isinstance(obj, ox.NamedNode) and predicate != RDF_TYPE and obj.value.startswith(CONCEPT_BASES)
+
+
+def vocabulary_quads(store: ox.Store, graph: str) -> list[ox.Quad]:
+    """`concept_triples` of every concept `store` uses, as quads in `graph`."""
+    used = {q.object.value for q in store if is_concept_use(q.predicate.value, q.object)}
+    g = ox.NamedNode(graph)
+    return [ox.Quad(t.subject, t.predicate, t.object, g) for t in concept_triples(used)]
 
 
 def concept_triples(used_iris: set[str], root: Path | None = None) -> list[ox.Triple]:

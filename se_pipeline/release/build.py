@@ -19,16 +19,16 @@ from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from se_pipeline import PROJECT_ROOT
+from se_pipeline import PROJECT_ROOT, lifeline
 from se_pipeline.access.landing import write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
-from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH, SEPT
+from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
+from se_pipeline.rdf.vocabulary import is_concept_use
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.changelog import write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
-from se_pipeline.release.exports import load_good_frames, write_partner_exports
 from se_pipeline.release.jsonld import write_jsonld
 from se_pipeline.release.publish import (
     finish_release, new_release_id, sha256_file, start_release, switch_latest, write_checksums,
@@ -86,13 +86,12 @@ class _Census:
         for q in quads:
             g = q.graph_name.value
             self.per_graph[g] = self.per_graph.get(g, 0) + 1
-            o = q.object
-            if isinstance(o, ox.NamedNode):
-                if q.predicate.value == RDF_TYPE:
-                    by = self.classes.setdefault(g, {})
-                    by[o.value] = by.get(o.value, 0) + 1
-                elif o.value.startswith((ESS_STANDARD, SEPT)):
-                    self.concepts.add(o.value)
+            o, p = q.object, q.predicate.value
+            if p == RDF_TYPE and isinstance(o, ox.NamedNode):
+                by = self.classes.setdefault(g, {})
+                by[o.value] = by.get(o.value, 0) + 1
+            elif is_concept_use(p, o):
+                self.concepts.add(o.value)
             self.quads.add(q)
             self.triples.add(q.triple)
             yield q
@@ -137,19 +136,43 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
     return written
 
 
-def _start_static_documents(release_dir: Path, base_iri: str) -> subprocess.Popen:
-    """Write the per-enterprise documents in a child process (see `access.static_docs`)."""
+@dataclass
+class _Child:
+    """A step of the build running in its own process (what it is, for error messages)."""
+
+    what: str
+    process: subprocess.Popen
+
+
+def _spawn(what: str, module: str, *args: str) -> _Child:
+    """Run `python -m module args…` beside the build: a module entry point rather than
+    multiprocessing, so no caller's `__main__` is ever re-imported. Its stdin is a
+    `lifeline`: if this process dies, the child exits instead of writing on."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen(
-        [sys.executable, "-m", "se_pipeline.access.static_docs", str(release_dir / "dataset.nq.gz"), str(release_dir), base_iri],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    return _Child(what, subprocess.Popen([sys.executable, "-m", module, *args], env=lifeline.child_env(env),
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
 
 
-def _wait(child: subprocess.Popen) -> None:
-    _, err = child.communicate()
-    if child.returncode != 0:
-        raise ReleaseError(f"static documents failed (exit {child.returncode}): {err.decode('utf-8', 'replace')[-2000:]}")
+def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str) -> _Child:
+    """The per-enterprise documents (see `access.static_docs`), from the parts' files."""
+    args = [a for part in parts for a in ("--part", part.graph, str(part.path))]
+    return _spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args)
+
+
+def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str) -> _Child:
+    """The partner exports (see `release.exports`), from the sources' last good rows."""
+    return _spawn("partner exports", "se_pipeline.release.exports", str(state_dir), str(release_dir), base_iri, *sources)
+
+
+def _wait(child: _Child) -> None:
+    assert child.process.stdin is not None and child.process.stderr is not None
+    err = child.process.stderr.read()  # until the child exits; stdin (its lifeline) stays open
+    child.process.wait()
+    child.process.stdin.close()
+    child.process.stderr.close()
+    if child.process.returncode != 0:
+        raise ReleaseError(f"{child.what} failed (exit {child.process.returncode}): "
+                           f"{err.decode('utf-8', 'replace')[-2000:]}")
 
 
 def build_release(
@@ -173,7 +196,7 @@ def build_release(
     partial = start_release(settings.releases_dir, release_id)
     work = settings.output_dir / "work" / release_id
     work.mkdir(parents=True, exist_ok=True)
-    children: list[subprocess.Popen] = []
+    children: list[_Child] = []
     try:
         parts: list[GraphPart] = []
         summaries: list[SourceSummary] = []
@@ -198,16 +221,19 @@ def build_release(
                 fetches=read_json(state.good / "fetch.json").get("fetches", []),
             ))
         parts += extra_parts or []
+        # Static documents (3 small files per enterprise) and partner exports are the
+        # slowest steps and need nothing this process computes: two children write them
+        # while this one writes and checks the datasets.
+        documents = _start_static_documents(partial, parts, settings.base_iri)
+        children.append(documents)
+        exports = _start_partner_exports(partial, settings.state_dir, [s.name for s in summaries], settings.base_iri)
+        children.append(exports)
 
         t0 = time.perf_counter()
         census = _Census()
         write_datasets(partial, parts, census, work)
         fp_quads, fp_triples = census.quads.result(), census.triples.result()
         seconds["serialise"] = time.perf_counter() - t0
-
-        # Static documents (3 small files per enterprise) are the slowest step and need only
-        # the written N-Quads: one spawned process writes them while this one runs the checks.
-        children.append(_start_static_documents(partial, settings.base_iri))
 
         t0 = time.perf_counter()
         gate.require(gate.check_release_files(partial, fp_quads, fp_triples))
@@ -226,8 +252,9 @@ def build_release(
             s.changes = dict(changes.get(s.name, {}))
         write_quarantine(partial / "quarantine.csv", quarantine)
         write_quarantine(partial / "dropped-values.csv", dropped)
-        write_partner_exports(load_good_frames(settings.state_dir, [s.name for s in summaries]), partial,
-                              settings.base_iri)
+        t0 = time.perf_counter()
+        _wait(exports)
+        seconds["exports"] = time.perf_counter() - t0
         for name, src in (extra_files or {}).items():
             target = partial / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -257,7 +284,7 @@ def build_release(
             download_base=DOWNLOAD_BASE,
         ))
         t0 = time.perf_counter()
-        _wait(children.pop())
+        _wait(documents)
         write_ontology_html(partial / "ontology.html")
         write_landing_page(partial, partial / "index.html")
         seconds["documents"] = time.perf_counter() - t0
@@ -265,9 +292,9 @@ def build_release(
         final = finish_release(partial, release_id)
         switch_latest(settings.output_dir, final)
     except BaseException:
-        for child in children:  # stop the document writer before its directory goes
-            child.kill()
-            child.wait()
+        for child in children:  # stop the writers before their directory goes
+            child.process.kill()
+            child.process.wait()
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:

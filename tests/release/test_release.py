@@ -188,9 +188,20 @@ def test_first_release_adds_everything_and_an_identical_rerun_changes_nothing(se
 
 def test_a_failing_static_document_writer_fails_the_release_with_its_error(tmp_path: Path) -> None:
     """The child process that writes id/ documents must not fail silently."""
-    from se_pipeline.release.build import _start_static_documents, _wait
+    from se_pipeline.release.build import GraphPart, _start_static_documents, _wait
     from se_pipeline.release.errors import ReleaseError
 
-    child = _start_static_documents(tmp_path, "https://w3id.org/se-pipeline/id/")  # no dataset.nq.gz there
-    with pytest.raises(ReleaseError, match=r"(?s)static documents failed.*FileNotFoundError.*dataset.nq.gz"):
+    missing = GraphPart("https://w3id.org/se-pipeline/graph/coops_uk", tmp_path / "missing.nt")
+    child = _start_static_documents(tmp_path, [missing], "https://w3id.org/se-pipeline/id/")
+    with pytest.raises(ReleaseError, match=r"(?s)static documents failed.*missing\.nt"):
+        _wait(child)
+
+
+def test_a_failing_partner_export_writer_fails_the_release_with_its_error(tmp_path: Path) -> None:
+    """The child process that writes the partner exports must not fail silently either."""
+    from se_pipeline.release.build import _start_partner_exports, _wait
+    from se_pipeline.release.errors import ReleaseError
+
+    child = _start_partner_exports(tmp_path, tmp_path / "state", ["coops_uk"], "not a base IRI")
+    with pytest.raises(ReleaseError, match=r"(?s)partner exports failed.*not a base IRI"):
         _wait(child)

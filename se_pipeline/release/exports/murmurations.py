@@ -21,7 +21,7 @@ import pycountry
 
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.namespaces import SEPT
-from se_pipeline.files import ParallelWriter
+from se_pipeline.files import write_file
 from se_pipeline.release.exports.common import Enterprise, json_bytes
 from se_pipeline.release.exports.labels import labels_for
 
@@ -104,8 +104,7 @@ def write_profiles(rows: list[Enterprise], folder: Path, base: str) -> list[Path
     concepts = {i for e in rows for f in _TAG_FIELDS for i in e.list(f)}
     labels = labels_for(concepts)
     paths = []
-    with ParallelWriter() as files:  # one small file per enterprise
-        for e in rows:
-            paths.append(folder / f"{e.file_id}.json")
-            files.write(paths[-1], json_bytes(profile(e, labels, base)))
+    for e in rows:  # one small file per enterprise
+        paths.append(folder / f"{e.file_id}.json")
+        write_file(paths[-1], json_bytes(profile(e, labels, base)))
     return paths

@@ -1,0 +1,24 @@
+"""The collector setting reaches every process that runs assets (see se_pipeline/runtime.py)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from se_pipeline.runtime import YOUNG_THRESHOLD
+
+
+def _threshold_after(code: str) -> int:
+    out = subprocess.run([sys.executable, "-c", f"{code}\nimport gc; print(gc.get_threshold()[0])"],
+                         capture_output=True, text=True, check=True, timeout=120)
+    return int(out.stdout.split()[-1])
+
+
+def test_loading_the_code_location_tunes_the_collector() -> None:
+    assert _threshold_after("pass") == 700  # the interpreter's default, so the next line proves something
+    assert _threshold_after("import se_pipeline.definitions") == YOUNG_THRESHOLD
+
+
+def test_tuning_keeps_the_older_generations_at_least_as_patient() -> None:
+    assert _threshold_after("import gc; gc.set_threshold(700, 80, 90)\n"
+                            "from se_pipeline.runtime import tune_gc; tune_gc()\n"
+                            "assert gc.get_threshold() == (100_000, 80, 90)") == YOUNG_THRESHOLD
