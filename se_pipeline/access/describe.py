@@ -61,6 +61,9 @@ def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] |
                 out.append(q.triple)
     if not out:
         return Description(iri, "")
+    # One order whatever order the store was loaded in (documents are reproducible):
+    # the IRI's own statements first, types first, then by property and value.
+    out.sort(key=lambda t: (t.subject != subject, t.predicate.value != RDF_TYPE, t.predicate.value, str(t.object)))
     cache = {} if label_cache is None else label_cache
     labels: dict[str, dict[str, str]] = {}
     for t in out:

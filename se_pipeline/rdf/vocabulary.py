@@ -81,16 +81,20 @@ def ontology_triples(root: Path | None = None) -> list[ox.Triple]:
 
 def is_concept_use(predicate: str, obj: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> bool:
     """Whether a statement's object is a concept the release must label: an IRI under
-    `CONCEPT_BASES`, not as a class (`rdf:type`). The census of the N-Quads pass and the
-    static-document writer both decide with this, so they label the same concepts."""
+    `CONCEPT_BASES`, not as a class (`rdf:type`). The release census and the static-document
+    writer both decide with this, so they label the same concepts."""
     return isinstance(obj, ox.NamedNode) and predicate != RDF_TYPE and obj.value.startswith(CONCEPT_BASES)
+
+
+def used_concepts(store: ox.Store) -> set[str]:
+    """The concept IRIs `store`'s statements point at (`is_concept_use`)."""
+    return {q.object.value for q in store if is_concept_use(q.predicate.value, q.object)}
 
 
 def vocabulary_quads(store: ox.Store, graph: str) -> list[ox.Quad]:
     """`concept_triples` of every concept `store` uses, as quads in `graph`."""
-    used = {q.object.value for q in store if is_concept_use(q.predicate.value, q.object)}
     g = ox.NamedNode(graph)
-    return [ox.Quad(t.subject, t.predicate, t.object, g) for t in concept_triples(used)]
+    return [ox.Quad(t.subject, t.predicate, t.object, g) for t in concept_triples(used_concepts(store))]
 
 
 def concept_triples(used_iris: set[str], root: Path | None = None) -> list[ox.Triple]:

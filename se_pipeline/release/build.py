@@ -23,7 +23,7 @@ from se_pipeline import PROJECT_ROOT, lifeline
 from se_pipeline.access.landing import write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
-from se_pipeline.rdf.vocabulary import is_concept_use
+from se_pipeline.rdf.vocabulary import concept_triples, used_concepts
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
 from se_pipeline.release.errors import ReleaseError
@@ -65,16 +65,22 @@ class GraphPart:
     path: Path
 
 
-def _quads(parts: Iterable[GraphPart]) -> Iterator[ox.Quad]:
+def _part_stores(parts: Iterable[GraphPart]) -> Iterator[tuple[GraphPart, ox.Store]]:
+    """Each part loaded on its own into an in-memory Oxigraph store (strict N-Triples
+    parse, duplicates merged): one source's graph in memory at a time, never the release."""
     for part in parts:
-        g = ox.NamedNode(part.graph)
-        for t in ox.parse(path=str(part.path), format=ox.RdfFormat.N_TRIPLES):
-            yield ox.Quad(t.subject, t.predicate, t.object, g)
+        store = ox.Store()
+        store.bulk_load(path=str(part.path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(part.graph))
+        yield part, store
+
+
+_CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}> ?c }} FILTER(isIRI(?c)) }} GROUP BY ?c"
 
 
 @dataclass
 class _Census:
-    """Counts gathered while streaming the first pass (VoID, concepts used)."""
+    """What the release holds, taken part by part while the datasets are written: counts
+    (VoID), classes, concepts used, and fingerprints the release gate re-reads against."""
 
     per_graph: dict[str, int] = field(default_factory=dict)
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -82,25 +88,21 @@ class _Census:
     quads: gate.FingerprintBuilder = field(default_factory=gate.FingerprintBuilder)
     triples: gate.FingerprintBuilder = field(default_factory=gate.FingerprintBuilder)
 
-    def watch(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        for q in quads:
-            g = q.graph_name.value
-            self.per_graph[g] = self.per_graph.get(g, 0) + 1
-            o, p = q.object, q.predicate.value
-            if p == RDF_TYPE and isinstance(o, ox.NamedNode):
-                by = self.classes.setdefault(g, {})
-                by[o.value] = by.get(o.value, 0) + 1
-            elif is_concept_use(p, o):
-                self.concepts.add(o.value)
-            self.quads.add(q)
-            self.triples.add(q.triple)
-            yield q
+    def take(self, store: ox.Store, graph: str) -> bytes:
+        """Count and fingerprint a part's store (holding only `graph`); returns its N-Quads."""
+        nquads = store.dump(format=ox.RdfFormat.N_QUADS)
+        self.quads.add_lines(nquads)
+        self.triples.add_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)))
+        self.per_graph[graph] = self.per_graph.get(graph, 0) + len(store)
+        by = self.classes.setdefault(graph, {})
+        for row in store.query(_CLASS_COUNTS):
+            by[row["c"].value] = by.get(row["c"].value, 0) + int(row["n"].value)
+        self.concepts |= used_concepts(store)
+        return nquads
 
 
 def _vocabulary_part(concepts: set[str], work: Path) -> GraphPart | None:
     """Labels (en, fr, es, pt) and scheme links of every concept the data uses."""
-    from se_pipeline.rdf.vocabulary import concept_triples
-
     triples = concept_triples(concepts)
     if not triples:
         return None
@@ -109,30 +111,38 @@ def _vocabulary_part(concepts: set[str], work: Path) -> GraphPart | None:
     return GraphPart(SE_GRAPH + "vocabulary", path)
 
 
+def _then_vocabulary(parts: list[GraphPart], census: _Census, work: Path) -> Iterator[GraphPart]:
+    """The parts, then the vocabulary graph of the concepts the census saw in them."""
+    yield from parts
+    vocabulary = _vocabulary_part(census.concepts, work)
+    if vocabulary:
+        yield vocabulary
+
+
 def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, work: Path) -> list[GraphPart]:
-    """Write dataset.nq.gz, dataset.ttl and dataset.jsonld; returns the parts written.
+    """Write dataset.nq.gz, dataset.ttl and dataset.jsonld in one pass; returns the parts written.
 
-    The N-Quads pass doubles as the census (counts, classes, concepts used, fingerprints
-    of what was written), and the vocabulary graph — labels of exactly the concepts the
-    census saw — is appended to it when the data is exhausted. Turtle and JSON-LD are then
-    written from the same parts; the release gate re-reads all three against the census.
+    Each part is loaded once into Oxigraph and written to all three files: N-Quads and
+    Turtle by Oxigraph's serialisers (no Python per statement), JSON-LD by our streaming
+    writer. The census is taken from the same store, and the vocabulary graph — labels of
+    exactly the concepts the census saw — comes last. The release gate then re-reads all
+    three files against the census. Turtle gets one prefix block per part (prefix
+    directives may repeat anywhere in a Turtle document).
     """
-    vocabulary: list[GraphPart] = []
+    written: list[GraphPart] = []
+    with gzip.open(directory / "dataset.nq.gz", "wb", compresslevel=6) as nq_out, \
+            (directory / "dataset.ttl").open("wb") as ttl_out, \
+            (directory / "dataset.jsonld").open("w", encoding="utf-8") as jsonld_out:
 
-    def with_vocabulary() -> Iterator[ox.Quad]:
-        yield from census.watch(_quads(parts))
-        part = _vocabulary_part(census.concepts, work)
-        if part:
-            vocabulary.append(part)
-            yield from census.watch(_quads([part]))
+        def quads() -> Iterator[ox.Quad]:
+            for part, store in _part_stores(_then_vocabulary(parts, census, work)):
+                graph = ox.NamedNode(part.graph)
+                nq_out.write(census.take(store, part.graph))
+                store.dump(ttl_out, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
+                yield from store.quads_for_pattern(None, None, None, graph)
+                written.append(part)
 
-    with gzip.open(directory / "dataset.nq.gz", "wb", compresslevel=6) as f:
-        ox.serialize(with_vocabulary(), f, format=ox.RdfFormat.N_QUADS)
-    written = parts + vocabulary
-    ox.serialize((q.triple for q in _quads(written)), str(directory / "dataset.ttl"),
-                 format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-    with (directory / "dataset.jsonld").open("w", encoding="utf-8") as f:
-        write_jsonld(_quads(written), f)
+        write_jsonld(quads(), jsonld_out)
     return written
 
 

@@ -54,6 +54,12 @@ class FingerprintBuilder:
         if len(self._buffer) >= self.BATCH:
             self._flush()
 
+    def add_lines(self, data: bytes) -> None:
+        """Add statements already serialised as canonical N-Triples / N-Quads by Oxigraph."""
+        lines = data.splitlines()
+        self.digest = (self.digest + sum(map(hash, lines))) & _MASK
+        self.count += len(lines)
+
     def _flush(self) -> None:
         if not self._buffer:
             return
