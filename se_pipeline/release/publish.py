@@ -36,19 +36,32 @@ def start_release(releases_dir: Path, release_id: str) -> Path:
     return partial
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def sha256_file(path: Path | str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def release_files(directory: Path) -> list[str]:
+    """Every file under `directory`, as relative POSIX paths in path-component order.
+
+    `os.walk` on strings: a release holds ~4 files per enterprise, and pathlib's `rglob`
+    + `is_file` + `relative_to` cost ~20 s at 10^5 enterprises (py-spy) for this alone.
+    """
+    root = os.fspath(directory)
+    found: list[str] = []
+    for folder, _, names in os.walk(root):
+        rel = os.path.relpath(folder, root)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found.extend(prefix + name for name in names)
+    found.sort(key=lambda p: p.split("/"))
+    return found
 
 
 def write_checksums(directory: Path) -> Path:
     """SHA256SUMS in `sha256sum -c` format over every file of the release (recursively)."""
-    lines = []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
-        lines.append(f"{sha256_file(path)}  {path.relative_to(directory).as_posix()}\n")
+    root = os.fspath(directory)
+    lines = [f"{sha256_file(os.path.join(root, rel))}  {rel}\n"
+             for rel in release_files(directory) if rel.rsplit("/", 1)[-1] != "SHA256SUMS"]
     target = directory / "SHA256SUMS"
     target.write_text("".join(lines), encoding="utf-8")
     return target
@@ -70,9 +83,9 @@ def finish_release(partial: Path, release_id: str) -> Path:
         raise ReleaseError(f"release {release_id} already exists; releases are write-once")
     _flush_to_disk()
     os.replace(partial, final)
-    for path in final.rglob("*"):
-        if path.is_file():
-            path.chmod(0o444)
+    root = os.fspath(final)
+    for rel in release_files(final):
+        os.chmod(os.path.join(root, rel), 0o444)
     return final
 
 

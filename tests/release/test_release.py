@@ -31,9 +31,14 @@ def test_release_has_every_file_checksummed_and_read_only(settings: Settings) ->
     result = publish(settings)
     latest = settings.latest.resolve()
     assert latest == result.path and FILES <= {p.name for p in latest.iterdir()}
+    listed = []
     for line in (latest / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest
+        listed.append(name)
+    every = {p.relative_to(latest).as_posix() for p in latest.rglob("*") if p.is_file()} - {"SHA256SUMS"}
+    assert sorted(listed, key=lambda n: n.split("/")) == listed and set(listed) == every
+    assert any(n.startswith("id/") for n in listed)  # documents in sub-folders are covered
     assert all((p.stat().st_mode & 0o222) == 0 for p in latest.rglob("*") if p.is_file())
 
 
