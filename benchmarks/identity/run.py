@@ -20,7 +20,7 @@ import pandas as pd
 from benchmarks.identity.samples import available, load_frames
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.identity.match import clusters, find_links
-from se_pipeline.identity.thresholds import DEFAULT, Thresholds
+from se_pipeline.identity.thresholds import DEFAULT
 
 LABELS = Path(__file__).resolve().parent / "labelled_pairs.csv"
 SWEEP = (0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96, 0.98)

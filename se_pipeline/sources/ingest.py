@@ -20,7 +20,7 @@ from se_pipeline.acquire.policy import SourcePolicy
 from se_pipeline.acquire.provenance import FetchRecord
 from se_pipeline.canonical.normalise import conform
 from se_pipeline.canonical.schema import ensure_columns
-from se_pipeline.quarantine import QuarantineRecord, write_quarantine
+from se_pipeline.quarantine import write_quarantine
 from se_pipeline.settings import Settings
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceError, SourceFormatError

@@ -1,6 +1,5 @@
 """Schedules follow each source's publication cadence; key-needing sources start switched off."""
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 import pytest

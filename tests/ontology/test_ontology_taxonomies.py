@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import pyoxigraph as ox
 import pytest
 
 from tests.ontology.ontology_testlib import LANGS, RDF_TYPE, REPO_ROOT, SKOS, TAXONOMY_FILES, parse
