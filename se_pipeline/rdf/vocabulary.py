@@ -79,16 +79,18 @@ def ontology_triples(root: Path | None = None) -> list[ox.Triple]:
     return list(_ontology(Path(root or ONTOLOGY_DIR)))
 
 
-def is_concept_use(predicate: str, obj: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> bool:
-    """Whether a statement's object is a concept the release must label: an IRI under
-    `CONCEPT_BASES`, not as a class (`rdf:type`). The release census and the static-document
-    writer both decide with this, so they label the same concepts."""
-    return isinstance(obj, ox.NamedNode) and predicate != RDF_TYPE and obj.value.startswith(CONCEPT_BASES)
+_USED_CONCEPTS = (
+    "SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isIRI(?o) && ?p != <" + RDF_TYPE + "> && ("
+    + " || ".join(f'STRSTARTS(STR(?o), "{base}")' for base in CONCEPT_BASES) + ")) }"
+)
 
 
 def used_concepts(store: ox.Store) -> set[str]:
-    """The concept IRIs `store`'s statements point at (`is_concept_use`)."""
-    return {q.object.value for q in store if is_concept_use(q.predicate.value, q.object)}
+    """The concepts `store`'s statements point at, in any graph: objects under
+    `CONCEPT_BASES`, except as a class (`rdf:type`). The release census and the
+    static-document writer both take the concepts to label from here. A SPARQL query, so
+    the scan over every statement runs in Oxigraph, not in Python."""
+    return {row["o"].value for row in store.query(_USED_CONCEPTS, use_default_graph_as_union=True)}
 
 
 def vocabulary_quads(store: ox.Store, graph: str) -> list[ox.Quad]:

@@ -119,8 +119,8 @@ def _then_vocabulary(parts: list[GraphPart], census: _Census, work: Path) -> Ite
         yield vocabulary
 
 
-def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, work: Path) -> list[GraphPart]:
-    """Write dataset.nq.gz, dataset.ttl and dataset.jsonld in one pass; returns the parts written.
+def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, work: Path) -> None:
+    """Write dataset.nq.gz, dataset.ttl and dataset.jsonld in one pass.
 
     Each part is loaded once into Oxigraph and written to all three files: N-Quads and
     Turtle by Oxigraph's serialisers (no Python per statement), JSON-LD by our streaming
@@ -129,7 +129,6 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
     three files against the census. Turtle gets one prefix block per part (prefix
     directives may repeat anywhere in a Turtle document).
     """
-    written: list[GraphPart] = []
     with gzip.open(directory / "dataset.nq.gz", "wb", compresslevel=6) as nq_out, \
             (directory / "dataset.ttl").open("wb") as ttl_out, \
             (directory / "dataset.jsonld").open("w", encoding="utf-8") as jsonld_out:
@@ -140,10 +139,8 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
                 nq_out.write(census.take(store, part.graph))
                 store.dump(ttl_out, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
                 yield from store.quads_for_pattern(None, None, None, graph)
-                written.append(part)
 
         write_jsonld(quads(), jsonld_out)
-    return written
 
 
 @dataclass

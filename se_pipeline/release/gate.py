@@ -64,11 +64,10 @@ class FingerprintBuilder:
         if not self._buffer:
             return
         fmt = ox.RdfFormat.N_QUADS if isinstance(self._buffer[0], ox.Quad) else ox.RdfFormat.N_TRIPLES
-        lines = ox.serialize(self._buffer, format=fmt).splitlines()
-        if len(lines) != len(self._buffer):
-            raise ReleaseError(f"fingerprint: {len(self._buffer)} statements serialised to {len(lines)} lines")
-        self.digest = (self.digest + sum(map(hash, lines))) & _MASK
-        self.count += len(lines)
+        before = self.count
+        self.add_lines(ox.serialize(self._buffer, format=fmt))
+        if self.count - before != len(self._buffer):
+            raise ReleaseError(f"fingerprint: {len(self._buffer)} statements serialised to {self.count - before} lines")
         self._buffer = []
 
     def result(self) -> Fingerprint:

@@ -44,8 +44,10 @@ def sha256_file(path: Path | str) -> str:
 def release_files(directory: Path) -> list[str]:
     """Every file under `directory`, as relative POSIX paths in path-component order.
 
-    `os.walk` on strings: a release holds ~4 files per enterprise, and pathlib's `rglob`
-    + `is_file` + `relative_to` cost ~20 s at 10^5 enterprises (py-spy) for this alone.
+    `os.walk` on strings: a release holds ~4 files per enterprise, and listing the 397,077
+    files of a 10^5-enterprise release took 17.2 s with pathlib's `rglob` + `is_file` +
+    `relative_to` and 3.5 s this way (same list, same order); checksums and the
+    read-only marks each list the tree once.
     """
     root = os.fspath(directory)
     found: list[str] = []

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from se_pipeline.namespaces import RDF_TYPE, SEP, SEPT, SKOS
-from se_pipeline.rdf.vocabulary import concept_triples, ontology_triples
+from se_pipeline.namespaces import ESS_STANDARD, RDF_TYPE, SEP, SEPT, SKOS
+from se_pipeline.rdf.vocabulary import concept_triples, ontology_triples, used_concepts
 
 PRACTICE = SEPT + "practice/"
 ESS_OS = "http://purl.org/essglobal/standard/organisational-structure/"
@@ -55,3 +55,18 @@ def test_ontology_triples_hold_ontology_and_taxonomies() -> None:
     assert {SEP + "practice", SEP + "SupportOrganisation", PRACTICE + "WorkerCoop", SEPT + "status/Withdrawn"} <= subjects
     triples.clear()
     assert ontology_triples()
+
+
+def test_used_concepts_are_concept_objects_in_any_graph_but_not_classes() -> None:
+    s, p = ox.NamedNode("https://x.org/id/1"), ox.NamedNode("https://x.org/p")
+    worker = SEPT + "practice/WorkerCoop"
+    sector = ESS_STANDARD + "activities-ica/ICA10"
+    store = ox.Store()
+    store.extend([
+        ox.Quad(s, p, ox.NamedNode(worker), ox.NamedNode("https://x.org/g1")),         # named graph
+        ox.Quad(s, p, ox.NamedNode(sector)),                                            # default graph
+        ox.Quad(s, ox.NamedNode(RDF_TYPE), ox.NamedNode(SEPT + "practice/AsClass")),    # a class, not a use
+        ox.Quad(s, p, ox.Literal(SEPT + "practice/Literal")),                           # a string
+        ox.Quad(s, p, ox.NamedNode("https://elsewhere.org/concept/X")),                 # not our bases
+    ])
+    assert used_concepts(store) == {worker, sector}
