@@ -11,8 +11,8 @@ from pathlib import Path
 
 PARENT = textwrap.dedent("""
     import sys, time
-    from se_pipeline.release.build import _spawn
-    child = _spawn("sleeper", "sleeper")
+    from se_pipeline import lifeline
+    child = lifeline.spawn("sleeper", "sleeper")
     print(child.process.pid, flush=True)
     time.sleep(120)
 """)

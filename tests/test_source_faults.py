@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from se_pipeline.acquire.http import HttpClient
-from se_pipeline.gate.release_shacl import validate_release
+from se_pipeline.gate.release_shacl import start_release_validation
 from se_pipeline.gate.source import gate_source
 from se_pipeline.release.build import build_release
 from se_pipeline.settings import Settings
@@ -52,7 +52,7 @@ def good_run(httpserver: HTTPServer, settings: Settings, client: HttpClient) -> 
 
 def release_says_stale(settings: Settings) -> bool:
     """Publish, check the last good data is in the release, and read the catalog's stale flag."""
-    result = build_release(settings, [SPEC], validate=validate_release)
+    result = build_release(settings, [SPEC], validate=start_release_validation)
     with gzip.open(result.path / "dataset.nq.gz", "rb") as f:
         assert sum(1 for _ in ox.parse(f, format=ox.RdfFormat.N_QUADS)) > 100
     store = ox.Store()

@@ -4,7 +4,7 @@ from typing import Any
 
 import dagster as dg
 
-from se_pipeline.gate.release_shacl import validate_release
+from se_pipeline.gate.release_shacl import start_release_validation
 from se_pipeline.identity.links_rdf import LINKS_GRAPH
 from se_pipeline.identity.stage import links_path
 from se_pipeline.release.build import GraphPart, build_release
@@ -36,7 +36,7 @@ def release(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     specs = [s for s in all_sources().values() if settings.enabled(s.name)]
     links = links_path(settings)
     extra = [GraphPart(LINKS_GRAPH, links)] if links.is_file() and links.stat().st_size else []
-    result = build_release(settings, specs, extra_parts=extra, validate=validate_release)
+    result = build_release(settings, specs, extra_parts=extra, validate=start_release_validation)
     stale = [s.name for s in result.sources if s.stale]
     if stale:
         context.log.warning(f"published with last good data for stale sources: {', '.join(stale)}")

@@ -13,6 +13,7 @@ enterprise is always complete and conforming; the rest of the source still goes 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -176,17 +177,17 @@ def _by_owner(
     return {o: found for o, found in by_owner.items() if o in records or o in present}
 
 
-def _parse_nt(path: Path) -> Iterator[ox.Triple]:
+def _parse_nt(path: Path) -> Iterator[ox.Quad]:
+    """Strict parse; statements in the default graph (N-Triples and triples serialise alike)."""
     try:
-        for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
-            yield q.triple
+        yield from ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
     except (SyntaxError, ValueError, OSError) as e:
         raise GateError(f"cannot read N-Triples {path}: {e}") from e
 
 
 def _fast_file(path: Path) -> list[fast.Result]:
     """Stream `path` through the fast validator (whole-graph fallback if not grouped)."""
-    return fast.validate_ox(fast_validator(), lambda: ((None, t) for t in _parse_nt(path)))
+    return fast.validate_ox(fast_validator(), lambda: _parse_nt(path))
 
 
 def gate_ntriples(
@@ -211,15 +212,20 @@ def gate_ntriples(
 
 
 def _stream_without(nt_path: Path, removed: set[str], out_path: Path) -> None:
-    """`ntriples.write_without`, streaming: Oxigraph re-parses and re-writes, nothing is held."""
-    def kept() -> Iterator[ox.Triple]:
+    """`ntriples.write_without`, streaming: Oxigraph re-parses and re-writes, nothing is held.
+    With nothing to remove the input (already parsed strictly by the validator) is copied."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if not removed:
+        shutil.copyfile(nt_path, out_path)
+        return
+
+    def kept() -> Iterator[ox.Quad]:
         for t in _parse_nt(nt_path):
             s = t.subject
-            if removed and isinstance(s, ox.NamedNode) and (s.value in removed or s.value.partition("#")[0] in removed):
+            if isinstance(s, ox.NamedNode) and (s.value in removed or s.value.partition("#")[0] in removed):
                 continue
             yield t
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     ox.serialize(kept(), output=str(out_path), format=ox.RdfFormat.N_TRIPLES)
 
 

@@ -7,19 +7,16 @@ permanent, and `latest` switched. Any failure leaves `latest` where it was.
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Protocol
 
 import pyoxigraph as ox
 
-from se_pipeline import PROJECT_ROOT, lifeline
+from se_pipeline import lifeline
 from se_pipeline.access.landing import write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
@@ -143,43 +140,33 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
         write_jsonld(quads(), jsonld_out)
 
 
-@dataclass
-class _Child:
-    """A step of the build running in its own process (what it is, for error messages)."""
-
-    what: str
-    process: subprocess.Popen
-
-
-def _spawn(what: str, module: str, *args: str) -> _Child:
-    """Run `python -m module args…` beside the build: a module entry point rather than
-    multiprocessing, so no caller's `__main__` is ever re-imported. Its stdin is a
-    `lifeline`: if this process dies, the child exits instead of writing on."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
-    return _Child(what, subprocess.Popen([sys.executable, "-m", module, *args], env=lifeline.child_env(env),
-                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-
-
-def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str) -> _Child:
+def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str) -> lifeline.Helper:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files."""
     args = [a for part in parts for a in ("--part", part.graph, str(part.path))]
-    return _spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args)
+    return lifeline.spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args)
 
 
-def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str) -> _Child:
+def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str) -> lifeline.Helper:
     """The partner exports (see `release.exports`), from the sources' last good rows."""
-    return _spawn("partner exports", "se_pipeline.release.exports", str(state_dir), str(release_dir), base_iri, *sources)
+    return lifeline.spawn("partner exports", "se_pipeline.release.exports",
+                          str(state_dir), str(release_dir), base_iri, *sources)
 
 
-def _wait(child: _Child) -> None:
-    assert child.process.stdin is not None and child.process.stderr is not None
-    err = child.process.stderr.read()  # until the child exits; stdin (its lifeline) stays open
-    child.process.wait()
-    child.process.stdin.close()
-    child.process.stderr.close()
-    if child.process.returncode != 0:
-        raise ReleaseError(f"{child.what} failed (exit {child.process.returncode}): "
-                           f"{err.decode('utf-8', 'replace')[-2000:]}")
+def _wait(helper: lifeline.Helper) -> None:
+    try:
+        helper.wait()
+    except lifeline.HelperFailed as e:
+        raise ReleaseError(str(e)) from e
+
+
+class PendingValidation(Protocol):
+    """SHACL validation of the published N-Quads running in a helper process."""
+
+    helper: lifeline.Helper
+
+    def result(self) -> tuple[bool, str]:
+        """Wait; (conforms, Markdown summary of violations), the report file written."""
+        ...
 
 
 def build_release(
@@ -188,13 +175,14 @@ def build_release(
     *,
     extra_parts: list[GraphPart] | None = None,
     extra_files: dict[str, Path] | None = None,
-    validate: Callable[[Path], tuple[bool, bytes, str]] | None = None,
+    validate: Callable[[Path, Path], PendingValidation] | None = None,
     now: datetime | None = None,
 ) -> ReleaseResult:
     """Publish a release from `state/<source>/good/` of every source in `specs`.
 
-    `validate(nq_gz_path) -> (conforms, report_turtle, summary)` is the SHACL check on
-    the re-read data (injected so the gate stage owns SHACL). `extra_files` are copied
+    `validate(nq_gz_path, report_path)` starts the SHACL check of the published N-Quads
+    in a helper process (injected so the gate stage owns SHACL); it runs on the second
+    core while this process re-reads the datasets and writes the changelog. `extra_files` are copied
     into the release (e.g. links, landing page) before checksums are taken.
     """
     seconds: dict[str, float] = {}
@@ -203,7 +191,7 @@ def build_release(
     partial = start_release(settings.releases_dir, release_id)
     work = settings.output_dir / "work" / release_id
     work.mkdir(parents=True, exist_ok=True)
-    children: list[_Child] = []
+    children: list[lifeline.Helper] = []
     try:
         parts: list[GraphPart] = []
         summaries: list[SourceSummary] = []
@@ -242,21 +230,26 @@ def build_release(
         fp_quads, fp_triples = census.quads.result(), census.triples.result()
         seconds["serialise"] = time.perf_counter() - t0
 
+        pending = validate(partial / "dataset.nq.gz", partial / "shacl-report.ttl") if validate else None
+        if pending is not None:
+            children.append(pending.helper)
         t0 = time.perf_counter()
         gate.require(gate.check_release_files(partial, fp_quads, fp_triples))
         seconds["reread"] = time.perf_counter() - t0
-        if validate is not None:
-            t0 = time.perf_counter()
-            conforms, report, summary = validate(partial / "dataset.nq.gz")
-            (partial / "shacl-report.ttl").write_bytes(report)
-            seconds["shacl"] = time.perf_counter() - t0
-            if not conforms:
-                raise ReleaseError(f"published data does not conform to the shapes:\n{summary}")
 
         previous = settings.latest / "dataset.nq.gz" if settings.latest.exists() else None
         changes = write_changelog(previous, partial / "dataset.nq.gz", partial / "changelog.csv")
         for s in summaries:
             s.changes = dict(changes.get(s.name, {}))
+        if pending is not None:
+            t0 = time.perf_counter()
+            try:
+                conforms, summary = pending.result()
+            except lifeline.HelperFailed as e:
+                raise ReleaseError(str(e)) from e
+            seconds["shacl_wait"] = time.perf_counter() - t0
+            if not conforms:
+                raise ReleaseError(f"published data does not conform to the shapes:\n{summary}")
         write_quarantine(partial / "quarantine.csv", quarantine)
         write_quarantine(partial / "dropped-values.csv", dropped)
         t0 = time.perf_counter()
@@ -300,8 +293,7 @@ def build_release(
         switch_latest(settings.output_dir, final)
     except BaseException:
         for child in children:  # stop the writers before their directory goes
-            child.process.kill()
-            child.process.wait()
+            child.kill()
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:

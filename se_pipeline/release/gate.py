@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Iterable
 
@@ -32,58 +33,43 @@ class Fingerprint:
 
 
 class FingerprintBuilder:
-    """Accumulates a multiset fingerprint of triples or quads.
+    """Accumulates a multiset fingerprint of statements given as canonical N-Triples /
+    N-Quads lines (Oxigraph's serialisers write exactly one canonical line per statement).
 
-    Statements are buffered and turned into canonical N-Triples / N-Quads lines by
-    Oxigraph's serializer in batches, and each line is hashed with Python's built-in
-    `hash` (SipHash): per statement that is one C call instead of a Python-level
-    `str()` + blake2b, which made fingerprinting the slowest part of the release gate.
-    The built-in hash is salted per process, so fingerprints are only compared within
-    the process that computed them (as `build_release` does); do not persist them.
+    Each line is hashed with Python's built-in `hash` (SipHash): one C call per statement
+    instead of a Python-level `str()` + blake2b. The built-in hash is salted per process,
+    so fingerprints are only compared within the process that computed them (as
+    `build_release` does); do not persist them.
     """
-
-    BATCH = 65_536
 
     def __init__(self) -> None:
         self.count = 0
         self.digest = 0
-        self._buffer: list[ox.Triple | ox.Quad] = []
-
-    def add(self, statement: ox.Triple | ox.Quad) -> None:
-        self._buffer.append(statement)
-        if len(self._buffer) >= self.BATCH:
-            self._flush()
 
     def add_lines(self, data: bytes) -> None:
-        """Add statements already serialised as canonical N-Triples / N-Quads by Oxigraph."""
         lines = data.splitlines()
         self.digest = (self.digest + sum(map(hash, lines))) & _MASK
         self.count += len(lines)
 
-    def _flush(self) -> None:
-        if not self._buffer:
-            return
-        fmt = ox.RdfFormat.N_QUADS if isinstance(self._buffer[0], ox.Quad) else ox.RdfFormat.N_TRIPLES
-        before = self.count
-        self.add_lines(ox.serialize(self._buffer, format=fmt))
-        if self.count - before != len(self._buffer):
-            raise ReleaseError(f"fingerprint: {len(self._buffer)} statements serialised to {self.count - before} lines")
-        self._buffer = []
-
     def result(self) -> Fingerprint:
-        self._flush()
         return Fingerprint(self.count, self.digest)
 
 
+BATCH = 65_536
+
+
 def fingerprint(statements: Iterable[ox.Triple | ox.Quad]) -> Fingerprint:
+    """Fingerprint of parsed statements, re-serialised canonically by Oxigraph in batches
+    (the loop over statements stays in C: a Python loop made this the release gate's
+    slowest part). A statement in the default graph gives its N-Triples line."""
     fp = FingerprintBuilder()
-    for s in statements:
-        fp.add(s)
+    it = iter(statements)
+    while batch := list(islice(it, BATCH)):
+        before = fp.count
+        fp.add_lines(ox.serialize(batch, format=ox.RdfFormat.N_QUADS))
+        if fp.count - before != len(batch):
+            raise ReleaseError(f"fingerprint: {len(batch)} statements serialised to {fp.count - before} lines")
     return fp.result()
-
-
-def _triples(quads: Iterable[ox.Quad]) -> Iterable[ox.Triple]:
-    return (q.triple for q in quads)
 
 
 def _jsonld_quads(path: Path) -> Iterable[ox.Quad]:

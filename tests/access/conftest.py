@@ -40,7 +40,7 @@ def _links_part(work: Path, good_graphs: dict[str, Path]) -> Path | None:
 
 def build_sample_release(output: Path) -> Path:
     from se_pipeline.acquire.http import HttpClient
-    from se_pipeline.gate.release_shacl import validate_release
+    from se_pipeline.gate.release_shacl import start_release_validation
     from se_pipeline.gate.source import gate_source
     from se_pipeline.release import build
     from se_pipeline.settings import load_settings
@@ -59,7 +59,7 @@ def build_sample_release(output: Path) -> Path:
     links = _links_part(output, {k: v for k, v in goods.items() if v.is_file()})
     if links:
         extra.append(build.GraphPart(LINKS_GRAPH, links))
-    result = build.build_release(settings, specs, validate=validate_release, extra_parts=extra)
+    result = build.build_release(settings, specs, validate=start_release_validation, extra_parts=extra)
     return result.path
 
 

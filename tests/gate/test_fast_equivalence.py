@@ -213,7 +213,7 @@ def test_pipeline_path_streaming_identical_results(seed: int, validator: fast.Va
     """Oxigraph terms (lower-cased tags, xsd:string as plain) streamed vs pyshacl on ntriples.to_rdflib."""
     triples = _ox_triples(corrupted_graph(seed, 150))
     a = pyshacl_results(to_rdflib(triples))
-    results = fast.validate_ox(validator, lambda: ((None, t) for t in triples))
+    results = fast.validate_ox(validator, lambda: triples)
     assert_same(a, (fast.conforms(results), fast_counter(results)))
 
 
@@ -270,7 +270,7 @@ def test_streaming_without_fallback_identical_results(validator: fast.Validator)
 
     triples = [t for t in _ox_triples(corrupted_graph(7, 200)) if same_owner(t)]
     a = pyshacl_results(to_rdflib(triples))
-    results = list(validator.stream(fast.ox_statements(validator, ((None, t) for t in triples))))
+    results = list(validator.stream(fast.ox_statements(validator, triples)))
     assert sum(a[1].values()) > 30
     assert_same(a, (fast.conforms(results), fast_counter(results)))
 

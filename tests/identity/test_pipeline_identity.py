@@ -12,7 +12,7 @@ import pytest
 
 from se_pipeline.access.query import load_store, run_query
 from se_pipeline.cli import main
-from se_pipeline.gate.release_shacl import validate_release
+from se_pipeline.gate.release_shacl import start_release_validation
 from se_pipeline.gate.source import gate_source
 from se_pipeline.identity.links_rdf import LINKS_GRAPH
 from se_pipeline.identity.stage import link_sources, links_path
@@ -33,7 +33,7 @@ def run_pipeline(settings: Settings, names: list[str]) -> ReleaseResult:
         assert gate_source(spec.name, settings).status in ("promoted", "unchanged")
     link_sources(settings, names)
     return build_release(settings, specs, extra_parts=[GraphPart(LINKS_GRAPH, links_path(settings))],
-                         validate=validate_release)
+                         validate=start_release_validation)
 
 
 def test_coops_uk_and_dotcoop_samples_are_linked_and_counterparts_found(tmp_path: Path,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from se_pipeline.gate.release_shacl import validate_release
+from se_pipeline.gate.release_shacl import start_release_validation
 from se_pipeline.gate.source import gate_source
 from se_pipeline.release.build import ReleaseResult, build_release
 from se_pipeline.settings import Settings
@@ -26,7 +26,7 @@ def ingest_and_gate(settings: Settings) -> None:
 
 
 def publish(settings: Settings) -> ReleaseResult:
-    return build_release(settings, specs(), validate=validate_release)
+    return build_release(settings, specs(), validate=start_release_validation)
 
 
 @pytest.fixture

@@ -270,7 +270,7 @@ def test_from_state_parquet(frames, tmp_path) -> None:
 
 def test_exports_ride_along_in_a_release(tmp_path) -> None:
     """build_release writes the exports from state/<source>/good, covered by SHA256SUMS."""
-    from se_pipeline.gate.release_shacl import validate_release
+    from se_pipeline.gate.release_shacl import start_release_validation
     from se_pipeline.gate.source import gate_source
     from se_pipeline.release.build import build_release
     from se_pipeline.settings import Settings
@@ -281,7 +281,7 @@ def test_exports_ride_along_in_a_release(tmp_path) -> None:
     for spec in specs:
         assert ingest(spec, settings, None).ok
         assert gate_source(spec.name, settings).status == "promoted"
-    result = build_release(settings, specs, validate=validate_release)
+    result = build_release(settings, specs, validate=start_release_validation)
     sums = (result.path / "SHA256SUMS").read_text(encoding="utf-8")
     for name in ("standard.csv", "vocabs.json", "enterprises.geojson"):
         assert (result.path / name).is_file() and f"  {name}\n" in sums

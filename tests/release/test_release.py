@@ -210,3 +210,25 @@ def test_a_failing_partner_export_writer_fails_the_release_with_its_error(tmp_pa
     child = _start_partner_exports(tmp_path, tmp_path / "state", ["coops_uk"], "not a base IRI")
     with pytest.raises(ReleaseError, match=r"(?s)partner exports failed.*not a base IRI"):
         _wait(child)
+
+
+def test_data_that_fails_the_release_shapes_is_not_published(settings: Settings, tmp_path: Path) -> None:
+    """The release SHACL verdict (from its helper process) stops the release; latest stays."""
+    from se_pipeline.gate.release_shacl import start_release_validation
+    from se_pipeline.release.build import build_release
+    from tests.gate.helpers import FIXTURES
+
+    from .conftest import specs
+
+    ingest_and_gate(settings)
+    first = publish(settings)
+    invalid = tmp_path / "invalid.nq.gz"
+    fixture = sorted((FIXTURES / "invalid").glob("*.ttl"))[0]
+    with gzip.open(invalid, "wb") as f:
+        f.write(ox.serialize([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode("https://example.org/g"))
+                              for t in ox.parse(path=str(fixture), format=ox.RdfFormat.TURTLE)],
+                             format=ox.RdfFormat.N_QUADS))
+    with pytest.raises(ReleaseError, match="published data does not conform to the shapes"):
+        build_release(settings, specs(), validate=lambda nq, report: start_release_validation(invalid, report))
+    assert settings.latest.resolve() == first.path
+    assert sorted(p.name for p in settings.releases_dir.iterdir()) == [first.path.name]
