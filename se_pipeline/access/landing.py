@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from se_pipeline import QUERIES_DIR
 from se_pipeline.namespaces import DCAT, DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP, SH, SKOS, VOID
+from se_pipeline.release.publish import release_id_of
 
 LANGS = ("en", "fr", "es", "pt")
 POINT_COLOUR = "#e6007e"   # distinctive magenta: the browser test counts these pixels
@@ -89,32 +90,65 @@ def _first(store: ox.Store, s: ox.NamedNode, p: str) -> str:
     return ""
 
 
-def _labels(store: ox.Store, concept: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for q in store.quads_for_pattern(ox.NamedNode(concept), ox.NamedNode(SKOS + "prefLabel"), None, None):
-        if isinstance(q.object, ox.Literal) and (q.object.language or "en") in LANGS:
-            out.setdefault(q.object.language or "en", q.object.value)
-    return out
+_ENTERPRISES = f"""SELECT ?e (MIN(STR(?src)) AS ?source) (MIN(STR(?cty)) AS ?country) (MIN(STR(?la)) AS ?lat)
+       (MIN(STR(?lo)) AS ?long) (MIN(STR(?n)) AS ?name) WHERE {{
+  ?e <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> .
+  OPTIONAL {{ ?e <{DCTERMS}source> ?src }}
+  OPTIONAL {{ ?e <{ESSGLOBAL}hasAddress> ?a . ?a <{SCHEMA}addressCountry> ?cty }}
+  OPTIONAL {{ ?e <{GEO}lat> ?la }} OPTIONAL {{ ?e <{GEO}long> ?lo }} OPTIONAL {{ ?e <{SCHEMA}name> ?n }}
+}} GROUP BY ?e"""
+_CONCEPTS = f"""SELECT ?p ?c (COUNT(DISTINCT ?e) AS ?n) WHERE {{
+  ?e <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> ; ?p ?c .
+  VALUES ?p {{ <{ESSGLOBAL}organisationalStructure> <{ESSGLOBAL}primarySector> }}
+}} GROUP BY ?p ?c"""
+_LABELS = f"SELECT ?c ?l WHERE {{ ?c <{SKOS}prefLabel> ?l }}"
 
 
-def _concept_counts(store: ox.Store, predicate: str, enterprises: set[str], lang: str = "en") -> list[Count]:
-    """Enterprises per concept, labelled in ONE language (`lang`, else another of LANGS, else the
-    concept's code); the labels in the other languages go to `other_labels` (shown on hover)."""
-    counts: Counter[str] = Counter()
-    seen: set[tuple[str, str]] = set()
-    for q in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
-        key = (q.subject.value, q.object.value)
-        if q.subject.value in enterprises and key not in seen:
-            seen.add(key)
-            counts[q.object.value] += 1
-    out = []
-    for concept, n in counts.most_common():
-        labels = _labels(store, concept)
-        shown = next((x for x in (lang, *LANGS) if labels.get(x)), "")
-        main = labels[shown] if shown else concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-        others = " · ".join(f"{x}: {labels[x]}" for x in LANGS if x != shown and x in labels)
-        out.append(Count(concept, main, n, others))
-    return out
+@dataclass
+class DataCounts:
+    """What the page shows about the data itself, added store by store: the release build
+    feeds it each graph's store as it writes the datasets (no re-read of the N-Quads);
+    `collect` feeds it the whole published dataset when a page is regenerated."""
+
+    triples: int = 0
+    enterprises: int = 0
+    by_source: Counter[str] = field(default_factory=Counter)
+    by_country: Counter[str] = field(default_factory=Counter)
+    coords: list[tuple[str, float, float, str]] = field(default_factory=list)  # (IRI, lat, long, name)
+    concepts: dict[str, Counter[str]] = field(default_factory=dict)            # predicate -> concept -> n
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)            # concept -> lang -> label
+
+    def add(self, store: ox.Store) -> None:
+        self.triples += len(store)
+        for row in store.query(_ENTERPRISES, use_default_graph_as_union=True):
+            self.enterprises += 1
+            src, country, name = (row[k].value if row[k] is not None else "" for k in ("source", "country", "name"))
+            self.by_source[src.rsplit("/", 1)[-1] if src else "(none)"] += 1
+            self.by_country[country or "(unknown)"] += 1
+            try:
+                la, lo = float(row["lat"].value), float(row["long"].value)
+            except (AttributeError, ValueError):  # missing (None) or not a number
+                continue
+            if -90 <= la <= 90 and -180 <= lo <= 180:
+                self.coords.append((row["e"].value, la, lo, name))
+        for row in store.query(_CONCEPTS, use_default_graph_as_union=True):
+            self.concepts.setdefault(row["p"].value, Counter())[row["c"].value] += int(row["n"].value)
+        for row in store.query(_LABELS, use_default_graph_as_union=True):
+            label = row["l"]
+            if isinstance(label, ox.Literal) and (label.language or "en") in LANGS:
+                self.labels.setdefault(row["c"].value, {}).setdefault(label.language or "en", label.value)
+
+    def concept_counts(self, predicate: str, lang: str = "en") -> list[Count]:
+        """Enterprises per concept, labelled in ONE language (`lang`, else another of LANGS, else
+        the concept's code); the labels in the other languages go to `other_labels` (hover)."""
+        out = []
+        for concept, n in sorted(self.concepts.get(predicate, Counter()).items(), key=lambda kv: (-kv[1], kv[0])):
+            labels = self.labels.get(concept, {})
+            shown = next((x for x in (lang, *LANGS) if labels.get(x)), "")
+            main = labels[shown] if shown else concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            others = " · ".join(f"{x}: {labels[x]}" for x in LANGS if x != shown and x in labels)
+            out.append(Count(concept, main, n, others))
+        return out
 
 
 def _read_sums(release: Path) -> dict[str, str]:
@@ -162,39 +196,24 @@ def _map(page: Page, coords: list[tuple[float, float, str]]) -> None:
             page.map_grid.append((min_lon, -lat, max_lon, -lat))
 
 
-def collect(release: Path, queries_dir: Path | None = None) -> Page:
-    """Everything the page shows, read from the release files."""
+def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | None = None) -> Page:
+    """Everything the page shows, read from the release files (`data`: the counts of its
+    datasets when the caller has them already; else taken from dataset.nq.gz)."""
     release = release.resolve()
-    page = Page(release_id=release.name)
-    store = ox.Store()
-    with gzip.open(release / "dataset.nq.gz", "rb") as f:
-        store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
-    page.total_triples = len(store)
-    enterprises = {q.subject.value for q in store.quads_for_pattern(
-        None, ox.NamedNode(RDF_TYPE), ox.NamedNode(ESSGLOBAL + "SSEInitiative"), None)}
-    page.total_enterprises = len(enterprises)
-
-    by_source: Counter[str] = Counter()
-    by_country: Counter[str] = Counter()
-    coords: list[tuple[float, float, str]] = []
-    for e in sorted(enterprises):
-        node = ox.NamedNode(e)
-        src = _first(store, node, DCTERMS + "source")
-        by_source[src.rsplit("/", 1)[-1] if src else "(none)"] += 1
-        addr = _first(store, node, ESSGLOBAL + "hasAddress")
-        country = _first(store, ox.NamedNode(addr), SCHEMA + "addressCountry") if addr else ""
-        by_country[country or "(unknown)"] += 1
-        lat, lon = _first(store, node, GEO + "lat"), _first(store, node, GEO + "long")
-        try:
-            la, lo = float(lat), float(lon)
-        except ValueError:
-            continue
-        if -90 <= la <= 90 and -180 <= lo <= 180:
-            coords.append((la, lo, _first(store, node, SCHEMA + "name")))
-    page.by_country = [Count(k, k, n) for k, n in sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))]
-    page.by_structure = _concept_counts(store, ESSGLOBAL + "organisationalStructure", enterprises)
-    page.by_activity = _concept_counts(store, ESSGLOBAL + "primarySector", enterprises)
-    _map(page, coords)
+    page = Page(release_id=release_id_of(release))
+    if data is None:
+        data = DataCounts()
+        store = ox.Store()
+        with gzip.open(release / "dataset.nq.gz", "rb") as f:
+            store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
+        data.add(store)
+    page.total_triples = data.triples
+    page.total_enterprises = data.enterprises
+    by_source = data.by_source
+    page.by_country = [Count(k, k, n) for k, n in sorted(data.by_country.items(), key=lambda kv: (-kv[1], kv[0]))]
+    page.by_structure = data.concept_counts(ESSGLOBAL + "organisationalStructure")
+    page.by_activity = data.concept_counts(ESSGLOBAL + "primarySector")
+    _map(page, [(la, lo, name) for _, la, lo, name in sorted(data.coords)])
 
     catalog = release / "catalog.ttl"
     titles: dict[str, str] = {}
@@ -357,9 +376,10 @@ def render(page: Page) -> str:
     return env.from_string(TEMPLATE).render(p=page)
 
 
-def write_landing_page(release_dir_or_partial: Path, target: Path, *, queries_dir: Path | None = None) -> None:
+def write_landing_page(release_dir_or_partial: Path, target: Path, *, queries_dir: Path | None = None,
+                       data: DataCounts | None = None) -> None:
     """Write the release's static landing page to `target` (usually `<release>/index.html`)."""
-    html_text = render(collect(Path(release_dir_or_partial), queries_dir))
+    html_text = render(collect(Path(release_dir_or_partial), queries_dir, data))
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(html_text, encoding="utf-8")
     tmp.replace(target)

@@ -17,14 +17,14 @@ from typing import Callable, Iterable, Iterator, Protocol
 import pyoxigraph as ox
 
 from se_pipeline import lifeline
-from se_pipeline.access.landing import write_landing_page
+from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
 from se_pipeline.rdf.vocabulary import concept_triples, used_concepts
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
 from se_pipeline.release.errors import ReleaseError
-from se_pipeline.release.changelog import write_changelog
+from se_pipeline.release.changelog import RecordDigests, write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
 from se_pipeline.release.jsonld import write_jsonld
 from se_pipeline.release.publish import (
@@ -77,19 +77,27 @@ _CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}
 @dataclass
 class _Census:
     """What the release holds, taken part by part while the datasets are written: counts
-    (VoID), classes, concepts used, and fingerprints the release gate re-reads against."""
+    (VoID), classes, concepts used, fingerprints the release gate re-reads against, and
+    the record digests the changelog compares with the previous release, and the
+    landing page's counts."""
 
     per_graph: dict[str, int] = field(default_factory=dict)
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
     concepts: set[str] = field(default_factory=set)
     quads: gate.FingerprintBuilder = field(default_factory=gate.FingerprintBuilder)
     triples: gate.FingerprintBuilder = field(default_factory=gate.FingerprintBuilder)
+    records: RecordDigests = field(default_factory=RecordDigests)
+    landing: DataCounts = field(default_factory=DataCounts)
 
     def take(self, store: ox.Store, graph: str) -> bytes:
         """Count and fingerprint a part's store (holding only `graph`); returns its N-Quads."""
         nquads = store.dump(format=ox.RdfFormat.N_QUADS)
         self.quads.add_lines(nquads)
-        self.triples.add_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)))
+        ntriples = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        self.triples.add_lines(ntriples)
+        if graph.startswith(SE_GRAPH):
+            self.records.add_ntriples(graph[len(SE_GRAPH):], ntriples)
+        self.landing.add(store)
         self.per_graph[graph] = self.per_graph.get(graph, 0) + len(store)
         by = self.classes.setdefault(graph, {})
         for row in store.query(_CLASS_COUNTS):
@@ -238,7 +246,7 @@ def build_release(
         seconds["reread"] = time.perf_counter() - t0
 
         previous = settings.latest / "dataset.nq.gz" if settings.latest.exists() else None
-        changes = write_changelog(previous, partial / "dataset.nq.gz", partial / "changelog.csv")
+        changes = write_changelog(previous, census.records, partial / "changelog.csv")
         for s in summaries:
             s.changes = dict(changes.get(s.name, {}))
         if pending is not None:
@@ -286,7 +294,7 @@ def build_release(
         t0 = time.perf_counter()
         _wait(documents)
         write_ontology_html(partial / "ontology.html")
-        write_landing_page(partial, partial / "index.html")
+        write_landing_page(partial, partial / "index.html", data=census.landing)
         seconds["documents"] = time.perf_counter() - t0
         write_checksums(partial)
         final = finish_release(partial, release_id)

@@ -1,54 +1,78 @@
 """Changelog of a release against the previous one: records added, removed, changed, by source.
 
-Computed from what was actually published (the two releases' N-Quads), not from the
-pipeline's state, so it is right whatever happened between the runs. Each record (a
-subject IRI without its `#fragment`, e.g. an enterprise with its address) is reduced to
-a digest of its sorted statements; comparing digests streams in memory proportional to
-the number of records, not of triples.
+Computed from what was published — the previous release's N-Quads and this release's
+census (the very statements the release gate then finds in every published file) — not
+from the pipeline's state, so it is right whatever happened between the runs. Each record
+(a subject IRI without its `#fragment`, e.g. an enterprise with its address) is reduced to
+an order-independent digest of its statements' canonical lines: memory proportional to
+the number of records, not of triples, and no parse into Python terms.
+
+Digests use Python's per-process salted `hash`: both sides are computed in the process
+that compares them, and never persisted.
 """
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 from collections import Counter
 from pathlib import Path
-
-import pyoxigraph as ox
 
 from se_pipeline.namespaces import SE_GRAPH
 
 CHANGES = ("added", "removed", "changed")
+#: Graphs that hold no records of a source.
+NOT_RECORDS = ("vocabulary", "links")
+_MASK = (1 << 64) - 1
+_GRAPH_PREFIX = b" <" + SE_GRAPH.encode("utf-8")
 
 
-def record_digests(nq_gz: Path) -> dict[tuple[str, str], str]:
-    """{(source, record IRI): digest} for every subject in the per-source graphs."""
-    lines: dict[tuple[str, str], list[str]] = {}
-    with gzip.open(nq_gz, "rb") as f:
-        for q in ox.parse(f, format=ox.RdfFormat.N_QUADS):
-            graph = q.graph_name.value
-            if not graph.startswith(SE_GRAPH) or not isinstance(q.subject, ox.NamedNode):
-                continue
-            source = graph[len(SE_GRAPH):]
-            if source in ("vocabulary", "links"):
-                continue
-            record = q.subject.value.split("#", 1)[0]
-            lines.setdefault((source, record), []).append(str(q.triple))
-    return {key: hashlib.sha256("\n".join(sorted(v)).encode("utf-8")).hexdigest() for key, v in lines.items()}
+class RecordDigests:
+    """{(source, record IRI): digest}, fed with canonical statement lines (Oxigraph's
+    N-Triples / N-Quads output: one statement per line, terms in canonical form)."""
+
+    def __init__(self) -> None:
+        self.digests: dict[tuple[str, bytes], int] = {}
+
+    def _add(self, source: str, statement: bytes) -> None:
+        """`statement` is `<s> <p> o` without graph and final dot; blank-node subjects are no record."""
+        if statement[:1] != b"<":
+            return
+        key = (source, statement[1:statement.index(b">")].partition(b"#")[0])
+        self.digests[key] = (self.digests.get(key, 0) + hash(statement)) & _MASK
+
+    def add_ntriples(self, source: str, data: bytes) -> None:
+        """A source graph's statements as canonical N-Triples."""
+        if source in NOT_RECORDS:
+            return
+        for line in data.splitlines():
+            self._add(source, line[:-2])
+
+    def add_nquads_file(self, nq_gz: Path) -> None:
+        """A published release's dataset.nq.gz (every statement in a named graph)."""
+        with gzip.open(nq_gz, "rb") as f:
+            for line in f:
+                cut = line.rfind(_GRAPH_PREFIX)
+                if cut < 0:
+                    continue
+                source = line[cut + len(_GRAPH_PREFIX):line.rindex(b">")].decode("utf-8")
+                if source not in NOT_RECORDS:
+                    self._add(source, line[:cut])
 
 
-def write_changelog(previous_nq: Path | None, current_nq: Path, target: Path) -> dict[str, Counter[str]]:
+def write_changelog(previous_nq: Path | None, current: RecordDigests, target: Path) -> dict[str, Counter[str]]:
     """Write `changelog.csv` (source, change, record) and return counts per source."""
-    before = record_digests(previous_nq) if previous_nq is not None and previous_nq.is_file() else {}
-    after = record_digests(current_nq)
+    earlier = RecordDigests()
+    if previous_nq is not None and previous_nq.is_file():
+        earlier.add_nquads_file(previous_nq)
+    before, after = earlier.digests, current.digests
     rows: list[tuple[str, str, str]] = []
     for key in sorted(set(before) | set(after)):
         if key not in before:
-            rows.append((key[0], "added", key[1]))
+            rows.append((key[0], "added", key[1].decode("utf-8")))
         elif key not in after:
-            rows.append((key[0], "removed", key[1]))
+            rows.append((key[0], "removed", key[1].decode("utf-8")))
         elif before[key] != after[key]:
-            rows.append((key[0], "changed", key[1]))
+            rows.append((key[0], "changed", key[1].decode("utf-8")))
     with target.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["source", "change", "record"])

@@ -16,22 +16,29 @@ from pathlib import Path
 
 from se_pipeline.release.errors import ReleaseError
 
+PARTIAL_PREFIX = ".partial-"
+
 
 def new_release_id(releases_dir: Path, now: datetime | None = None) -> str:
     """UTC timestamp id, unique within `releases_dir` (suffix -2, -3 … on collision)."""
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     rid, n = stamp, 1
-    while (releases_dir / rid).exists() or (releases_dir / f".partial-{rid}").exists():
+    while (releases_dir / rid).exists() or (releases_dir / f"{PARTIAL_PREFIX}{rid}").exists():
         n += 1
         rid = f"{stamp}-{n}"
     return rid
 
 
+def release_id_of(directory: Path) -> str:
+    """The id of a release from its directory, final or still partial."""
+    return directory.name.removeprefix(PARTIAL_PREFIX)
+
+
 def start_release(releases_dir: Path, release_id: str) -> Path:
     releases_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in releases_dir.glob(".partial-*"):
+    for leftover in releases_dir.glob(PARTIAL_PREFIX + "*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    partial = releases_dir / f".partial-{release_id}"
+    partial = releases_dir / f"{PARTIAL_PREFIX}{release_id}"
     partial.mkdir()
     return partial
 
