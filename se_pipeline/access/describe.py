@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -24,24 +24,19 @@ SAME_AS = OWL + "sameAs"
 
 @dataclass
 class Description:
-    """What is known about one IRI, as plain data (picklable across processes)."""
+    """What is known about one IRI, as plain data (terms pickle, so it crosses processes)."""
 
     iri: str
-    ntriples: str                                      # the CBD, as N-Triples text
+    statements: tuple[ox.Triple, ...] = ()                            # the CBD, in document order
     labels: dict[str, dict[str, str]] = field(default_factory=dict)   # concept -> lang -> label
     same_as: list[tuple[str, str]] = field(default_factory=list)      # (other IRI, its name)
 
     @property
     def found(self) -> bool:
-        return bool(self.ntriples.strip())
-
-    @cached_property
-    def parsed(self) -> tuple[ox.Triple, ...]:
-        """The CBD as terms, parsed once however many formats are written from it."""
-        return tuple(ox.parse(self.ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+        return bool(self.statements)
 
     def triples(self) -> list[ox.Triple]:
-        return list(self.parsed)
+        return list(self.statements)
 
 
 def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] | None = None) -> Description:
@@ -60,7 +55,7 @@ def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] |
                 seen.add(q.triple)
                 out.append(q.triple)
     if not out:
-        return Description(iri, "")
+        return Description(iri)
     # One order whatever order the store was loaded in (documents are reproducible):
     # the IRI's own statements first, types first, then by property and value.
     out.sort(key=lambda t: (t.subject != subject, t.predicate.value != RDF_TYPE, t.predicate.value, str(t.object)))
@@ -86,8 +81,7 @@ def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] |
         for q in store.quads_for_pattern(ox.NamedNode(other), ox.NamedNode(NAME), None, None):
             others[other] = q.object.value
             break
-    nt = ox.serialize(out, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-    return Description(iri, nt, labels, sorted(others.items()))
+    return Description(iri, tuple(out), labels, sorted(others.items()))
 
 
 def _labels_of(store: ox.Store, concept: ox.NamedNode) -> dict[str, str]:
@@ -121,6 +115,7 @@ def to_jsonld(d: Description) -> bytes:
     return json.dumps(jsonld_document(d.triples()), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+@lru_cache(maxsize=1 << 14)
 def _curie(iri: str) -> str:
     best = ""
     for prefix, ns in PREFIXES.items():
@@ -168,7 +163,7 @@ a{color:#0b57d0}.formats a{margin-right:1rem}
 def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None) -> bytes:
     """A human-readable page (escaped throughout; no scripts, no external resources)."""
     e = html.escape
-    triples = d.parsed
+    triples = d.statements
     main = [t for t in triples if t.subject.value == d.iri]
     addr = [t for t in triples if t.subject.value != d.iri]
     names = [t.object.value for t in main if t.predicate.value == NAME]

@@ -205,7 +205,7 @@ def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | N
         data = DataCounts()
         store = ox.Store()
         with gzip.open(release / "dataset.nq.gz", "rb") as f:
-            store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
+            store.load(f, format=ox.RdfFormat.N_QUADS)
         data.add(store)
     page.total_triples = data.triples
     page.total_enterprises = data.enterprises

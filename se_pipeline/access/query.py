@@ -31,7 +31,7 @@ def resolve_release(path: Path) -> Path:
 def load_store(release: Path, store: ox.Store | None = None) -> ox.Store:
     store = store if store is not None else ox.Store()
     with gzip.open(resolve_release(release) / "dataset.nq.gz", "rb") as f:
-        store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
+        store.load(f, format=ox.RdfFormat.N_QUADS)
     return store
 
 

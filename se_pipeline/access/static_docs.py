@@ -30,7 +30,7 @@ def release_store(dataset_nq_gz: Path) -> ox.Store:
     """An in-memory store of a published release's N-Quads."""
     store = ox.Store()
     with gzip.open(dataset_nq_gz, "rb") as f:
-        store.bulk_load(f, format=ox.RdfFormat.N_QUADS)
+        store.load(f, format=ox.RdfFormat.N_QUADS)
     return store
 
 
@@ -41,7 +41,7 @@ def parts_store(parts: list[tuple[str, Path]]) -> ox.Store:
     store = ox.Store()
     for graph, path in parts:
         try:
-            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+            store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         except OSError as e:  # Oxigraph's message does not name the file
             raise OSError(f"cannot read graph <{graph}> from {path}: {e}") from e
     store.bulk_extend(vocabulary_quads(store, SE_GRAPH + "vocabulary"))

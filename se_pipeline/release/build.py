@@ -64,10 +64,12 @@ class GraphPart:
 
 def _part_stores(parts: Iterable[GraphPart]) -> Iterator[tuple[GraphPart, ox.Store]]:
     """Each part loaded on its own into an in-memory Oxigraph store (strict N-Triples
-    parse, duplicates merged): one source's graph in memory at a time, never the release."""
+    parse, duplicates merged): one source's graph in memory at a time, never the release.
+    `load`, not `bulk_load`: in memory it is the faster of the two (582k triples: 2.9–3.3 s
+    and 216 MB against 3.7–3.8 s and 242 MB)."""
     for part in parts:
         store = ox.Store()
-        store.bulk_load(path=str(part.path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(part.graph))
+        store.load(path=str(part.path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(part.graph))
         yield part, store
 
 

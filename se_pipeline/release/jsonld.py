@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import IO, Iterable
 
 import pyoxigraph as ox
@@ -29,7 +30,9 @@ def context() -> dict[str, str]:
     return dict(PREFIXES)
 
 
+@lru_cache(maxsize=1 << 14)
 def compact(iri: str) -> str:
+    """`prefix:local` when a declared prefix covers `iri` (cached: called per statement)."""
     for prefix, ns in _BY_LENGTH:
         if iri.startswith(ns) and _LOCAL.match(iri[len(ns):]):
             return f"{prefix}:{iri[len(ns):]}"
