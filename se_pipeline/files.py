@@ -8,14 +8,18 @@ and GIL hand-offs, threads spinning on the folder's lock in the kernel), and pat
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
-def write_file(path: Path | str, data: bytes) -> None:
-    """Create or replace `path` with `data` (no fsync: a release is synced once, as a whole)."""
+def write_file(path: Path | str, data: bytes) -> str:
+    """Create or replace `path` with `data` (no fsync: a release is synced once, as a whole).
+
+    Returns the SHA-256 of `data` (hex): the bytes are in hand, so the release's SHA256SUMS
+    takes it instead of reading ~4 small files per enterprise back."""
     fd = os.open(path, _FLAGS, 0o644)
     try:
         view = memoryview(data)
@@ -23,3 +27,17 @@ def write_file(path: Path | str, data: bytes) -> None:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_digests(digests: dict[str, str], target: Path) -> None:
+    """`digests` (file path -> SHA-256) as `sha256sum` lines, for `read_digests`."""
+    target.write_text("".join(f"{d}  {p}\n" for p, d in digests.items()), encoding="utf-8")
+
+
+def read_digests(source: Path) -> dict[str, str]:
+    digests: dict[str, str] = {}
+    for line in source.read_text(encoding="utf-8").splitlines():
+        digest, _, path = line.partition("  ")
+        digests[path] = digest
+    return digests

@@ -1,11 +1,13 @@
-"""se_pipeline.files.write_file: the bytes land, a file is replaced whole, a failure is loud."""
+"""se_pipeline.files: the bytes land, a file is replaced whole, a failure is loud, and the
+digest returned is the one of the bytes on disk (SHA256SUMS relies on it)."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
-from se_pipeline.files import write_file
+from se_pipeline.files import read_digests, save_digests, write_file
 
 
 def test_writes_the_bytes_and_replaces_a_longer_file_whole(tmp_path: Path) -> None:
@@ -24,3 +26,13 @@ def test_large_data_is_written_completely(tmp_path: Path) -> None:
 def test_a_missing_folder_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         write_file(tmp_path / "missing-folder" / "x.txt", b"lost")
+
+
+def test_the_returned_digest_is_the_files_and_survives_a_digest_file(tmp_path: Path) -> None:
+    digests = {}
+    for name, data in (("a.ttl", b"<x> <y> <z> ."), ("with  two spaces.json", "{}\n été".encode())):
+        digests[str(tmp_path / name)] = write_file(tmp_path / name, data)
+    for path, digest in digests.items():
+        assert digest == hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    save_digests(digests, tmp_path / "sums")
+    assert read_digests(tmp_path / "sums") == digests

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from se_pipeline import lifeline
 from se_pipeline.access.describe import describe, enterprise_iris, to_html, to_jsonld, to_turtle
-from se_pipeline.files import write_file
+from se_pipeline.files import save_digests, write_file
 from se_pipeline.namespaces import SE_GRAPH
 from se_pipeline.rdf.vocabulary import vocabulary_quads
 from se_pipeline.runtime import tune_gc
@@ -48,8 +48,11 @@ def parts_store(parts: list[tuple[str, Path]]) -> ox.Store:
     return store
 
 
-def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str) -> int:
-    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri`; returns how many records."""
+def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
+                           digests: dict[str, str] | None = None) -> int:
+    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri`; returns how many
+    records. `digests` receives each written file's path and SHA-256."""
+    sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
     count = 0
@@ -67,15 +70,16 @@ def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str) -> 
         d = describe(store, iri, label_cache)
         link = quote(name, safe="")
         stem = f"{folder}/{name}"
-        write_file(stem + ".ttl", to_turtle(d))
-        write_file(stem + ".jsonld", to_jsonld(d))
-        write_file(stem + ".html", to_html(d, base_iri, formats={"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
+        sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d))
+        sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d))
+        sums[stem + ".html"] = write_file(stem + ".html", to_html(
+            d, base_iri, formats={"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
         count += 1
     return count
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m se_pipeline.access.static_docs TARGET_DIR BASE_IRI (--dataset NQ_GZ | --part GRAPH NT ...)`.
+    """`python -m se_pipeline.access.static_docs TARGET_DIR BASE_IRI (--dataset NQ_GZ | --part GRAPH NT ...) [--digests FILE]`.
 
     The release build runs this in a child process from the start of the build, on the
     graphs' N-Triples files (see `se_pipeline.release.build`); a module entry point rather
@@ -88,11 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     inputs.add_argument("--dataset", type=Path, help="a release's dataset.nq.gz")
     inputs.add_argument("--part", nargs=2, action="append", metavar=("GRAPH", "NT"),
                         help="a named graph and its N-Triples file (repeatable)")
+    parser.add_argument("--digests", type=Path, help="write the SHA-256 of every file written here")
     args = parser.parse_args(argv)
     lifeline.hold()
     tune_gc()
     store = release_store(args.dataset) if args.dataset else parts_store([(g, Path(p)) for g, p in args.part])
-    write_static_documents(store, args.target_dir, args.base_iri)
+    digests: dict[str, str] = {}
+    write_static_documents(store, args.target_dir, args.base_iri, digests)
+    if args.digests:
+        save_digests(digests, args.digests)
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 import pyoxigraph as ox
 
 from se_pipeline import lifeline
+from se_pipeline.files import read_digests
 from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
@@ -150,16 +151,20 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
         write_jsonld(quads(), jsonld_out)
 
 
-def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str) -> lifeline.Helper:
-    """The per-enterprise documents (see `access.static_docs`), from the parts' files."""
+def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str, digests: Path) -> lifeline.Helper:
+    """The per-enterprise documents (see `access.static_docs`), from the parts' files;
+    the SHA-256 of each file written goes to `digests`."""
     args = [a for part in parts for a in ("--part", part.graph, str(part.path))]
-    return lifeline.spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args)
+    return lifeline.spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
+                          "--digests", str(digests))
 
 
-def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str) -> lifeline.Helper:
-    """The partner exports (see `release.exports`), from the sources' last good rows."""
+def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
+                           digests: Path) -> lifeline.Helper:
+    """The partner exports (see `release.exports`), from the sources' last good rows;
+    the SHA-256 of each profile written goes to `digests`."""
     return lifeline.spawn("partner exports", "se_pipeline.release.exports",
-                          str(state_dir), str(release_dir), base_iri, *sources)
+                          str(state_dir), str(release_dir), base_iri, *sources, "--digests", str(digests))
 
 
 def _wait(helper: lifeline.Helper) -> None:
@@ -229,9 +234,10 @@ def build_release(
         # Static documents (3 small files per enterprise) and partner exports are the
         # slowest steps and need nothing this process computes: two children write them
         # while this one writes and checks the datasets.
-        documents = _start_static_documents(partial, parts, settings.base_iri)
+        documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256")
         children.append(documents)
-        exports = _start_partner_exports(partial, settings.state_dir, [s.name for s in summaries], settings.base_iri)
+        exports = _start_partner_exports(partial, settings.state_dir, [s.name for s in summaries], settings.base_iri,
+                                         work / "exports.sha256")
         children.append(exports)
 
         t0 = time.perf_counter()
@@ -298,7 +304,11 @@ def build_release(
         write_ontology_html(partial / "ontology.html")
         write_landing_page(partial, partial / "index.html", data=census.landing)
         seconds["documents"] = time.perf_counter() - t0
-        write_checksums(partial)
+        # Digests of what was hashed while written (documents, profiles) or for the catalog
+        # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.
+        known = {**read_digests(work / "documents.sha256"), **read_digests(work / "exports.sha256"),
+                 **{str(f.path): f.sha256 for f in files}}
+        write_checksums(partial, known)
         final = finish_release(partial, release_id)
         switch_latest(settings.output_dir, final)
     except BaseException:

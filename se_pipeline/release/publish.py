@@ -66,11 +66,18 @@ def release_files(directory: Path) -> list[str]:
     return found
 
 
-def write_checksums(directory: Path) -> Path:
-    """SHA256SUMS in `sha256sum -c` format over every file of the release (recursively)."""
+def write_checksums(directory: Path, known: dict[str, str] | None = None) -> Path:
+    """SHA256SUMS in `sha256sum -c` format over every file of the release (recursively).
+
+    `known` maps file paths (as `directory` / relative path) to digests taken when the
+    bytes were written; every other file is read and hashed here."""
     root = os.fspath(directory)
-    lines = [f"{sha256_file(os.path.join(root, rel))}  {rel}\n"
-             for rel in release_files(directory) if rel.rsplit("/", 1)[-1] != "SHA256SUMS"]
+    known = known or {}
+    lines = []
+    for rel in release_files(directory):
+        if rel.rsplit("/", 1)[-1] != "SHA256SUMS":
+            path = os.path.join(root, rel)
+            lines.append(f"{known.get(path) or sha256_file(path)}  {rel}\n")
     target = directory / "SHA256SUMS"
     target.write_text("".join(lines), encoding="utf-8")
     return target

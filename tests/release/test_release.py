@@ -202,7 +202,7 @@ def test_a_failing_static_document_writer_fails_the_release_with_its_error(tmp_p
     from se_pipeline.release.errors import ReleaseError
 
     missing = GraphPart("https://w3id.org/se-pipeline/graph/coops_uk", tmp_path / "missing.nt")
-    child = _start_static_documents(tmp_path, [missing], "https://w3id.org/se-pipeline/id/")
+    child = _start_static_documents(tmp_path, [missing], "https://w3id.org/se-pipeline/id/", tmp_path / "sums")
     with pytest.raises(ReleaseError, match=r"(?s)static documents failed.*missing\.nt"):
         _wait(child)
 
@@ -212,7 +212,7 @@ def test_a_failing_partner_export_writer_fails_the_release_with_its_error(tmp_pa
     from se_pipeline.release.build import _start_partner_exports, _wait
     from se_pipeline.release.errors import ReleaseError
 
-    child = _start_partner_exports(tmp_path, tmp_path / "state", ["coops_uk"], "not a base IRI")
+    child = _start_partner_exports(tmp_path, tmp_path / "state", ["coops_uk"], "not a base IRI", tmp_path / "sums")
     with pytest.raises(ReleaseError, match=r"(?s)partner exports failed.*not a base IRI"):
         _wait(child)
 

@@ -41,14 +41,17 @@ def load_good_frames(state_dir: Path, sources: Iterable[str]) -> dict[str, pd.Da
     return frames
 
 
-def write_partner_exports(frames: dict[str, pd.DataFrame], target_dir: Path, base_iri: str) -> list[Path]:
+def write_partner_exports(frames: dict[str, pd.DataFrame], target_dir: Path, base_iri: str,
+                          digests: dict[str, str] | None = None) -> list[Path]:
     """Write every partner export for `frames` (source name -> canonical rows) under
-    `target_dir`; returns the files written (the `murmurations/` profiles included)."""
+    `target_dir`; returns the files written (the `murmurations/` profiles included).
+    `digests` receives the SHA-256 of each profile (one small file per enterprise)."""
     target_dir = Path(target_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
     rows = enterprises(frames, base_iri)
     written = [write_standard_csv(rows, target_dir / "standard.csv")]
     written.append(write_vocabs(rows, target_dir / "vocabs.json"))
-    written += write_profiles(rows, target_dir / "murmurations", check_base(base_iri))
+    written += write_profiles(rows, target_dir / "murmurations", check_base(base_iri),
+                              {} if digests is None else digests)
     written.append(write_geojson(rows, target_dir / "enterprises.geojson"))
     return written

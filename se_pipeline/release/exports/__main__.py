@@ -1,27 +1,35 @@
-"""`python -m se_pipeline.release.exports STATE_DIR TARGET_DIR BASE_IRI SOURCE...`
+"""`python -m se_pipeline.release.exports STATE_DIR TARGET_DIR BASE_IRI SOURCE... [--digests FILE]`
 
 Writes the partner exports of the named sources' last good rows; the release build runs
-it as a child process beside its own work (see `se_pipeline.release.build`).
+it as a child process beside its own work (see `se_pipeline.release.build`). `--digests`
+saves the SHA-256 of every Murmurations profile written, for the release's SHA256SUMS.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from se_pipeline import lifeline
+from se_pipeline.files import save_digests
 from se_pipeline.release.exports import load_good_frames, write_partner_exports
 from se_pipeline.runtime import tune_gc
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    state_dir, target_dir, base_iri, *sources = args
+    parser = argparse.ArgumentParser(prog="python -m se_pipeline.release.exports", description=__doc__)
+    parser.add_argument("state_dir", type=Path)
+    parser.add_argument("target_dir", type=Path)
+    parser.add_argument("base_iri")
+    parser.add_argument("sources", nargs="*")
+    parser.add_argument("--digests", type=Path)
+    args = parser.parse_args(argv)
     lifeline.hold()
     tune_gc()
-    write_partner_exports(load_good_frames(Path(state_dir), sources), Path(target_dir), base_iri)
+    digests: dict[str, str] = {}
+    write_partner_exports(load_good_frames(args.state_dir, args.sources), args.target_dir, args.base_iri, digests)
+    if args.digests:
+        save_digests(digests, args.digests)
     return 0
 
 

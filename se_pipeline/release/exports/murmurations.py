@@ -99,12 +99,13 @@ def profile(e: Enterprise, labels: dict[str, dict[str, str]], base: str) -> dict
     return p
 
 
-def write_profiles(rows: list[Enterprise], folder: Path, base: str) -> list[Path]:
+def write_profiles(rows: list[Enterprise], folder: Path, base: str, digests: dict[str, str]) -> list[Path]:
+    """One profile per enterprise; `digests` receives each file's path and SHA-256."""
     folder.mkdir(parents=True, exist_ok=True)
     concepts = {i for e in rows for f in _TAG_FIELDS for i in e.list(f)}
     labels = labels_for(concepts)
     paths = []
     for e in rows:  # one small file per enterprise
         paths.append(folder / f"{e.file_id}.json")
-        write_file(paths[-1], json_bytes(profile(e, labels, base)))
+        digests[str(paths[-1])] = write_file(paths[-1], json_bytes(profile(e, labels, base)))
     return paths
