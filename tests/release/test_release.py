@@ -237,3 +237,22 @@ def test_data_that_fails_the_release_shapes_is_not_published(settings: Settings,
         build_release(settings, specs(), validate=lambda nq, report: start_release_validation(invalid, report))
     assert settings.latest.resolve() == first.path
     assert sorted(p.name for p in settings.releases_dir.iterdir()) == [first.path.name]
+
+
+def test_the_nquads_fingerprint_reads_lines_as_statements_and_refuses_other_lines(tmp_path: Path) -> None:
+    g = "<https://w3id.org/se-pipeline/graph/coops_uk>"
+    lines = [f'<https://x.org/id/a> <https://schema.org/name> "A é" {g} .',
+             f'<https://x.org/id/b> <https://schema.org/name> "B"@en {g} .']
+    quads = list(ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_QUADS))
+    path = tmp_path / "d.nq.gz"
+    with gzip.open(path, "wb") as f:
+        f.write("\n".join(lines).encode())  # no final newline: the last line still counts
+    assert gate.nquads_file_fingerprint(path) == gate.fingerprint(quads)
+    with gzip.open(path, "wb") as f:
+        f.write(("\n".join(lines) + "\n# a comment\n").encode())
+    with pytest.raises(ValueError, match="3 lines hold 2 statements"):
+        gate.nquads_file_fingerprint(path)
+    with gzip.open(path, "wb") as f:
+        f.write(("\n".join(lines) + ' "unterminated\n').encode())
+    with pytest.raises(SyntaxError):
+        gate.nquads_file_fingerprint(path)
