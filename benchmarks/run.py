@@ -151,8 +151,8 @@ def ours(data: Path, out_dir: Path) -> dict[str, Any]:
                 store.dump(f, format=ox.RdfFormat.TURTLE, from_graph=ox.NamedNode(part.graph), prefixes=PREFIXES)
     with sm.stage(res, "serialise JSON-LD", records, triples):
         with (rel / "dataset.jsonld").open("w", encoding="utf-8") as f:
-            write_jsonld((q for part, store in build._part_stores(parts)
-                          for q in store.quads_for_pattern(None, None, None, ox.NamedNode(part.graph))), f)
+            write_jsonld(((ox.NamedNode(part.graph), store.quads_for_pattern(None, None, None, ox.NamedNode(part.graph)))
+                          for part, store in build._part_stores(parts)), f)
     with sm.stage(res, "release gate (re-read x3)", records, triples):
         census = build._Census()
         for part, store in build._part_stores(parts):

@@ -141,14 +141,14 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
             (directory / "dataset.ttl").open("wb") as ttl_out, \
             (directory / "dataset.jsonld").open("w", encoding="utf-8") as jsonld_out:
 
-        def quads() -> Iterator[ox.Quad]:
+        def graphs() -> Iterator[tuple[ox.NamedNode, Iterator[ox.Quad]]]:
             for part, store in _part_stores(_then_vocabulary(parts, census, work)):
                 graph = ox.NamedNode(part.graph)
                 nq_out.write(census.take(store, part.graph))
                 store.dump(ttl_out, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
-                yield from store.quads_for_pattern(None, None, None, graph)
+                yield graph, store.quads_for_pattern(None, None, None, graph)
 
-        write_jsonld(quads(), jsonld_out)
+        write_jsonld(graphs(), jsonld_out)
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str, digests: Path) -> lifeline.Helper:

@@ -55,53 +55,53 @@ def _id(term: ox.NamedNode | ox.BlankNode) -> str:
     return term.value if isinstance(term, ox.NamedNode) else f"_:{term.value}"
 
 
-def write_jsonld(quads: Iterable[ox.Quad], out: IO[str]) -> int:
-    """Write quads as one JSON-LD document; returns the number of quads written."""
-    out.write('{"@context": ')
-    out.write(json.dumps(context(), ensure_ascii=False))
-    out.write(',\n "@graph": [')
+def write_jsonld(graphs: Iterable[tuple[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, Iterable[ox.Quad | ox.Triple]]],
+                 out: IO[str]) -> int:
+    """Write each (graph name, its statements) as one graph object of one JSON-LD document;
+    returns the number of statements written. A graph without statements is left out.
+
+    Statements come grouped by subject (as Oxigraph's stores and our N-Triples give them):
+    each run of one subject becomes one node object. This loop runs once per statement of
+    the release, so it touches each statement's terms once and nothing else per statement.
+    """
+    dumps = json.dumps
+    named = ox.NamedNode
+    out.write('{"@context": ' + dumps(context(), ensure_ascii=False) + ',\n "@graph": [')
     count = 0
-    graph: object = None
-    subject: object = None
-    node: dict[str, list] | None = None
-    first_graph = True
-    first_node = True
-
-    def flush() -> None:
-        nonlocal first_node
-        if node is not None:
-            out.write("" if first_node else ",")
-            out.write("\n   ")
-            # "@type" first: JSON-LD's streaming profile (which Oxigraph re-reads in
-            # constant memory at the release gate) requires it before other keys.
-            ordered = {"@type": node["@type"], **node} if "@type" in node else node
-            out.write(json.dumps(ordered, ensure_ascii=False))
-            first_node = False
-
-    for q in quads:
-        g = q.graph_name
-        if g != graph:
-            flush()
-            node, subject = None, None
-            if graph is not None:
-                out.write("\n  ]}")
-            out.write("" if first_graph else ",")
-            first_graph, first_node = False, True
-            gid = _id(g) if not isinstance(g, ox.DefaultGraph) else None
-            out.write("\n  {" + (f'"@id": {json.dumps(gid, ensure_ascii=False)}, ' if gid else "") + '"@graph": [')
-            graph = g
-        if q.subject != subject:
-            flush()
-            subject = q.subject
-            node = {"@id": _id(q.subject)}
-        assert node is not None
-        if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode):
-            node.setdefault("@type", []).append(q.object.value)
-        else:
-            node.setdefault(compact(q.predicate.value), []).append(_value(q.object))
-        count += 1
-    flush()
-    if graph is not None:
-        out.write("\n  ]}")
+    graph_sep = ""
+    for graph, statements in graphs:
+        header = ("\n  {" + ("" if type(graph) is ox.DefaultGraph else f'"@id": {dumps(_id(graph), ensure_ascii=False)}, ')
+                  + '"@graph": [')
+        node_sep = header
+        subject: object = None
+        node: dict[str, object] = {}
+        types: list[str] = []
+        for q in statements:
+            s = q.subject
+            if s != subject:
+                if subject is not None:
+                    # "@type" first: JSON-LD's streaming profile (which Oxigraph re-reads in
+                    # constant memory at the release gate) requires it before other keys.
+                    out.write(node_sep + dumps({"@type": types, **node} if types else node, ensure_ascii=False))
+                    node_sep = ",\n   "
+                else:
+                    out.write(graph_sep)
+                    node_sep += "\n   "
+                subject, node, types = s, {"@id": _id(s)}, []
+            p = q.predicate.value
+            o = q.object
+            if p == RDF_TYPE and type(o) is named:
+                types.append(o.value)
+            else:
+                key = compact(p)
+                values = node.get(key)
+                if values is None:
+                    node[key] = [_value(o)]
+                else:
+                    values.append(_value(o))  # type: ignore[attr-defined]
+            count += 1
+        if subject is not None:
+            out.write(node_sep + dumps({"@type": types, **node} if types else node, ensure_ascii=False) + "\n  ]}")
+            graph_sep = ","
     out.write("\n]}\n")
     return count

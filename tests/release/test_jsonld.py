@@ -32,7 +32,8 @@ QUADS = [
 
 def _written() -> str:
     out = io.StringIO()
-    assert write_jsonld(QUADS, out) == len(QUADS)
+    graphs = [(g, [q for q in QUADS if q.graph_name == g]) for g in (G1, G2)]
+    assert write_jsonld([(ox.DefaultGraph(), []), *graphs], out) == len(QUADS)  # an empty graph is left out
     return out.getvalue()
 
 
