@@ -30,6 +30,11 @@ def write_file(path: Path | str, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: Path | str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def save_digests(digests: dict[str, str], target: Path) -> None:
     """`digests` (file path -> SHA-256) as `sha256sum` lines, for `read_digests`."""
     target.write_text("".join(f"{d}  {p}\n" for p, d in digests.items()), encoding="utf-8")

@@ -11,6 +11,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Iterable
 
 import pyoxigraph as ox
 
@@ -97,8 +98,8 @@ def to_turtle(d: Description) -> bytes:
     return ox.serialize(d.triples(), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
 
 
-def jsonld_document(triples: list[ox.Triple]) -> dict:
-    """A flat JSON-LD document (embedded @context, one node per subject)."""
+def _nodes(triples: Iterable[ox.Triple]) -> list[dict[str, list]]:
+    """One JSON-LD node object per subject."""
     nodes: dict[str, dict[str, list]] = {}
     for t in triples:
         sid = t.subject.value if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
@@ -107,12 +108,23 @@ def jsonld_document(triples: list[ox.Triple]) -> dict:
             node.setdefault("@type", []).append(t.object.value)
         else:
             node.setdefault(jsonld.compact(t.predicate.value), []).append(jsonld._value(t.object))
-    return {"@context": jsonld.context(), "@graph": list(nodes.values())}
+    return list(nodes.values())
+
+
+def jsonld_document(triples: Iterable[ox.Triple]) -> dict:
+    """A flat JSON-LD document (embedded @context, one node per subject)."""
+    return {"@context": jsonld.context(), "@graph": _nodes(triples)}
+
+
+_JSON = {"ensure_ascii": False, "separators": (",", ":")}
+#: The document's start, context included: the same bytes for every document, encoded once.
+_JSONLD_HEAD = ('{"@context":' + json.dumps(jsonld.context(), **_JSON) + ',"@graph":').encode("utf-8")
 
 
 def to_jsonld(d: Description) -> bytes:
-    """Compact JSON (the C encoder; `indent` would fall back to the slow Python one)."""
-    return json.dumps(jsonld_document(d.triples()), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact JSON (the C encoder; `indent` would fall back to the slow Python one): the
+    bytes `json.dumps(jsonld_document(...))` gives, with the context encoded only once."""
+    return _JSONLD_HEAD + json.dumps(_nodes(d.statements), **_JSON).encode("utf-8") + b"}"
 
 
 @lru_cache(maxsize=1 << 14)

@@ -12,6 +12,7 @@ enterprise is always complete and conforming; the rest of the source still goes 
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -41,6 +42,17 @@ __all__ = [
 SHAPES_NS = SE_BASE + "shapes/"
 #: Longest offending value quoted in a quarantine reason (a 100 kB description stays readable).
 MAX_VALUE_IN_REASON = 120
+
+
+@lru_cache(maxsize=1)
+def shapes_digest() -> str:
+    """SHA-256 over the shapes files (names and bytes): a gate's verdict holds only for the
+    shapes it was reached with. Taken once per process, like the shapes themselves, so it
+    names the shapes this process validates with even if the files change meanwhile."""
+    h = hashlib.sha256()
+    for f in sorted(SHAPES_DIR.glob("*.ttl")):
+        h.update(f.name.encode("utf-8") + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from se_pipeline.gate.shacl import gate_ntriples, violations_table
+from se_pipeline.files import sha256_file
+from se_pipeline.gate.shacl import gate_ntriples, shapes_digest, violations_table
 from se_pipeline.identity.history import renumbered, withdrawn, withdrawn_triples
 from se_pipeline.identity.match import empty_links
 from se_pipeline.quarantine import read_quarantine, write_quarantine
@@ -89,7 +90,10 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
         write_frame(state.run / "canonical.parquet", frame[~frame["record_id"].isin(rejected_ids)])
     write_quarantine(state.run / "quarantine.csv", read_quarantine(state.run / "quarantine.csv") + result.quarantine)
     table = violations_table(result.violations)
-    write_json(state.run / "gate.json", {
+    # What the verdict is about, so the release need not validate the same bytes again.
+    reached_on = {"graph_sha256": sha256_file(state.run / "graph.nt"), "shapes_sha256": shapes_digest()} \
+        if result.conforms_after else {}
+    write_json(state.run / "gate.json", {**reached_on,
         "conforms_before": result.conforms_before, "conforms_after": result.conforms_after,
         "kept_enterprises": result.kept_enterprises, "quarantined": len(result.quarantine),
         "violations_markdown": table, "seconds": {"rdf": t1 - t0, "shacl": t2 - t1}, **outcome_extra,

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 import pyoxigraph as ox
 
 from se_pipeline import lifeline
-from se_pipeline.files import read_digests
+from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
@@ -29,7 +29,7 @@ from se_pipeline.release.changelog import RecordDigests, write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
 from se_pipeline.release.jsonld import write_jsonld
 from se_pipeline.release.publish import (
-    finish_release, new_release_id, sha256_file, start_release, switch_latest, write_checksums,
+    finish_release, new_release_id, start_release, switch_latest, write_checksums,
 )
 from se_pipeline.settings import Settings
 from se_pipeline.sources.registry import SourceSpec
@@ -190,14 +190,15 @@ def build_release(
     *,
     extra_parts: list[GraphPart] | None = None,
     extra_files: dict[str, Path] | None = None,
-    validate: Callable[[Path, Path], PendingValidation] | None = None,
+    validate: Callable[[Path, Path, list[tuple[str, Path]]], PendingValidation] | None = None,
     now: datetime | None = None,
 ) -> ReleaseResult:
     """Publish a release from `state/<source>/good/` of every source in `specs`.
 
-    `validate(nq_gz_path, report_path)` starts the SHACL check of the published N-Quads
-    in a helper process (injected so the gate stage owns SHACL); it runs on the second
-    core while this process re-reads the datasets and writes the changelog. `extra_files` are copied
+    `validate(nq_gz_path, report_path, parts)` starts the SHACL check of the published
+    N-Quads in a helper process (injected so the gate stage owns SHACL; `parts` are the
+    graphs' names and files); it runs on the second core while this process re-reads the
+    datasets and writes the changelog. `extra_files` are copied
     into the release (e.g. links, landing page) before checksums are taken.
     """
     seconds: dict[str, float] = {}
@@ -246,7 +247,8 @@ def build_release(
         fp_quads, fp_triples = census.quads.result(), census.triples.result()
         seconds["serialise"] = time.perf_counter() - t0
 
-        pending = validate(partial / "dataset.nq.gz", partial / "shacl-report.ttl") if validate else None
+        pending = validate(partial / "dataset.nq.gz", partial / "shacl-report.ttl",
+                           [(p.graph, p.path) for p in parts]) if validate else None
         if pending is not None:
             children.append(pending.helper)
         t0 = time.perf_counter()

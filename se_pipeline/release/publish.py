@@ -8,12 +8,12 @@ published and is cleaned at the next run.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+from se_pipeline.files import sha256_file
 from se_pipeline.release.errors import ReleaseError
 
 PARTIAL_PREFIX = ".partial-"
@@ -41,11 +41,6 @@ def start_release(releases_dir: Path, release_id: str) -> Path:
     partial = releases_dir / f"{PARTIAL_PREFIX}{release_id}"
     partial.mkdir()
     return partial
-
-
-def sha256_file(path: Path | str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def release_files(directory: Path) -> list[str]:

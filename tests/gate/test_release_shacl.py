@@ -52,3 +52,31 @@ def test_a_dataset_that_does_not_parse_fails_the_helper_with_the_parser_error(tm
     with pytest.raises(lifeline.HelperFailed, match=r"(?s)release SHACL failed \(exit 1\).*SyntaxError"):
         pending.result()
     assert not (tmp_path / "shacl-report.ttl").exists()
+
+
+def test_a_graph_counts_as_gated_only_with_the_bytes_and_shapes_its_gate_passed(tmp_path: Path) -> None:
+    import json
+
+    from se_pipeline.gate.release_shacl import gated_graphs
+    from se_pipeline.gate.source import gate_source
+    from se_pipeline.settings import Settings
+    from se_pipeline.sources.ingest import ingest
+    from se_pipeline.sources.registry import all_sources
+    from se_pipeline.state import SourceState
+
+    settings = Settings(output_dir=tmp_path / "out")
+    assert ingest(all_sources()["wfto"], settings, None).ok
+    assert gate_source("wfto", settings).status == "promoted"
+    good = SourceState.of(settings.state_dir, "wfto").good
+    graph = SE_GRAPH + "wfto"
+    links = tmp_path / "links.nt"  # a part no gate has seen (no gate.json beside it)
+    links.write_text("")
+    assert gated_graphs([(graph, good / "graph.nt"), (SE_GRAPH + "links", links)]) == {graph}
+
+    verdict = json.loads((good / "gate.json").read_text())
+    (good / "gate.json").write_text(json.dumps({**verdict, "shapes_sha256": "0" * 64}))  # other shapes
+    assert gated_graphs([(graph, good / "graph.nt")]) == frozenset()
+    (good / "gate.json").write_text(json.dumps(verdict))
+    with (good / "graph.nt").open("a", encoding="utf-8") as f:  # other bytes
+        f.write('<https://w3id.org/se-pipeline/id/wfto/x> <https://schema.org/name> "x" .\n')
+    assert gated_graphs([(graph, good / "graph.nt")]) == frozenset()
