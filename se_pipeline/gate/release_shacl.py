@@ -97,15 +97,19 @@ def _validate_fast(nq_gz: Path, skip: frozenset[str]) -> tuple[bool, list[Violat
     return fast.conforms(results), fast_violations(results)
 
 
-def report_turtle(conforms: bool, violations: list[Violation], limit: int = MAX_REPORTED_RESULTS) -> bytes:
+def report_turtle(conforms: bool, violations: list[Violation], limit: int = MAX_REPORTED_RESULTS,
+                  gated: frozenset[str] = frozenset()) -> bytes:
     """A SHACL validation report: one sh:ValidationReport with exactly one sh:conforms and
-    up to `limit` sh:ValidationResult (focus node, path, value, shape, severity, message)."""
+    up to `limit` sh:ValidationResult (focus node, path, value, shape, severity, message);
+    an rdfs:comment names the graphs `gated` (validated by their source's gate)."""
     sh = rdflib.Namespace(SH)
     report = rdflib.Graph()
     report.bind("sh", SH)
     node = rdflib.URIRef("https://w3id.org/se-pipeline/shacl-report")
     report.add((node, rdflib.RDF.type, sh.ValidationReport))
     report.add((node, sh.conforms, rdflib.Literal(conforms)))
+    if gated:
+        report.add((node, rdflib.RDFS.comment, rdflib.Literal(_gated_note(gated))))
     for i, v in enumerate(violations[:limit]):
         r = rdflib.URIRef(f"https://w3id.org/se-pipeline/shacl-report#r{i}")
         report.add((node, sh.result, r))
@@ -128,11 +132,13 @@ def validate_release(nq_gz: Path, gated: frozenset[str] = frozenset()) -> tuple[
     skip = gated | {VOCABULARY_GRAPH}
     outcome = _validate_fast(nq_gz, skip) if backend() == "fast" else None
     conforms_all, violations = outcome if outcome is not None else _validate_pyshacl(nq_gz, skip)
-    summary = violations_table(violations)
-    if gated:
-        summary += ("\n\nValidated by their source's gate (same bytes, same shapes), not again: "
-                    + ", ".join(sorted(g.removeprefix(SE_GRAPH) for g in gated)) + ".")
-    return conforms_all, report_turtle(conforms_all, violations), summary
+    summary = violations_table(violations) + (f"\n\n{_gated_note(gated)}" if gated else "")
+    return conforms_all, report_turtle(conforms_all, violations, gated=gated), summary
+
+
+def _gated_note(gated: frozenset[str]) -> str:
+    return ("Validated by their source's gate (same bytes, same shapes), not again here: "
+            + ", ".join(sorted(g.removeprefix(SE_GRAPH) for g in gated)) + ".")
 
 
 @dataclass

@@ -72,6 +72,10 @@ def test_a_graph_counts_as_gated_only_with_the_bytes_and_shapes_its_gate_passed(
     links = tmp_path / "links.nt"  # a part no gate has seen (no gate.json beside it)
     links.write_text("")
     assert gated_graphs([(graph, good / "graph.nt"), (SE_GRAPH + "links", links)]) == {graph}
+    _, report, summary = validate_release(_nq_gz(sorted((FIXTURES / "valid").glob("*.ttl"))[0], tmp_path / "d.nq.gz"),
+                                          gated=frozenset({graph}))
+    comments = list(rdflib.Graph().parse(data=report, format="turtle").objects(None, rdflib.RDFS.comment))
+    assert [str(c) for c in comments] == [summary.split("\n\n")[-1]] and "wfto" in summary
 
     verdict = json.loads((good / "gate.json").read_text())
     (good / "gate.json").write_text(json.dumps({**verdict, "shapes_sha256": "0" * 64}))  # other shapes
