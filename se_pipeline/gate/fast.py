@@ -764,7 +764,8 @@ def report_graph(results: list[Result], conforms_: bool, *, limit: int | None = 
 def ox_statements(validator: Validator, statements: Iterable[Any], skip_graphs: frozenset[str] = frozenset(),
                   ) -> Iterator[tuple[Any, Term, str, Term]]:
     """Oxigraph triples or quads -> (graph, s, p, o) compact statements, shape-relevant ones
-    only (graph None for triples; quads in `skip_graphs` dropped).
+    only (graph: its IRI, a blank node, or None for the default graph and for triples;
+    quads in `skip_graphs` dropped).
 
     One generator, with `from_ox` inlined for the common terms: per statement this loop is
     the validator's input cost, and each extra generator layer cost ~1 s per 700k quads."""
@@ -776,7 +777,10 @@ def ox_statements(validator: Validator, statements: Iterable[Any], skip_graphs: 
         p = st.predicate.value
         if p not in relevant:
             continue
-        g = st.graph_name.value if type(st) is ox.Quad and type(st.graph_name) is named else None
+        g = None
+        if type(st) is ox.Quad:
+            gn = st.graph_name
+            g = gn.value if type(gn) is named else (None if type(gn) is ox.DefaultGraph else gn)
         if g in skip_graphs:
             continue
         s = st.subject

@@ -17,9 +17,9 @@ from typing import Callable, Iterable, Iterator, Protocol
 import pyoxigraph as ox
 
 from se_pipeline import lifeline
-from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
+from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
 from se_pipeline.rdf.vocabulary import concept_triples, used_concepts
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
@@ -80,9 +80,9 @@ _CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}
 @dataclass
 class _Census:
     """What the release holds, taken part by part while the datasets are written: counts
-    (VoID), classes, concepts used, fingerprints the release gate re-reads against, and
-    the record digests the changelog compares with the previous release, and the
-    landing page's counts."""
+    (VoID), classes, concepts used, the fingerprints the release gate re-reads against,
+    the record digests the changelog compares with the previous release, and the landing
+    page's counts — one pass over each graph's store serves them all."""
 
     per_graph: dict[str, int] = field(default_factory=dict)
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
