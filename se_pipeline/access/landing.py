@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import jinja2
 import pyoxigraph as ox
 
 from se_pipeline import QUERIES_DIR
+from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.namespaces import DCAT, DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP, SH, SKOS, VOID
 from se_pipeline.release.publish import release_id_of
 
@@ -151,25 +151,6 @@ class DataCounts:
         return out
 
 
-def _read_sums(release: Path) -> dict[str, str]:
-    sums: dict[str, str] = {}
-    path = release / "SHA256SUMS"
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            digest, _, name = line.partition("  ")
-            if name:
-                sums[name.strip().lstrip("*")] = digest.strip()
-    return sums
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _map(page: Page, coords: list[tuple[float, float, str]]) -> None:
     if not coords:
         return
@@ -196,9 +177,11 @@ def _map(page: Page, coords: list[tuple[float, float, str]]) -> None:
             page.map_grid.append((min_lon, -lat, max_lon, -lat))
 
 
-def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | None = None) -> Page:
+def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | None = None,
+            digests: dict[str, str] | None = None) -> Page:
     """Everything the page shows, read from the release files (`data`: the counts of its
-    datasets when the caller has them already; else taken from dataset.nq.gz)."""
+    datasets when the caller has them already, else taken from dataset.nq.gz; `digests`:
+    file name -> SHA-256 already taken, else from SHA256SUMS, else hashed here)."""
     release = release.resolve()
     page = Page(release_id=release_id_of(release))
     if data is None:
@@ -278,10 +261,11 @@ def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | N
         title = first.lstrip("#").strip() if first.startswith("#") else rq.stem.replace("_", " ")
         page.queries.append((rq.name, title, text))
 
-    sums = _read_sums(release)
+    sums_file = release / "SHA256SUMS"
+    sums = {**(read_digests(sums_file) if sums_file.is_file() else {}), **(digests or {})}
     for path in sorted(release.iterdir()):
         if path.is_file() and path.name not in SKIP_DOWNLOADS and path.name != "SHA256SUMS":
-            page.downloads.append((path.name, path.stat().st_size, sums.get(path.name) or _sha256(path)))
+            page.downloads.append((path.name, path.stat().st_size, sums.get(path.name) or sha256_file(path)))
     return page
 
 
@@ -377,9 +361,9 @@ def render(page: Page) -> str:
 
 
 def write_landing_page(release_dir_or_partial: Path, target: Path, *, queries_dir: Path | None = None,
-                       data: DataCounts | None = None) -> None:
+                       data: DataCounts | None = None, digests: dict[str, str] | None = None) -> None:
     """Write the release's static landing page to `target` (usually `<release>/index.html`)."""
-    html_text = render(collect(Path(release_dir_or_partial), queries_dir, data))
+    html_text = render(collect(Path(release_dir_or_partial), queries_dir, data, digests))
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(html_text, encoding="utf-8")
     tmp.replace(target)

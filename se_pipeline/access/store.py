@@ -26,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from se_pipeline.access.query import resolve_release
+from se_pipeline.files import read_digests
 
 MARKER = "LOADED"
 
@@ -43,13 +44,7 @@ class StoreInfo:
 def dataset_sha256(release: Path) -> str | None:
     """The dataset checksum from the release's SHA256SUMS (no hashing needed)."""
     sums = release / "SHA256SUMS"
-    if not sums.is_file():
-        return None
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        if name.strip().lstrip("*") == "dataset.nq.gz":
-            return digest.strip()
-    return None
+    return read_digests(sums).get("dataset.nq.gz") if sums.is_file() else None
 
 
 def default_store_root(release: Path) -> Path:

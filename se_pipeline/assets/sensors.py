@@ -26,7 +26,6 @@ sources that need an API key are STOPPED by default, like their schedules.
 """
 import hashlib
 import json
-from pathlib import Path
 from typing import Any, Optional
 
 import dagster as dg
@@ -35,6 +34,7 @@ from se_pipeline.acquire.errors import AcquireError
 from se_pipeline.acquire.fetch import is_local, local_path
 from se_pipeline.acquire.http import HttpClient
 from se_pipeline.acquire.policy import SourcePolicy
+from se_pipeline.files import sha256_file
 from se_pipeline.resources import api_key_resource_name
 from se_pipeline.sources.ingest import policy_for, redact, source_urls
 from se_pipeline.sources.registry import SourceSpec, all_sources
@@ -42,19 +42,10 @@ from se_pipeline.state import SourceState, read_json
 
 # How often to ask upstream, by publication cadence (seconds).
 CADENCE_INTERVAL = {"daily": 3600, "weekly": 3 * 3600, "monthly": 6 * 3600, "quarterly": 12 * 3600}
-HASH_CHUNK = 1 << 20
 
 
 class UpstreamUnavailable(Exception):
     """The upstream could not be probed (missing file, network error, refused URL)."""
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(HASH_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _token(etag: Optional[str], sha256: Optional[str]) -> str:
@@ -81,7 +72,7 @@ def probe_url(url: str, *, source: str, policy: SourcePolicy, http: HttpClient,
             if known and known.get("sha256") and known.get("size") == st.st_size and known.get("mtime_ns") == st.st_mtime_ns:
                 sha = known["sha256"]  # size and mtime unchanged: no need to read the file
             else:
-                sha = _file_sha256(path)
+                sha = sha256_file(path)
         except (OSError, AcquireError) as e:
             raise UpstreamUnavailable(f"{type(e).__name__}: {e}") from None
         return {"token": _token(None, sha), "etag": None, "last_modified": None, "sha256": sha,

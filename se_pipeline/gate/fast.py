@@ -768,7 +768,8 @@ def ox_statements(validator: Validator, statements: Iterable[Any], skip_graphs: 
     quads in `skip_graphs` dropped).
 
     One generator, with `from_ox` inlined for the common terms: per statement this loop is
-    the validator's input cost, and each extra generator layer cost ~1 s per 700k quads."""
+    the validator's input cost (726,577 quads: 1.4 s to parse bare, 3.4 s through one
+    generator layer more, 5.5 s through the two the release check used to stack)."""
     import pyoxigraph as ox
 
     relevant = validator.relevant

@@ -180,7 +180,8 @@ class PendingValidation(Protocol):
     helper: lifeline.Helper
 
     def result(self) -> tuple[bool, str]:
-        """Wait; (conforms, Markdown summary of violations), the report file written."""
+        """Once the helper has exited: (conforms, Markdown summary of violations); the
+        report file is written."""
         ...
 
 
@@ -220,14 +221,15 @@ def build_release(
                 quarantine.append(QuarantineRecord(spec.name, "", 0, "", f"source unavailable and no last good copy: {run_status.get('error', 'never fetched')}"))
                 continue
             parts.append(GraphPart(SE_GRAPH + spec.name, state.good / "graph.nt"))
-            quarantine += read_quarantine(state.good / "quarantine.csv")
+            quarantined = read_quarantine(state.good / "quarantine.csv")
+            quarantine += quarantined
             dropped += read_quarantine(state.good / "dropped.csv")
             good_status = read_json(state.good / "status.json")
             stale = run_status.get("ok") is False or run_status.get("run_id") not in (None, good_status.get("run_id"))
             summaries.append(SourceSummary(
                 name=spec.name, title=spec.title, publisher=spec.publisher, homepage=spec.homepage,
                 licence=spec.licence, attribution=spec.attribution, triples=0, entities=0,
-                quarantined=len(read_quarantine(state.good / "quarantine.csv")), stale=stale,
+                quarantined=len(quarantined), stale=stale,
                 stale_reason=run_status.get("error") if stale else None,
                 fetches=read_json(state.good / "fetch.json").get("fetches", []),
             ))
@@ -261,10 +263,8 @@ def build_release(
             s.changes = dict(changes.get(s.name, {}))
         if pending is not None:
             t0 = time.perf_counter()
-            try:
-                conforms, summary = pending.result()
-            except lifeline.HelperFailed as e:
-                raise ReleaseError(str(e)) from e
+            _wait(pending.helper)
+            conforms, summary = pending.result()
             seconds["shacl_wait"] = time.perf_counter() - t0
             if not conforms:
                 raise ReleaseError(f"published data does not conform to the shapes:\n{summary}")
@@ -304,7 +304,8 @@ def build_release(
         t0 = time.perf_counter()
         _wait(documents)
         write_ontology_html(partial / "ontology.html")
-        write_landing_page(partial, partial / "index.html", data=census.landing)
+        write_landing_page(partial, partial / "index.html", data=census.landing,
+                           digests={f.path.name: f.sha256 for f in files})
         seconds["documents"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.

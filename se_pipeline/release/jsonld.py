@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import IO, Iterable
+from typing import IO, Any, Iterable
 
 import pyoxigraph as ox
 
@@ -74,7 +74,7 @@ def write_jsonld(graphs: Iterable[tuple[ox.NamedNode | ox.BlankNode | ox.Default
                   + '"@graph": [')
         node_sep = header
         subject: object = None
-        node: dict[str, object] = {}
+        node: dict[str, Any] = {}
         types: list[str] = []
         for q in statements:
             s = q.subject
@@ -98,7 +98,7 @@ def write_jsonld(graphs: Iterable[tuple[ox.NamedNode | ox.BlankNode | ox.Default
                 if values is None:
                     node[key] = [_value(o)]
                 else:
-                    values.append(_value(o))  # type: ignore[attr-defined]
+                    values.append(_value(o))
             count += 1
         if subject is not None:
             out.write(node_sep + dumps({"@type": types, **node} if types else node, ensure_ascii=False) + "\n  ]}")

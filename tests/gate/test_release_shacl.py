@@ -38,6 +38,7 @@ def test_the_helper_gives_the_verdict_summary_and_report_of_the_in_process_check
     assert conforms is (folder == "valid")
 
     pending = start_release_validation(nq, tmp_path / "shacl-report.ttl")
+    pending.helper.wait()
     assert pending.result() == (conforms, summary)
     assert (tmp_path / "shacl-report.ttl").read_bytes() == report
     assert _conforms_in(tmp_path / "shacl-report.ttl") is conforms
@@ -50,7 +51,7 @@ def test_a_dataset_that_does_not_parse_fails_the_helper_with_the_parser_error(tm
         f.write(b'<https://w3id.org/se-pipeline/id/x/1> <http://schema.org/name> "unterminated .\n')
     pending = start_release_validation(nq, tmp_path / "shacl-report.ttl")
     with pytest.raises(lifeline.HelperFailed, match=r"(?s)release SHACL failed \(exit 1\).*SyntaxError"):
-        pending.result()
+        pending.helper.wait()
     assert not (tmp_path / "shacl-report.ttl").exists()
 
 
