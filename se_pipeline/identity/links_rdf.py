@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
@@ -67,23 +67,26 @@ def link_triples(links: pd.DataFrame) -> Iterator[str]:
     """owl:sameAs, statement nodes and dcterms:replaces for every link row."""
     p_type, p_same = iri(RDF_TYPE), iri(OWL + "sameAs")
     c_link = iri(SEP + "Link")
+    p_subject, p_object = iri(SEP + "subjectRecord"), iri(SEP + "objectRecord")
+    p_evidence, p_score, p_decision = iri(SEP + "evidence"), iri(SEP + "score"), iri(SEP + "decision")
+    p_replaces, p_replaced = iri(DCTERMS + "replaces"), iri(DCTERMS + "isReplacedBy")
     for a, b, ev, score, dec in zip(links["iri_a"], links["iri_b"], links["evidence"], links["score"], links["decision"]):
         ta, tb = iri(a), iri(b)
         if dec == "same":
             yield triple(ta, p_same, tb)
         node = iri(link_iri(a, b))
         yield triple(node, p_type, c_link)
-        yield triple(node, iri(SEP + "subjectRecord"), ta)
-        yield triple(node, iri(SEP + "objectRecord"), tb)
-        yield triple(node, iri(SEP + "evidence"), literal(str(ev)))
-        yield triple(node, iri(SEP + "score"), decimal(round(float(score), 4)))
-        yield triple(node, iri(SEP + "decision"), literal(str(dec)))
+        yield triple(node, p_subject, ta)
+        yield triple(node, p_object, tb)
+        yield triple(node, p_evidence, literal(str(ev)))
+        yield triple(node, p_score, decimal(round(float(score), 4)))
+        yield triple(node, p_decision, literal(str(dec)))
         if ev == "renumbered":  # a = old record, b = new record
-            yield triple(tb, iri(DCTERMS + "replaces"), ta)
-            yield triple(ta, iri(DCTERMS + "isReplacedBy"), tb)
+            yield triple(tb, p_replaces, ta)
+            yield triple(ta, p_replaced, tb)
 
 
-def _values(row: pd.Series) -> Iterable[tuple[str, str]]:
+def _values(row: dict[str, Any]) -> Iterable[tuple[str, str]]:
     """(field, N-Triples object) pairs a record contributes to its enterprise."""
     if isinstance(row.get("name"), str) and row["name"]:
         yield "name", literal(row["name"])
@@ -106,7 +109,7 @@ def _values(row: pd.Series) -> Iterable[tuple[str, str]]:
             yield out, decimal(f)
 
 
-def _richness(row: pd.Series) -> int:
+def _richness(row: dict[str, Any]) -> int:
     return sum(1 for _ in _values(row)) + len(row.get("identifiers") or [])
 
 
@@ -119,37 +122,42 @@ def enterprise_triples(links: pd.DataFrame, records: pd.DataFrame, base: str = D
     cmap = cluster_map(links)
     if not cmap:
         return
-    recs = records.assign(_iri=[enterprise_iri(str(s), str(r), base) for s, r in zip(records["source"], records["record_id"])])
-    recs = recs.drop_duplicates(subset=["_iri"]).set_index("_iri", drop=False)
+    iris = [enterprise_iri(str(s), str(r), base) for s, r in zip(records["source"], records["record_id"])]
+    wanted = [k for k, i in enumerate(iris) if i in cmap]  # only clustered records, as dicts
+    recs: dict[str, dict[str, Any]] = {}
+    for k, row in zip(wanted, records.iloc[wanted].to_dict("records")):
+        recs.setdefault(iris[k], {**row, "_iri": iris[k]})
     members: dict[str, list[str]] = {}
     for rec, cid in cmap.items():
         members.setdefault(cid, []).append(rec)
-    p_type, p_has = iri(RDF_TYPE), iri(SEP + "hasRecord")
+    p_type, p_has, c_enterprise = iri(RDF_TYPE), iri(SEP + "hasRecord"), iri(SEP + "Enterprise")
+    p_name, p_value_source, c_attribution = iri(SCHEMA + "name"), iri(SEP + "valueSource"), iri(SEP + "Attribution")
+    p_field, p_value, p_from = iri(SEP + "field"), iri(SEP + "value"), iri(SEP + "fromRecord")
     for cid in sorted(members):
         ent = enterprise_view_iri(cid)
         te = iri(ent)
-        yield triple(te, p_type, iri(SEP + "Enterprise"))
+        yield triple(te, p_type, c_enterprise)
         recs_in = sorted(members[cid])
         for rec in recs_in:
             yield triple(te, p_has, iri(rec))
-        rows = [recs.loc[r] for r in recs_in if r in recs.index]
+        rows = [recs[r] for r in recs_in if r in recs]
         if not rows:
             continue
         best = max(rows, key=lambda r: (_richness(r), [-ord(c) for c in r["_iri"]]))
         if isinstance(best.get("name"), str):
-            yield triple(te, iri(SCHEMA + "name"), literal(best["name"]))
+            yield triple(te, p_name, literal(best["name"]))
         attributions: dict[tuple[str, str], list[str]] = {}
         for row in rows:
             for fld, obj in _values(row):
                 attributions.setdefault((fld, obj), []).append(row["_iri"])
         for (fld, obj), from_records in sorted(attributions.items()):
             node = iri(f"{ent}#v-{_sha1(fld + chr(10) + obj)[:16]}")
-            yield triple(te, iri(SEP + "valueSource"), node)
-            yield triple(node, p_type, iri(SEP + "Attribution"))
-            yield triple(node, iri(SEP + "field"), literal(fld))
-            yield triple(node, iri(SEP + "value"), obj)
+            yield triple(te, p_value_source, node)
+            yield triple(node, p_type, c_attribution)
+            yield triple(node, p_field, literal(fld))
+            yield triple(node, p_value, obj)
             for rec in sorted(set(from_records)):
-                yield triple(node, iri(SEP + "fromRecord"), iri(rec))
+                yield triple(node, p_from, iri(rec))
 
 
 def write_links(path: Path, links: pd.DataFrame, records: pd.DataFrame, base: str = DEFAULT_DATA_BASE) -> int:

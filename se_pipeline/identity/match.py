@@ -27,6 +27,8 @@ would put the two records into one cluster is downgraded to "uncertain".
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
@@ -56,16 +58,27 @@ def empty_links() -> pd.DataFrame:
 # --------------------------------------------------------------------------- blocking
 
 
-def _self_pairs(keyed: pd.DataFrame, cap: int) -> pd.DataFrame:
-    """(a, b) record positions, a < b, sharing a `key`; keys held by > cap records skipped."""
-    keyed = keyed.dropna(subset=["key"]).drop_duplicates()
+_NO_PAIRS = {"a": np.zeros(0, dtype="int64"), "b": np.zeros(0, dtype="int64")}
+
+
+def _cross_pairs(ra: np.ndarray, rb: np.ndarray, src: np.ndarray) -> pd.DataFrame:
+    """The pairs (a, b), a < b, of records from different sources (`src`: source code per record)."""
+    ok = (ra < rb) & (src[ra] != src[rb])
+    return pd.DataFrame({"a": ra[ok], "b": rb[ok]})
+
+
+def _self_pairs(keyed: pd.DataFrame, cap: int, src: np.ndarray) -> pd.DataFrame:
+    """Cross-source pairs of record positions sharing a `key`; keys held by > cap records
+    skipped. Keys are joined as integer codes: merging millions of rows on strings is
+    what made blocking the matcher's memory peak."""
+    codes = pd.factorize(keyed["key"])[0]
+    keyed = pd.DataFrame({"r": keyed["r"].to_numpy(dtype="int64")[codes >= 0], "key": codes[codes >= 0]}).drop_duplicates()
     if keyed.empty:
-        return pd.DataFrame({"a": [], "b": []}, dtype="int64")
-    sizes = keyed["key"].map(keyed["key"].value_counts())
+        return pd.DataFrame(_NO_PAIRS)
+    sizes = np.bincount(keyed["key"].to_numpy())[keyed["key"].to_numpy()]
     keyed = keyed[(sizes > 1) & (sizes <= cap)]
     m = keyed.merge(keyed, on="key", suffixes=("_x", "_y"))
-    m = m[m["r_x"] < m["r_y"]]
-    return pd.DataFrame({"a": m["r_x"].to_numpy(), "b": m["r_y"].to_numpy()})
+    return _cross_pairs(m["r_x"].to_numpy(), m["r_y"].to_numpy(), src)
 
 
 def _exploded(keys: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -95,33 +108,33 @@ def _grid(keys: pd.DataFrame, km: float) -> pd.DataFrame:
     return pd.DataFrame({"r": geo["r"].to_numpy(), "i": i, "j": j})
 
 
-def _grid_pairs(keys: pd.DataFrame, toks: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
-    """Pairs sharing a name token whose grid cells are neighbours."""
+def _grid_pairs(keys: pd.DataFrame, toks: pd.DataFrame, t: Thresholds, src: np.ndarray) -> pd.DataFrame:
+    """Cross-source pairs sharing a name token whose grid cells are neighbours."""
     cells = _grid(keys, t.max_km)
     if cells.empty:
-        return pd.DataFrame({"a": [], "b": []}, dtype="int64")
-    left = cells.merge(toks[["r", "token"]].drop_duplicates(), on="r")
+        return pd.DataFrame(_NO_PAIRS)
+    tok = toks[["r", "token"]].drop_duplicates()
+    left = cells.merge(tok.assign(token=pd.factorize(tok["token"])[0]), on="r")
     sizes = left.groupby(["i", "j", "token"])["r"].transform("size")
     left = left[sizes <= t.block_cap]
     shifts = [(di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1)]
     right = pd.concat([left.assign(i=left["i"] + di, j=left["j"] + dj) for di, dj in shifts], ignore_index=True)
     m = left.merge(right, on=["i", "j", "token"], suffixes=("_x", "_y"))
-    m = m[m["r_x"] < m["r_y"]]
-    return pd.DataFrame({"a": m["r_x"].to_numpy(), "b": m["r_y"].to_numpy()})
+    return _cross_pairs(m["r_x"].to_numpy(), m["r_y"].to_numpy(), src)
 
 
-def _name_candidates(keys: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+def _name_candidates(keys: pd.DataFrame, t: Thresholds, src: np.ndarray) -> pd.DataFrame:
     toks = _tokens(keys)
     country = keys.set_index("r")["country"]
     parts = []
     pc = keys[["r", "country", "postcode"]].dropna()
-    parts.append(_self_pairs(pd.DataFrame({"r": pc["r"], "key": pc["country"] + "|" + pc["postcode"]}), t.block_cap))
+    parts.append(_self_pairs(pd.DataFrame({"r": pc["r"], "key": pc["country"] + "|" + pc["postcode"]}), t.block_cap, src))
     ft = toks[toks["first"]].copy()
     ft["key"] = ft["r"].map(country) + "|" + ft["token"]
-    parts.append(_self_pairs(ft[["r", "key"]], t.block_cap))
+    parts.append(_self_pairs(ft[["r", "key"]], t.block_cap, src))
     loc = keys[["r", "country", "locality"]].dropna().merge(toks[["r", "token"]], on="r")
-    parts.append(_self_pairs(pd.DataFrame({"r": loc["r"], "key": loc["country"] + "|" + loc["locality"] + "|" + loc["token"]}), t.block_cap))
-    parts.append(_grid_pairs(keys, toks, t))
+    parts.append(_self_pairs(pd.DataFrame({"r": loc["r"], "key": loc["country"] + "|" + loc["locality"] + "|" + loc["token"]}), t.block_cap, src))
+    parts.append(_grid_pairs(keys, toks, t, src))
     return pd.concat(parts, ignore_index=True).drop_duplicates()
 
 
@@ -135,18 +148,25 @@ def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np
     return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
-def _similarity(xs: list[str], ys: list[str]) -> np.ndarray:
+#: rapidfuzz threads (GIL released): the matcher runs alone between the source and release stages.
+_WORKERS = -1
+
+
+def _similarity(xs: list[str], ys: list[str], flat_xs: list[str] | None = None, flat_ys: list[str] | None = None) -> np.ndarray:
     """Name similarity 0..100 of aligned name lists.
 
     Mean of token_set_ratio (word subsets score high) and token_sort_ratio (extra words
     cost), or the plain ratio of the names without spaces when higher ("Web Architects" /
-    "Webarchitects").
+    "Webarchitects"). `flat_xs` / `flat_ys` are the names without spaces, when the caller
+    has them already.
     """
     if not xs:
         return np.zeros(0)
-    s = (cpdist(xs, ys, scorer=fuzz.token_set_ratio, workers=1)
-         + cpdist(xs, ys, scorer=fuzz.token_sort_ratio, workers=1)) / 2
-    flat = cpdist([x.replace(" ", "") for x in xs], [y.replace(" ", "") for y in ys], scorer=fuzz.ratio, workers=1)
+    s = (cpdist(xs, ys, scorer=fuzz.token_set_ratio, workers=_WORKERS)
+         + cpdist(xs, ys, scorer=fuzz.token_sort_ratio, workers=_WORKERS)) / 2
+    if flat_xs is None or flat_ys is None:
+        flat_xs, flat_ys = [x.replace(" ", "") for x in xs], [y.replace(" ", "") for y in ys]
+    flat = cpdist(flat_xs, flat_ys, scorer=fuzz.ratio, workers=_WORKERS)
     return np.maximum(s, flat).astype(float)
 
 
@@ -170,41 +190,93 @@ def name_similarity(a: list[str], b: list[str]) -> float:
     return float(_similarity([p[0] for p in pairs], [p[1] for p in pairs]).max())
 
 
-def _name_sims(keys: pd.DataFrame, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised `name_similarity` for every pair (max over name variants), and whether
-    some variant of one name is a word-subset of the other's."""
-    n = len(pairs)
-    if not n:
-        return np.zeros(0), np.zeros(0, dtype=bool)
-    names = keys["names"]
-    pa = pd.DataFrame({"p": np.arange(n), "x": names.iloc[pairs["a"].to_numpy()].to_numpy()}).explode("x")
-    pb = pd.DataFrame({"p": np.arange(n), "y": names.iloc[pairs["b"].to_numpy()].to_numpy()}).explode("y")
-    m = pa.merge(pb, on="p").dropna()
-    if m.empty:
-        return np.zeros(n), np.zeros(n, dtype=bool)
-    xs, ys = m["x"].tolist(), m["y"].tolist()
-    idx = m["p"].to_numpy()
-    best = pd.Series(_similarity(xs, ys), index=idx).groupby(level=0).max()
-    sub = pd.Series(_subset(xs, ys), index=idx).groupby(level=0).max()
-    return (best.reindex(np.arange(n), fill_value=0.0).to_numpy(dtype=float),
-            sub.reindex(np.arange(n), fill_value=False).to_numpy(dtype=bool))
+@dataclass(frozen=True)
+class _Columns:
+    """What the scorers compare, as numpy arrays indexed by record position: strings as
+    integer codes (-1 unknown), and every record's name variants as a slice
+    (`name_start`, `name_count`) of `names` / `flat` (the names without spaces).
+
+    Built once per run: gathering these per pair from the keys frame (Arrow strings,
+    list cells exploded per chunk) cost more than the string scorers themselves.
+    """
+
+    country: np.ndarray
+    postcode: np.ndarray
+    locality: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    name_start: np.ndarray
+    name_count: np.ndarray
+    names: np.ndarray
+    flat: np.ndarray
+
+    @classmethod
+    def of(cls, keys: pd.DataFrame) -> "_Columns":
+        counts = np.fromiter((len(n) for n in keys["names"]), dtype="int64", count=len(keys))
+        names = np.array([x for n in keys["names"] for x in n], dtype=object)
+        return cls(
+            country=pd.factorize(keys["country"])[0], postcode=pd.factorize(keys["postcode"])[0],
+            locality=pd.factorize(keys["locality"])[0],
+            lat=keys["lat"].to_numpy(dtype=float), lon=keys["lon"].to_numpy(dtype=float),
+            name_start=np.cumsum(counts) - counts, name_count=counts, names=names,
+            flat=np.array([x.replace(" ", "") for x in names], dtype=object),
+        )
 
 
-def _features(keys: pd.DataFrame, pairs: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
-    """Name similarity and place agreement of each pair."""
-    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
-    ka, kb = keys.iloc[a].reset_index(drop=True), keys.iloc[b].reset_index(drop=True)
-    out = pairs.reset_index(drop=True).copy()
-    out["name_sim"], out["subset"] = _name_sims(keys, out)
-    ca, cb = ka["country"], kb["country"]
-    out["same_country"] = (ca.notna() & cb.notna() & (ca == cb)).to_numpy()
-    out["country_clash"] = (ca.notna() & cb.notna() & (ca != cb)).to_numpy()
-    same_pc = (ka["postcode"].notna() & (ka["postcode"] == kb["postcode"])).to_numpy() & out["same_country"].to_numpy()
-    km = _haversine_km(ka["lat"].to_numpy(float), ka["lon"].to_numpy(float), kb["lat"].to_numpy(float), kb["lon"].to_numpy(float))
-    same_loc = (ka["locality"].notna() & (ka["locality"] == kb["locality"])).to_numpy() & out["same_country"].to_numpy()
+def _name_sims(cols: _Columns, a: np.ndarray, b: np.ndarray, want_subset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised `name_similarity` for every pair (a[k], b[k]): the best over all pairs
+    of their name variants; and, for the pairs flagged in `want_subset`, whether some
+    variant of one name is a word-subset of the other's (a Python loop, so only asked
+    where the score can use it)."""
+    n = len(a)
+    best, sub = np.zeros(n), np.zeros(n, dtype=bool)
+    ca, cb = cols.name_count[a], cols.name_count[b]
+    reps = ca * cb
+    total = int(reps.sum())
+    if not total:
+        return best, sub
+    pair = np.repeat(np.arange(n), reps)                       # pair of each name combination
+    k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
+    x = cols.name_start[a][pair] + k // cb[pair]
+    y = cols.name_start[b][pair] + k % cb[pair]
+    sims = _similarity(cols.names[x].tolist(), cols.names[y].tolist(), cols.flat[x].tolist(), cols.flat[y].tolist())
+    has = reps > 0
+    best[has] = np.maximum.reduceat(sims, (np.cumsum(reps) - reps)[has])
+    ask = want_subset[pair]
+    if ask.any():
+        np.logical_or.at(sub, pair[ask], _subset(cols.names[x[ask]].tolist(), cols.names[y[ask]].tolist()))
+    return best, sub
+
+
+def _place(cols: _Columns, a: np.ndarray, b: np.ndarray, t: Thresholds) -> pd.DataFrame:
+    """Country and place agreement of each pair: vectorised and cheap, so it comes first
+    and pairs that cannot score never reach the string scorers."""
+    ca, cb = cols.country[a], cols.country[b]
+    known = (ca >= 0) & (cb >= 0)
+    same_country = known & (ca == cb)
+    same_pc = (cols.postcode[a] >= 0) & (cols.postcode[a] == cols.postcode[b]) & same_country
+    same_loc = (cols.locality[a] >= 0) & (cols.locality[a] == cols.locality[b]) & same_country
+    km = _haversine_km(cols.lat[a], cols.lon[a], cols.lat[b], cols.lon[b])
     place = np.where(same_pc | (km <= 0.5), 1.0, np.where(km <= t.max_km, 0.95, np.where(same_loc, 0.9, 0.0)))
-    out["place"] = place
-    out["km"] = km
+    return pd.DataFrame({"a": a, "b": b, "same_country": same_country, "country_clash": known & (ca != cb),
+                         "place": place, "km": km})
+
+
+def _features(cols: _Columns, pairs: pd.DataFrame, t: Thresholds, evidence: str) -> pd.DataFrame:
+    """Place agreement and name similarity of each pair that can still score.
+
+    For name+place evidence `_score` gives 0 outside one country or without place
+    agreement, and uses the word-subset rule only at the very same place; those pairs
+    are dropped (most candidates of the name-token blocks) and the subset test is only
+    run where it counts. The scores of the pairs kept are unchanged.
+    """
+    out = _place(cols, pairs["a"].to_numpy(), pairs["b"].to_numpy(), t)
+    if evidence == "name+place":
+        out = out[out["same_country"].to_numpy() & (out["place"].to_numpy() > 0)].reset_index(drop=True)
+        want_subset = out["place"].to_numpy() >= 1.0
+    else:
+        want_subset = np.zeros(len(out), dtype=bool)
+    out["name_sim"], out["subset"] = _name_sims(cols, out["a"].to_numpy(), out["b"].to_numpy(), want_subset)
     return out
 
 
@@ -242,21 +314,23 @@ def _keys(frames: dict[str, pd.DataFrame], base: str) -> pd.DataFrame:
 
 
 def _evidence_pairs(keys: pd.DataFrame, t: Thresholds) -> dict[str, pd.DataFrame]:
+    """Cross-source candidate pairs (record positions) per kind of evidence."""
     ids = _exploded(keys, "ids").rename(columns={"ids": "key"})
     dom = _exploded(keys, "domains").rename(columns={"domains": "key"})
     dom = dom.merge(keys[["r", "source"]], on="r")
     per_source = dom.groupby(["key", "source"])["r"].transform("nunique")
     umbrella = set(dom.loc[per_source > t.domain_max_per_source, "key"])
     dom = dom[~dom["key"].isin(umbrella)][["r", "key"]]
+    src = pd.factorize(keys["source"])[0]
     return {
-        "registry-id": _self_pairs(ids, 50),
-        "domain": _self_pairs(dom, 50),
-        "name+place": _name_candidates(keys, t),
+        "registry-id": _self_pairs(ids, 50, src),
+        "domain": _self_pairs(dom, 50, src),
+        "name+place": _name_candidates(keys, t, src),
     }
 
 
-#: Candidate pairs scored at a time: features copy both records' keys per pair, so scoring
-#: all name+place candidates at once held ~4.7 GB at 10^5 synthetic records.
+#: Candidate pairs scored at a time, so the arrays of one chunk's name combinations and
+#: scores stay small whatever the number of candidates (4.3M at 10^5 synthetic records).
 PAIR_CHUNK = 250_000
 
 
@@ -274,14 +348,13 @@ def find_links(
     score >= `thresholds.same`, "uncertain" when >= `thresholds.uncertain`.
     """
     keys = _keys(frames, base)
-    src = keys["source"].to_numpy()
+    cols = _Columns.of(keys)
     scored = []
     for evidence, pairs in _evidence_pairs(keys, thresholds).items():
-        pairs = pairs[src[pairs["a"].to_numpy()] != src[pairs["b"].to_numpy()]] if len(pairs) else pairs
         if pairs.empty:
             continue
         for start in range(0, len(pairs), PAIR_CHUNK):
-            feat = _features(keys, pairs.iloc[start:start + PAIR_CHUNK], thresholds)
+            feat = _features(cols, pairs.iloc[start:start + PAIR_CHUNK], thresholds, evidence)
             if evidence == "name+place":
                 feat = feat[feat["name_sim"] >= thresholds.name_min]
             feat = feat.assign(score=_score(feat, evidence), evidence=evidence)

@@ -67,8 +67,10 @@ def fold(text: Any) -> str:
     """Casefold, fold accents (é -> e, ß -> ss), and reduce punctuation to single spaces."""
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
-    s = unicodedata.normalize("NFKD", str(text).casefold())
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = str(text).casefold()
+    if not s.isascii():  # most names are ASCII: NFKD and the combining scan change nothing there
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(c for c in s if not unicodedata.combining(c))
     s = _ARL.sub(" arl ", s)  # Italian "a r.l." (a responsabilità limitata)
     s = s.replace("&", " and ").replace("'", "").replace("’", "")
     s = _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", s)
@@ -103,6 +105,8 @@ def website_domain(url: Any) -> str | None:
     host = _WWW.sub("", host.strip(".").lower())
     if not host or "." not in host:
         return None
+    if host.isascii():  # IDNA leaves an ASCII host as it is (or fails, and it is kept as it is)
+        return host
     try:
         import idna
 
@@ -166,6 +170,8 @@ MATCH_COUNTRY: dict[str, str] = {"JE": "GB", "GG": "GB", "IM": "GB"}
 
 
 def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
     if value is None:
         return []
     if isinstance(value, str):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from hypothesis import given, settings, strategies as st
 
 from se_pipeline.identity.decisions import Decision, Decisions
 from se_pipeline.identity.iri import enterprise_iri
-from se_pipeline.identity.match import LINK_COLUMNS, clusters, find_links
+from se_pipeline.identity.match import LINK_COLUMNS, _Columns, _name_sims, _subset, clusters, find_links, name_similarity
 from tests.identity.helpers import frames, pairs, rec
 
 I = enterprise_iri
@@ -114,3 +116,32 @@ def test_clusters_transitive_and_stable() -> None:
     assert c1 == c2
     assert {c1[k] for k in ("https://x/a", "https://x/b", "https://x/c", "https://x/d")} == {"https://x/a"}
     assert "https://x/e" not in c1
+
+
+def test_a_match_through_any_name_variant_of_either_record() -> None:
+    """Scoring takes the best of every (variant, variant) combination, whatever the
+    number of variants on each side (0 variants: no name evidence)."""
+    links = find_links(frames(
+        rec("a", "1", "Zephyr Holdings", alternate_names=["Harbour Wholefoods", "Quay Stores"], postcode="BS1 4DJ"),
+        rec("b", "1", "Bristol Trading Company", alternate_names=["Quay Foods", "Harbour Wholefoods Co-op"],
+            postcode="BS1 4DJ"),
+        rec("a", "2", "Single Name Bakery", postcode="LS1 1AA"),
+        rec("b", "2", "Unrelated", alternate_names=["Single Name Bakery Ltd"], postcode="LS1 1AA"),
+    ))
+    assert pairs(links) == {("1", "1", "name+place"), ("2", "2", "name+place")}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["green bakers", "green", "bakers union", "harbour wholefoods",
+                                          "harbour", "oak valley growers 12", "valley oak"]),
+                         max_size=3, unique=True), min_size=2, max_size=6))
+def test_vectorised_name_scores_equal_the_pairwise_definition(names: list[list[str]]) -> None:
+    keys = pd.DataFrame({"names": names, "country": "GB", "postcode": None, "locality": None,
+                         "lat": float("nan"), "lon": float("nan")})
+    a, b = np.array([i for i in range(len(names)) for j in range(len(names))]), np.array(
+        [j for i in range(len(names)) for j in range(len(names))])
+    best, sub = _name_sims(_Columns.of(keys), a, b, np.ones(len(a), dtype=bool))
+    for k, (i, j) in enumerate(zip(a, b)):
+        assert best[k] == name_similarity(names[i], names[j])
+        combos = [(x, y) for x in names[i] for y in names[j]]
+        assert sub[k] == bool(_subset([x for x, _ in combos], [y for _, y in combos]).any())
