@@ -48,18 +48,19 @@ def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] |
     """
     subject = ox.NamedNode(iri)
     address = ox.NamedNode(iri.split("#", 1)[0] + "#address")
-    seen: set[ox.Triple] = set()
-    out: list[ox.Triple] = []
-    for s in (subject, address):
-        for q in store.quads_for_pattern(s, None, None, None):
-            if q.triple not in seen:
-                seen.add(q.triple)
-                out.append(q.triple)
-    if not out:
-        return Description(iri)
     # One order whatever order the store was loaded in (documents are reproducible):
-    # the IRI's own statements first, types first, then by property and value.
-    out.sort(key=lambda t: (t.subject != subject, t.predicate.value != RDF_TYPE, t.predicate.value, str(t.object)))
+    # the IRI's own statements first, types first, then by property and value; a
+    # statement held by several graphs once.
+    keyed = {}
+    for rank, s in enumerate((subject, address)):
+        for q in store.quads_for_pattern(s, None, None, None):
+            t = q.triple
+            if t not in keyed:
+                p = t.predicate.value
+                keyed[t] = (rank, p != RDF_TYPE, p, str(t.object))
+    if not keyed:
+        return Description(iri)
+    out = sorted(keyed, key=keyed.__getitem__)
     cache = {} if label_cache is None else label_cache
     labels: dict[str, dict[str, str]] = {}
     for t in out:
@@ -143,25 +144,43 @@ def local_href(iri: str, base_iri: str, suffix: str = "") -> str:
     return iri
 
 
-def _value_html(term: ox.NamedNode | ox.Literal | ox.BlankNode, d: Description, base_iri: str) -> str:
+@lru_cache(maxsize=1 << 14)
+def _named_html(value: str, base_iri: str, labels: tuple[tuple[str, str], ...]) -> str:
+    """A link to an IRI, shown by its labels when it has some (concepts), else its CURIE.
+    Cached: a release links the same few hundred concepts from every page."""
     e = html.escape
+    href = local_href(value, base_iri)
+    if labels:
+        by = dict(labels)
+        main = by.get("en") or labels[0][1]
+        more = " · ".join(f"{lang}: {by[lang]}" for lang in LANGS if lang in by and lang != "en")
+        extra = f' <span class="i18n">{e(more)}</span>' if more else ""
+        return f'<a href="{e(href)}" title="{e(value)}">{e(main)}</a>{extra}'
+    return f'<a href="{e(href)}">{e(_curie(value))}</a>'
+
+
+@lru_cache(maxsize=1 << 10)
+def _literal_suffix(language: str | None, datatype: str | None) -> str:
+    if language:
+        return f' <span class="dt">@{html.escape(language)}</span>'
+    if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+        return f' <span class="dt">{html.escape(_curie(datatype))}</span>'
+    return ""
+
+
+def _value_html(term: ox.NamedNode | ox.Literal | ox.BlankNode, d: Description, base_iri: str) -> str:
     if isinstance(term, ox.NamedNode):
-        labels = d.labels.get(term.value)
-        href = local_href(term.value, base_iri)
-        if labels:
-            main = labels.get("en") or next(iter(labels.values()))
-            more = " · ".join(f"{lang}: {labels[lang]}" for lang in LANGS if lang in labels and lang != "en")
-            extra = f' <span class="i18n">{e(more)}</span>' if more else ""
-            return f'<a href="{e(href)}" title="{e(term.value)}">{e(main)}</a>{extra}'
-        return f'<a href="{e(href)}">{e(_curie(term.value))}</a>'
+        return _named_html(term.value, base_iri, tuple(d.labels.get(term.value, {}).items()))
     if isinstance(term, ox.Literal):
-        suffix = ""
-        if term.language:
-            suffix = f' <span class="dt">@{e(term.language)}</span>'
-        elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            suffix = f' <span class="dt">{e(_curie(term.datatype.value))}</span>'
-        return e(term.value).replace("\n", "<br>") + suffix
-    return e(str(term))
+        datatype = term.datatype
+        return html.escape(term.value).replace("\n", "<br>") + _literal_suffix(
+            term.language, datatype.value if datatype else None)
+    return html.escape(str(term))
+
+
+@lru_cache(maxsize=1 << 10)
+def _row_head(predicate: str) -> str:
+    return f"<tr><th>{html.escape(_curie(predicate))}</th><td>"
 
 
 PAGE_CSS = """
@@ -183,11 +202,12 @@ def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = N
     source = next((t.object.value for t in main if t.predicate.value == DCTERMS + "source"), "")
 
     def rows(ts: list[ox.Triple]) -> str:
+        keyed = [(t.predicate.value, t.object) for t in ts]
         out = []
-        for t in sorted(ts, key=lambda t: (t.predicate.value != RDF_TYPE, t.predicate.value != NAME, t.predicate.value)):
-            if t.predicate.value == SAME_AS:
+        for p, o in sorted(keyed, key=lambda po: (po[0] != RDF_TYPE, po[0] != NAME, po[0])):
+            if p == SAME_AS:
                 continue
-            out.append(f"<tr><th>{e(_curie(t.predicate.value))}</th><td>{_value_html(t.object, d, base_iri)}</td></tr>")
+            out.append(f"{_row_head(p)}{_value_html(o, d, base_iri)}</td></tr>")
         return "\n".join(out)
 
     same = "".join(
