@@ -11,7 +11,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import pyoxigraph as ox
 
@@ -40,9 +40,12 @@ class Description:
         return list(self.statements)
 
 
-def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] | None = None) -> Description:
+def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] | None = None,
+             names: Mapping[str, str] | None = None) -> Description:
     """The description of `iri` from `store` (empty if the IRI is not a subject).
 
+    `names` (IRI -> schema:name) gives the names of linked records the store does not
+    hold, when it holds one source's graph rather than the release (`access.doc_partitions`).
     `label_cache` (concept IRI -> labels) lets a caller describing many IRIs of one store
     look each concept's labels up once instead of once per enterprise.
     """
@@ -83,6 +86,8 @@ def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] |
         for q in store.quads_for_pattern(ox.NamedNode(other), ox.NamedNode(NAME), None, None):
             others[other] = q.object.value
             break
+        else:
+            others[other] = (names or {}).get(other, "")
     return Description(iri, tuple(out), labels, sorted(others.items()))
 
 

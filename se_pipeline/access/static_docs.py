@@ -5,6 +5,10 @@ For `<base><source>/<id>` this writes `<target>/id/<source>/<id>.ttl`, `.jsonld`
 file name is the IRI's last path segment as-is (record ids are percent-encoded with only
 RFC 3986 unreserved characters kept, so a segment never holds `/`). docs/serving.md
 shows the nginx / Apache content negotiation that maps `/id/<source>/<id>` to them.
+
+From the graphs' files (`--part`, as the release build runs it) documents are written one
+source at a time (`access.doc_partitions`), so memory follows the largest source, not
+the release; from a published `dataset.nq.gz` (`--dataset`) the whole release is loaded.
 """
 from __future__ import annotations
 
@@ -12,15 +16,15 @@ import argparse
 import gzip
 import sys
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
 from se_pipeline import lifeline
 from se_pipeline.access.describe import describe, enterprise_iris, to_html, to_jsonld, to_turtle
+from se_pipeline.access.doc_partitions import source_stores
 from se_pipeline.files import save_digests, write_file
-from se_pipeline.namespaces import SE_GRAPH
-from se_pipeline.rdf.vocabulary import vocabulary_quads
 from se_pipeline.runtime import tune_gc
 
 EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "html": "text/html"}
@@ -34,40 +38,29 @@ def release_store(dataset_nq_gz: Path) -> ox.Store:
     return store
 
 
-def parts_store(parts: list[tuple[str, Path]]) -> ox.Store:
-    """The store a release *will* publish, from its graphs' N-Triples files: each file in
-    its named graph, plus the vocabulary graph the release build derives from them (the
-    same `rdf.vocabulary` code), so documents can be written before the datasets are."""
-    store = ox.Store()
-    for graph, path in parts:
-        try:
-            store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-        except OSError as e:  # Oxigraph's message does not name the file
-            raise OSError(f"cannot read graph <{graph}> from {path}: {e}") from e
-    store.bulk_extend(vocabulary_quads(store, SE_GRAPH + "vocabulary"))
-    return store
-
-
 def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
-                           digests: dict[str, str] | None = None) -> int:
-    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri`; returns how many
-    records. `digests` receives each written file's path and SHA-256."""
+                           digests: dict[str, str] | None = None, *, only: str | None = None,
+                           names: Mapping[str, str] | None = None,
+                           label_cache: dict[str, dict[str, str]] | None = None) -> int:
+    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri` (of source
+    `only`, if given); returns how many records. `digests` receives each written file's
+    path and SHA-256; `names` and `label_cache` go to `describe`."""
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
     count = 0
-    label_cache: dict[str, dict[str, str]] = {}
+    labels = {} if label_cache is None else label_cache
     folders: set[Path] = set()
     for iri in enterprise_iris(store, base_iri):
         rest = iri[len(base_iri):]
         source, _, name = rest.rpartition("/")
-        if not source or not name or name in (".", ".."):
+        if not source or not name or name in (".", "..") or (only is not None and source != only):
             continue
         folder = target_dir / "id" / source
         if folder not in folders:
             folder.mkdir(parents=True, exist_ok=True)
             folders.add(folder)
-        d = describe(store, iri, label_cache)
+        d = describe(store, iri, labels, names)
         link = quote(name, safe="")
         stem = f"{folder}/{name}"
         sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d))
@@ -96,9 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lifeline.hold()
     tune_gc()
-    store = release_store(args.dataset) if args.dataset else parts_store([(g, Path(p)) for g, p in args.part])
     digests: dict[str, str] = {}
-    write_static_documents(store, args.target_dir, args.base_iri, digests)
+    if args.dataset:
+        write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests)
+    else:
+        base = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
+        labels: dict[str, dict[str, str]] = {}
+        for source, store, routed in source_stores([(g, Path(p)) for g, p in args.part], base):
+            write_static_documents(store, args.target_dir, base, digests, only=source,
+                                   names=routed.names, label_cache=labels)
     if args.digests:
         save_digests(digests, args.digests)
     return 0

@@ -1,0 +1,89 @@
+"""Documents written one source at a time equal those written from the whole release."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from se_pipeline.access.doc_partitions import owner, source_stores
+from se_pipeline.access.static_docs import write_static_documents
+from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SE_GRAPH, SKOS
+from se_pipeline.rdf.vocabulary import vocabulary_quads
+
+B = DEFAULT_DATA_BASE
+INIT = f"<{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative>"
+WORKER_COOP = "<https://w3id.org/se-pipeline/taxonomy/practice/worker-coop>"
+
+GRAPHS = {
+    "a": [
+        f'<{B}a/1> {INIT} .', f'<{B}a/1> <{SCHEMA}name> "Alpha \\u00E9 Co-op" .',
+        f'<{B}a/1> <{SCHEMA}address> <{B}a/1#address> .', f'<{B}a/1#address> <{SCHEMA}postalCode> "M1 1AA" .',
+        f'<{B}a/1> <https://w3id.org/se-pipeline/ontology/practice> {WORKER_COOP} .',
+        f'<{B}a/2> {INIT} .', f'<{B}a/2> <{SCHEMA}name> "Alpha Two" .',
+        f'<{B}a/2> <{OWL}sameAs> <{B}b/7> .',                        # outgoing, in a source graph
+    ],
+    "b": [
+        f'<{B}b/7> {INIT} .', f'<{B}b/7> <{SCHEMA}name> "Beta Seven" .',
+        f'<{B}a/1> <https://w3id.org/se-pipeline/ontology/hasOutlet> <{B}b/7> .',  # about a's record
+        f'<{B}c/9> {INIT} .', f'<{B}c/9> <{SCHEMA}name> "Gamma, only typed here" .',  # c has no graph
+        f'{WORKER_COOP} <{SKOS}prefLabel> "Coopérative de travail"@fr .',          # a label in a source graph
+    ],
+    "links": [
+        f'<{B}a/1> <{OWL}sameAs> <{B}b/7> .', f'<{B}b/7> <{OWL}sameAs> <{B}c/9> .',
+        f'<https://w3id.org/se-pipeline/link/x> <{RDF_TYPE}> <https://w3id.org/se-pipeline/ontology/Link> .',
+    ],
+}
+
+
+def _parts(tmp_path: Path) -> list[tuple[str, Path]]:
+    parts = []
+    for name, lines in GRAPHS.items():
+        path = tmp_path / f"{name}.nt"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        parts.append((SE_GRAPH + name, path))
+    return parts
+
+
+def _whole_store(parts: list[tuple[str, Path]]) -> ox.Store:
+    store = ox.Store()
+    for graph, path in parts:
+        store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+    store.extend(vocabulary_quads(store, SE_GRAPH + "vocabulary"))
+    return store
+
+
+def _files(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_documents_by_source_equal_documents_from_the_whole_release(tmp_path: Path) -> None:
+    parts = _parts(tmp_path)
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    n = write_static_documents(_whole_store(parts), whole, B)
+    m = 0
+    for source, store, routed in source_stores(parts, B):
+        m += write_static_documents(store, split, B, only=source, names=routed.names)
+    assert n == m == 4
+    expected, got = _files(whole), _files(split)
+    assert got.keys() == expected.keys()
+    assert [k for k in expected if expected[k] != got[k]] == []
+    page = got[Path("id/a/1.html")].decode()
+    assert "Beta Seven" in page and "Coopérative de travail" in page and "hasOutlet" in page
+
+
+def test_a_source_store_holds_its_graph_and_only_what_was_routed_to_it(tmp_path: Path) -> None:
+    stores = {source: store for source, store, _ in source_stores(_parts(tmp_path), B)}
+    assert set(stores) == {"a", "b", "c"}          # links has no records of its own: never loaded
+    about_a = {(q.predicate.value.rsplit("/", 1)[-1], q.graph_name.value.rsplit("/", 1)[-1])
+               for q in stores["a"] if q.subject.value == B + "a/1"}
+    assert {("hasOutlet", "b"), ("owl#sameAs", "links")} <= about_a   # routed from b's graph and links
+    assert {owner(q.subject.value, B) for q in stores["a"]} == {"a", None}  # None: concepts
+    assert {(q.subject.value, q.predicate.value) for q in stores["c"] if owner(q.subject.value, B) == "b"} \
+        == {(B + "b/7", OWL + "sameAs")}             # the incoming link only
+    assert {q.subject.value for q in stores["c"] if q.predicate.value == RDF_TYPE} >= {B + "c/9"}
+
+
+def test_owner_is_the_source_segment_of_record_iris_only() -> None:
+    assert owner(B + "coops_uk/R1#address", B) == "coops_uk"
+    assert owner(B + "coops_uk", B) is None
+    assert owner("https://example.org/coops_uk/R1", B) is None
