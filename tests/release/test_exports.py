@@ -316,3 +316,20 @@ def test_real_standard_csv_survives_export_and_reimport(tmp_path) -> None:
         assert (_num(r["lat"]), _num(r["lon"])) == (_num(o["lat"]), _num(o["lon"]))
         for field in CONCEPTS:
             assert _concepts(r, field) == _concepts(o, field), (r["record_id"], field)
+
+
+def test_exports_written_source_by_source_equal_whole_documents(frames, exported) -> None:
+    """Sources are written one at a time; the GeoJSON and vocabs.json must be the bytes the
+    whole collection encodes to, and the CSV every source's rows in source order."""
+    from se_pipeline.release.exports.common import json_bytes, source_enterprises
+    from se_pipeline.release.exports.geojson import features
+    from se_pipeline.release.exports.vocabs import used_concepts, vocab_index
+
+    target, _ = exported
+    rows = [e for name in sorted(frames) for e in source_enterprises(frames[name], name, BASE)]
+    whole = json_bytes({"type": "FeatureCollection", "features": features(rows)})
+    assert (target / "enterprises.geojson").read_bytes() == whole
+    assert len({f["properties"]["source"] for f in json.loads(whole)["features"]}) >= 3  # several sources
+    assert (target / "vocabs.json").read_bytes() == json_bytes(vocab_index(used_concepts(rows)))
+    with (target / "standard.csv").open(encoding="utf-8", newline="") as f:
+        assert [r["Identifier"] for r in csv.DictReader(f)] == [e.identifier for e in rows]

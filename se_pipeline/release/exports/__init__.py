@@ -14,44 +14,70 @@ our IRIs, so they are as stable as the IRIs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, Mapping
 
 import pandas as pd
 
 from se_pipeline.identity.iri import check_base
-from se_pipeline.release.exports.common import enterprises
-from se_pipeline.release.exports.geojson import write_geojson
+from se_pipeline.release.exports.common import source_enterprises
+from se_pipeline.release.exports.geojson import GeoJsonWriter
 from se_pipeline.release.exports.murmurations import write_profiles
-from se_pipeline.release.exports.standard_csv import STANDARD_COLUMNS, write_standard_csv
-from se_pipeline.release.exports.vocabs import write_vocabs
+from se_pipeline.release.exports.standard_csv import STANDARD_COLUMNS, StandardCsvWriter
+from se_pipeline.release.exports.vocabs import used_concepts, write_vocabs
 
 __all__ = ["STANDARD_COLUMNS", "load_good_frames", "write_partner_exports"]
 
 
-def load_good_frames(state_dir: Path, sources: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """Each source's last good canonical rows (`state/<source>/good/canonical.parquet`);
-    sources without a good copy are left out (the release reports them already)."""
-    from se_pipeline.state import SourceState, read_frame
+class _GoodFrames(Mapping[str, pd.DataFrame]):
+    """Each source's last good canonical rows (`state/<source>/good/canonical.parquet`),
+    read when asked for and not kept, so exports hold one source at a time; sources
+    without a good copy are left out (the release reports them already)."""
 
-    frames = {}
-    for name in sources:
-        path = SourceState.of(Path(state_dir), name).good / "canonical.parquet"
-        if path.is_file():
-            frames[name] = read_frame(path)
-    return frames
+    def __init__(self, state_dir: Path, sources: Iterable[str]) -> None:
+        from se_pipeline.state import SourceState
+
+        self._paths = {name: SourceState.of(Path(state_dir), name).good / "canonical.parquet" for name in sources}
+        self._paths = {name: path for name, path in self._paths.items() if path.is_file()}
+
+    def __getitem__(self, source: str) -> pd.DataFrame:
+        from se_pipeline.state import read_frame
+
+        return read_frame(self._paths[source])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
-def write_partner_exports(frames: dict[str, pd.DataFrame], target_dir: Path, base_iri: str,
+def load_good_frames(state_dir: Path, sources: Iterable[str]) -> Mapping[str, pd.DataFrame]:
+    """The sources' last good rows, each read when asked for (see `_GoodFrames`)."""
+    return _GoodFrames(state_dir, sources)
+
+
+def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, base_iri: str,
                           digests: dict[str, str] | None = None) -> list[Path]:
     """Write every partner export for `frames` (source name -> canonical rows) under
     `target_dir`; returns the files written (the `murmurations/` profiles included).
-    `digests` receives the SHA-256 of each profile (one small file per enterprise)."""
+    `digests` receives the SHA-256 of each profile (one small file per enterprise).
+
+    Sources are taken one at a time, in name order, and each is written to every export
+    before the next is read: the rows of 10^6 enterprises as Python objects would not
+    fit the memory budget, one source's do.
+    """
     target_dir = Path(target_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
-    rows = enterprises(frames, base_iri)
-    written = [write_standard_csv(rows, target_dir / "standard.csv")]
-    written.append(write_vocabs(rows, target_dir / "vocabs.json"))
-    written += write_profiles(rows, target_dir / "murmurations", check_base(base_iri),
-                              {} if digests is None else digests)
-    written.append(write_geojson(rows, target_dir / "enterprises.geojson"))
-    return written
+    base = check_base(base_iri)
+    sums = {} if digests is None else digests
+    used: set[str] = set()
+    profiles: list[Path] = []
+    with StandardCsvWriter(target_dir / "standard.csv") as table, \
+            GeoJsonWriter(target_dir / "enterprises.geojson") as points:
+        for source in sorted(frames):
+            rows = source_enterprises(frames[source], source, base)
+            table.write(rows)
+            points.write(rows)
+            profiles += write_profiles(rows, target_dir / "murmurations", base, sums)
+            used |= used_concepts(rows)
+    return [table.path, write_vocabs(used, target_dir / "vocabs.json"), *profiles, points.path]

@@ -55,30 +55,32 @@ def file_id(source: str, record_id: str, iri: str) -> str:
     return f"{readable}--{hashlib.sha256(iri.encode('utf-8')).hexdigest()[:12]}"
 
 
-def enterprises(frames: dict[str, pd.DataFrame], base_iri: str) -> list[Enterprise]:
-    """Rows of every source (sources in name order, rows in frame order) with IRIs."""
+def source_enterprises(frame: pd.DataFrame, source: str, base_iri: str) -> list[Enterprise]:
+    """One source's rows (in frame order) with their IRIs."""
     base = check_base(base_iri)
     out: list[Enterprise] = []
-    for source in sorted(frames):
-        frame = ensure_columns(frames[source])
-        for rec in frame.to_dict("records"):
-            row = {c: _plain(rec.get(c), c in LIST_COLUMNS) for c in COLUMNS}
-            src = row["source"] or source
-            rid = str(row["record_id"])
-            iri = enterprise_iri(src, rid, base)
-            out.append(Enterprise(iri, iri[len(base):], file_id(src, rid, iri), row))
+    for rec in ensure_columns(frame).to_dict("records"):
+        row = {c: _plain(rec.get(c), c in LIST_COLUMNS) for c in COLUMNS}
+        src = row["source"] or source
+        rid = str(row["record_id"])
+        iri = enterprise_iri(src, rid, base)
+        out.append(Enterprise(iri, iri[len(base):], file_id(src, rid, iri), row))
     return out
 
 
+def json_text(data: Any) -> str:
+    """Compact JSON with `<`, `>` and `&` escaped (same values; safe to inline in HTML)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def json_bytes(data: Any) -> bytes:
-    """UTF-8 JSON with `<`, `>` and `&` escaped (same values; safe to inline in HTML).
+    """`json_text` as UTF-8, with a final newline.
 
     Compact: `indent` would switch `json` to its pure-Python encoder (~5x slower), and
     these files are read by programs.
     """
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (text + "\n").encode("utf-8")
+    return (json_text(data) + "\n").encode("utf-8")
 
 
 def dump_json(data: Any, path: Path) -> Path:

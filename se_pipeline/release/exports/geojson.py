@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from se_pipeline.release.exports.common import Enterprise, dump_json
+from se_pipeline.release.exports.common import Enterprise, json_text
 from se_pipeline.release.exports.labels import labels_for
 
 
-def feature_collection(rows: list[Enterprise]) -> dict:
+def features(rows: list[Enterprise]) -> list[dict]:
+    """A GeoJSON point feature for every located enterprise of `rows`."""
     located = [e for e in rows if e.get("lat") is not None and e.get("lon") is not None]
     labels = labels_for({p for e in located for p in e.list("practices")})
-    features = []
+    out = []
     for e in located:
         websites = e.list("websites")
-        features.append({
+        out.append({
             "type": "Feature",
             "id": e.identifier,
             "geometry": {"type": "Point", "coordinates": [float(e.get("lon")), float(e.get("lat"))]},
@@ -32,8 +33,29 @@ def feature_collection(rows: list[Enterprise]) -> dict:
                 "practice_labels": [labels[p]["en"] for p in e.list("practices")],
             },
         })
-    return {"type": "FeatureCollection", "features": features}
+    return out
 
 
-def write_geojson(rows: list[Enterprise], path: Path) -> Path:
-    return dump_json(feature_collection(rows), path)
+class GeoJsonWriter:
+    """`enterprises.geojson` written source by source: the bytes `json_bytes` gives for
+    the whole FeatureCollection, without holding every feature at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._out = path.open("wb")
+        self._out.write(b'{"type":"FeatureCollection","features":[')
+        self._first = True
+
+    def write(self, rows: list[Enterprise]) -> None:
+        for feature in features(rows):
+            self._out.write((json_text(feature) if self._first else "," + json_text(feature)).encode("utf-8"))
+            self._first = False
+
+    def __enter__(self) -> "GeoJsonWriter":
+        return self
+
+    def __exit__(self, kind: type | None, *_: object) -> None:
+        if kind is None:
+            self._out.write(b"]}\n")
+        self._out.close()

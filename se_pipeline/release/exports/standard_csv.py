@@ -70,11 +70,23 @@ def standard_row(e: Enterprise) -> dict[str, str]:
     return row
 
 
-def write_standard_csv(rows: list[Enterprise], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(STANDARD_COLUMNS), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writeheader()
-        for e in rows:
-            writer.writerow(standard_row(e))
-    return path
+class StandardCsvWriter:
+    """`standard.csv` written source by source (header first, CRLF lines as the standard's
+    own files)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._out = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.DictWriter(self._out, fieldnames=list(STANDARD_COLUMNS), lineterminator="\r\n",
+                                      quoting=csv.QUOTE_MINIMAL)
+        self._writer.writeheader()
+
+    def write(self, rows: list[Enterprise]) -> None:
+        self._writer.writerows(standard_row(e) for e in rows)
+
+    def __enter__(self) -> "StandardCsvWriter":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._out.close()

@@ -44,8 +44,8 @@ def used_concepts(rows: list[Enterprise]) -> set[str]:
     return {c for c in used if any(c.startswith(base) for base in SCHEMES)}
 
 
-def vocab_index(rows: list[Enterprise]) -> dict:
-    used = used_concepts(rows)
+def vocab_index(used: set[str]) -> dict:
+    """The index of the `used` concepts (see `used_concepts`) and of their schemes."""
     schemes = {base for base in SCHEMES if any(c.startswith(base) for c in used)}
     labels = labels_for(used | schemes)
     vocabs: dict[str, dict] = {}
@@ -67,5 +67,5 @@ def vocab_index(rows: list[Enterprise]) -> dict:
     }
 
 
-def write_vocabs(rows: list[Enterprise], path: Path) -> Path:
-    return dump_json(vocab_index(rows), path)
+def write_vocabs(used: set[str], path: Path) -> Path:
+    return dump_json(vocab_index(used), path)
