@@ -17,9 +17,10 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from se_pipeline.canonical.schema import COLUMNS, ensure_columns
 
@@ -86,9 +87,16 @@ def write_frame(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(path)
+def read_frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A canonical frame (list cells as Python lists); only `columns` when given: the
+    matcher needs 11 of the table's columns, and at 10^6 rows the others cost gigabytes."""
+    frame = pd.read_parquet(path, columns=list(columns) if columns else None)
     for col in frame.columns:
         if frame[col].dtype == object:
             frame[col] = [v.tolist() if hasattr(v, "tolist") and not isinstance(v, str) else v for v in frame[col]]
-    return frame[list(COLUMNS)]
+    return frame[list(columns or COLUMNS)]
+
+
+def frame_rows(path: Path) -> int:
+    """Rows of a stored frame, from the Parquet footer (nothing else is read)."""
+    return pq.read_metadata(path).num_rows

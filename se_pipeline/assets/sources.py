@@ -21,7 +21,7 @@ from se_pipeline.quarantine import read_quarantine
 from se_pipeline.resources import api_key_resource_name
 from se_pipeline.sources.ingest import ingest
 from se_pipeline.sources.registry import SourceSpec, all_sources
-from se_pipeline.state import SourceState, read_frame, read_json
+from se_pipeline.state import SourceState, frame_rows, read_json
 
 CADENCE_WINDOW = {
     "daily": timedelta(days=2), "weekly": timedelta(days=9), "monthly": timedelta(days=35),
@@ -158,7 +158,7 @@ def _source_assets(spec: SourceSpec) -> list[Any]:
             metadata["violations"] = dg.MetadataValue.md(outcome.violations_markdown)
         state = SourceState.of(settings.state_dir, name)
         if state.has_good():
-            metadata["dagster/row_count"] = len(read_frame(state.good / "canonical.parquet"))
+            metadata["dagster/row_count"] = frame_rows(state.good / "canonical.parquet")
         return dg.MaterializeResult(metadata=metadata)
 
     @dg.asset_check(asset=graph_asset, name="shacl_conforms", required_resource_keys={"settings"}, blocking=True, description=(

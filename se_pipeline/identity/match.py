@@ -46,7 +46,8 @@ LINK_COLUMNS: tuple[str, ...] = (
 )
 #: Evidence types, strongest first; a pair found by several keeps the strongest.
 EVIDENCE_ORDER: dict[str, int] = {"curated": 0, "registry-id": 1, "renumbered": 2, "domain": 3, "name+place": 4}
-_NEEDED = ("source", "record_id", "name", "alternate_names", "websites", "identifiers",
+#: The canonical columns the matcher (and the links graph's merged view) reads.
+MATCH_COLUMNS = ("source", "record_id", "name", "alternate_names", "websites", "identifiers",
            "postcode", "country", "locality", "lat", "lon")
 _EARTH_KM = 6371.0088
 
@@ -301,13 +302,13 @@ def _score(feat: pd.DataFrame, evidence: str) -> np.ndarray:
 def _keys(frames: dict[str, pd.DataFrame], base: str) -> pd.DataFrame:
     parts = []
     for name, frame in frames.items():
-        missing = [c for c in _NEEDED if c not in frame.columns]
+        missing = [c for c in MATCH_COLUMNS if c not in frame.columns]
         if missing:
             raise LinkFrameError(f"frame {name!r} lacks canonical columns {missing}")
         if len(frame):
             parts.append(match_keys(frame, base))
     if not parts:
-        return match_keys(pd.DataFrame({c: [] for c in _NEEDED}), base).assign(r=[])
+        return match_keys(pd.DataFrame({c: [] for c in MATCH_COLUMNS}), base).assign(r=[])
     keys = pd.concat(parts, ignore_index=True).drop_duplicates(subset=["iri"]).reset_index(drop=True)
     keys["r"] = np.arange(len(keys))
     return keys

@@ -14,7 +14,7 @@ import pandas as pd
 from se_pipeline import PROJECT_ROOT
 from se_pipeline.identity.decisions import load_decisions
 from se_pipeline.identity.links_rdf import write_links
-from se_pipeline.identity.match import clusters, empty_links, find_links
+from se_pipeline.identity.match import MATCH_COLUMNS, clusters, empty_links, find_links
 from se_pipeline.settings import Settings
 from se_pipeline.state import SourceState, read_frame
 
@@ -40,7 +40,7 @@ def link_sources(settings: Settings, sources: list[str], decisions_file: Path = 
         state = SourceState.of(settings.state_dir, name)
         if not state.has_good():
             continue
-        frames[name] = read_frame(state.good / "canonical.parquet")
+        frames[name] = read_frame(state.good / "canonical.parquet", columns=MATCH_COLUMNS)
         if (state.good / "renumbered.parquet").is_file():
             moved.append(pd.read_parquet(state.good / "renumbered.parquet"))
     parts = [empty_links() if not frames else find_links(frames, load_decisions(decisions_file, base=settings.base_iri), base=settings.base_iri)]
