@@ -35,9 +35,11 @@ def sha256_file(path: Path | str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def save_digests(digests: dict[str, str], target: Path) -> None:
-    """`digests` (file path -> SHA-256) as `sha256sum` lines, for `read_digests`."""
-    target.write_text("".join(f"{d}  {p}\n" for p, d in digests.items()), encoding="utf-8")
+def save_digests(digests: dict[str, str], target: Path, *, append: bool = False) -> None:
+    """`digests` (file path -> SHA-256) as `sha256sum` lines, for `read_digests`; `append`
+    adds them to the lines already in `target`."""
+    with target.open("a" if append else "w", encoding="utf-8") as out:
+        out.writelines(f"{d}  {p}\n" for p, d in digests.items())
 
 
 def read_digests(source: Path) -> dict[str, str]:

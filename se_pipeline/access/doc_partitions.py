@@ -111,6 +111,7 @@ def source_stores(parts: list[tuple[str, Path]], base_iri: str) -> Iterator[tupl
         store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         loaded.add(segment)
         yield segment, _completed(store, routed, segment), routed
+        del store  # the caller drops its reference too: one source's store alive at a time
     for segment in sorted(set(routed.extras) - loaded):  # records typed only in others' graphs
         yield segment, _completed(ox.Store(), routed, segment), routed
 

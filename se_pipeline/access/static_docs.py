@@ -89,17 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lifeline.hold()
     tune_gc()
-    digests: dict[str, str] = {}
-    if args.dataset:
-        write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests)
-    else:
-        base = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
-        labels: dict[str, dict[str, str]] = {}
-        for source, store, routed in source_stores([(g, Path(p)) for g, p in args.part], base):
-            write_static_documents(store, args.target_dir, base, digests, only=source,
-                                   names=routed.names, label_cache=labels)
     if args.digests:
-        save_digests(digests, args.digests)
+        args.digests.write_bytes(b"")
+    if args.dataset:
+        digests: dict[str, str] = {}
+        write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests)
+        if args.digests:
+            save_digests(digests, args.digests, append=True)
+        return 0
+    base = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
+    labels: dict[str, dict[str, str]] = {}
+    for source, store, routed in source_stores([(g, Path(p)) for g, p in args.part], base):
+        digests = {}
+        write_static_documents(store, args.target_dir, base, digests, only=source,
+                               names=routed.names, label_cache=labels)
+        del store  # before the next source's store is loaded, not after
+        if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
+            save_digests(digests, args.digests, append=True)
     return 0
 
 

@@ -68,13 +68,12 @@ def write_checksums(directory: Path, known: dict[str, str] | None = None) -> Pat
     bytes were written; every other file is read and hashed here."""
     root = os.fspath(directory)
     known = known or {}
-    lines = []
-    for rel in release_files(directory):
-        if rel.rsplit("/", 1)[-1] != "SHA256SUMS":
-            path = os.path.join(root, rel)
-            lines.append(f"{known.get(path) or sha256_file(path)}  {rel}\n")
     target = directory / "SHA256SUMS"
-    target.write_text("".join(lines), encoding="utf-8")
+    with target.open("w", encoding="utf-8") as out:
+        for rel in release_files(directory):
+            if rel.rsplit("/", 1)[-1] != "SHA256SUMS":
+                path = os.path.join(root, rel)
+                out.write(f"{known.get(path) or sha256_file(path)}  {rel}\n")
     return target
 
 
