@@ -74,29 +74,6 @@ def _part_stores(parts: Iterable[GraphPart]) -> Iterator[tuple[GraphPart, ox.Sto
         yield part, store
 
 
-class _WholeLines:
-    """A file-like target for `Store.dump` that hands on whole lines, chunk by chunk."""
-
-    def __init__(self, take: Callable[[bytes], None]) -> None:
-        self._take = take
-        self._rest = b""
-
-    def write(self, data: bytes) -> int:
-        joined = self._rest + data
-        cut = joined.rfind(b"\n") + 1
-        self._rest = joined[cut:]
-        if cut:
-            self._take(joined[:cut])
-        return len(data)
-
-    def flush(self) -> None:
-        """Lines are handed on as they complete; nothing is held back but a partial line."""
-
-    def close(self) -> None:
-        if self._rest:
-            raise ReleaseError(f"N-Quads dump ended inside a line: {self._rest[:80]!r}")
-
-
 _CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}> ?c }} FILTER(isIRI(?c)) }} GROUP BY ?c"
 
 
@@ -132,9 +109,10 @@ class _Census:
             if source is not None:
                 self.records.add_ntriples(source, ntriples)
 
-        sink = _WholeLines(lines)
+        sink = gate.WholeLines(lines)
         store.dump(sink, format=ox.RdfFormat.N_QUADS)
-        sink.close()
+        if tail := sink.end():
+            raise ReleaseError(f"N-Quads dump ended inside a line: {tail[:80]!r}")
         self.landing.add(store)
         self.per_graph[graph] = self.per_graph.get(graph, 0) + len(store)
         by = self.classes.setdefault(graph, {})

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -87,27 +87,52 @@ def _jsonld_quads(path: Path) -> Iterable[ox.Quad]:
     return list(ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
 
 
+class WholeLines:
+    """A file-like target (`write`, `flush`) that hands on a byte stream in blocks of whole
+    lines: for `Store.dump` (8 KB chunks) and for reading a file in large blocks."""
+
+    def __init__(self, take: Callable[[bytes], None]) -> None:
+        self._take = take
+        self._rest = b""
+
+    def write(self, data: bytes) -> int:
+        joined = self._rest + data
+        cut = joined.rfind(b"\n") + 1
+        self._rest = joined[cut:]
+        if cut:
+            self._take(joined[:cut])
+        return len(data)
+
+    def flush(self) -> None:
+        """Lines are handed on as they complete; nothing is held back but a partial line."""
+
+    def end(self) -> bytes:
+        """The unfinished last line, if the stream did not end with a newline."""
+        rest, self._rest = self._rest, b""
+        return rest
+
+
 def nquads_file_fingerprint(nq_gz: Path) -> Fingerprint:
     """Fingerprint of a gzipped N-Quads file written by Oxigraph (one canonical statement
     per line): each block of whole lines is parsed strictly, and its lines are hashed as
     they are, with no re-serialisation. Raises ValueError if a line is not exactly one
     statement (a blank line, a comment), since the lines would then not be the statements."""
     fp = FingerprintBuilder()
-    rest = b""
+
+    def block(lines: bytes) -> None:
+        statements = sum(1 for _ in ox.parse(lines, format=ox.RdfFormat.N_QUADS))
+        before = fp.count
+        fp.add_lines(lines)
+        if fp.count - before != statements:
+            raise ValueError(f"{fp.count - before} lines hold {statements} statements")
+
+    sink = WholeLines(block)
     with gzip.open(nq_gz, "rb") as f:
-        while True:
-            chunk = f.read(1 << 24)
-            block = rest + chunk
-            cut = block.rfind(b"\n") + 1 if chunk else len(block)
-            block, rest = block[:cut], block[cut:]
-            if block:
-                statements = sum(1 for _ in ox.parse(block, format=ox.RdfFormat.N_QUADS))
-                before = fp.count
-                fp.add_lines(block)
-                if fp.count - before != statements:
-                    raise ValueError(f"{fp.count - before} lines hold {statements} statements")
-            if not chunk:
-                return fp.result()
+        while chunk := f.read(1 << 24):
+            sink.write(chunk)
+    if tail := sink.end():
+        block(tail)
+    return fp.result()
 
 
 def check_release_files(release_dir: Path, expected_quads: Fingerprint, expected_triples: Fingerprint) -> list[str]:
