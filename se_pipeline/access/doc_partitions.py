@@ -1,6 +1,7 @@
 """A release's graph files split by source, so static documents are written one source
 at a time: the memory of one source's graph, not of the release (an in-memory Oxigraph
-store holds ~365 B per quad: 265 MB at 3x10^4 enterprises, ~9 GB at 10^6).
+store held ~365 B per quad at 3x10^4 enterprises, 265 MB; at that rate the 23.9M quads
+of 10^6 would need ~8.7 GB).
 
 A document (`access.describe`) is the CBD of one record IRI `<base><source>/<id>` and its
 `#address` from *any* graph, plus the labels of the concepts it uses and the names of the

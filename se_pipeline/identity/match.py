@@ -264,7 +264,7 @@ def _place(cols: _Columns, a: np.ndarray, b: np.ndarray, t: Thresholds) -> pd.Da
     km = _haversine_km(cols.lat[a], cols.lon[a], cols.lat[b], cols.lon[b])
     place = np.where(same_pc | (km <= 0.5), 1.0, np.where(km <= t.max_km, 0.95, np.where(same_loc, 0.9, 0.0)))
     return pd.DataFrame({"a": a, "b": b, "same_country": same_country, "country_clash": known & (ca != cb),
-                         "place": place, "km": km})
+                         "place": place})
 
 
 def _features(cols: _Columns, pairs: pd.DataFrame, t: Thresholds, evidence: str) -> pd.DataFrame:

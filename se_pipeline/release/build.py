@@ -94,8 +94,9 @@ class _Census:
 
     def take(self, store: ox.Store, graph: str, nquads_out: BinaryIO) -> None:
         """Count and fingerprint a part's store (holding only `graph`) while its N-Quads go
-        to `nquads_out`, in the dump's own chunks of whole lines: holding a part's dump
-        (and its lines) was the build's memory peak, ~2.5 GB for 5.6M quads."""
+        to `nquads_out`, in the dump's own chunks of whole lines. Held whole, a part's dump,
+        its copy without graph names and both split into lines are several times the
+        part's N-Quads (coops_uk at 10^6: 4.7M lines, 648 MB as N-Triples)."""
         graph_suffix = b" <" + graph.encode("utf-8") + b"> .\n"
         source = graph[len(SE_GRAPH):] if graph.startswith(SE_GRAPH) else None
 

@@ -36,8 +36,8 @@ class _GoodFrames(Mapping[str, pd.DataFrame]):
     def __init__(self, state_dir: Path, sources: Iterable[str]) -> None:
         from se_pipeline.state import SourceState
 
-        self._paths = {name: SourceState.of(Path(state_dir), name).good / "canonical.parquet" for name in sources}
-        self._paths = {name: path for name, path in self._paths.items() if path.is_file()}
+        paths = ((name, SourceState.of(Path(state_dir), name).good / "canonical.parquet") for name in sources)
+        self._paths = {name: path for name, path in paths if path.is_file()}
 
     def __getitem__(self, source: str) -> pd.DataFrame:
         from se_pipeline.state import read_frame
