@@ -204,15 +204,15 @@ def build_release(
     *,
     extra_parts: list[GraphPart] | None = None,
     extra_files: dict[str, Path] | None = None,
-    validate: Callable[[Path, Path, list[tuple[str, Path]]], PendingValidation] | None = None,
+    validate: Callable[[Path, list[tuple[str, Path]]], PendingValidation] | None = None,
     now: datetime | None = None,
 ) -> ReleaseResult:
     """Publish a release from `state/<source>/good/` of every source in `specs`.
 
-    `validate(nq_gz_path, report_path, parts)` starts the SHACL check of the published
-    N-Quads in a helper process (injected so the gate stage owns SHACL; `parts` are the
-    graphs' names and files); it runs on the second core while this process re-reads the
-    datasets and writes the changelog. `extra_files` are copied
+    `validate(report_path, parts)` starts the SHACL check of the graphs the release is built
+    from (`parts`: their names and files) in a helper process (injected so the gate stage
+    owns SHACL); the release gate proves the published files hold exactly those graphs.
+    It runs from the start, beside the datasets' writing. `extra_files` are copied
     into the release (e.g. links, landing page) before checksums are taken.
     """
     seconds: dict[str, float] = {}
@@ -247,6 +247,9 @@ def build_release(
                 fetches=read_json(state.good / "fetch.json").get("fetches", []),
             ))
         parts += extra_parts or []
+        pending = validate(partial / "shacl-report.ttl", [(p.graph, p.path) for p in parts]) if validate else None
+        if pending is not None:
+            children.append(pending.helper)
         # Static documents (3 small files per enterprise) and partner exports are the
         # slowest steps and need nothing this process computes: two children write them
         # while this one writes and checks the datasets.
@@ -262,10 +265,6 @@ def build_release(
         fp_quads, fp_triples = census.quads.result(), census.triples.result()
         seconds["serialise"] = time.perf_counter() - t0
 
-        pending = validate(partial / "dataset.nq.gz", partial / "shacl-report.ttl",
-                           [(p.graph, p.path) for p in parts]) if validate else None
-        if pending is not None:
-            children.append(pending.helper)
         t0 = time.perf_counter()
         gate.require(gate.check_release_files(partial, fp_quads, fp_triples))
         seconds["reread"] = time.perf_counter() - t0
