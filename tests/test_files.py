@@ -36,3 +36,13 @@ def test_the_returned_digest_is_the_files_and_survives_a_digest_file(tmp_path: P
         assert digest == hashlib.sha256(Path(path).read_bytes()).hexdigest()
     save_digests(digests, tmp_path / "sums")
     assert read_digests(tmp_path / "sums") == digests
+
+
+def test_a_read_only_file_is_created_read_only_with_its_bytes_and_never_replaces_one(tmp_path: Path) -> None:
+    target = tmp_path / "doc.ttl"
+    digest = write_file(target, b"<x> <y> <z> .\n", read_only=True)
+    assert target.read_bytes() == b"<x> <y> <z> .\n" and digest == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert target.stat().st_mode & 0o222 == 0  # nobody may write it
+    with pytest.raises(FileExistsError):  # a release file is written once
+        write_file(target, b"other", read_only=True)
+    assert target.read_bytes() == b"<x> <y> <z> .\n"

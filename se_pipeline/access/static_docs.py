@@ -41,10 +41,11 @@ def release_store(dataset_nq_gz: Path) -> ox.Store:
 def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
                            digests: dict[str, str] | None = None, *, only: str | None = None,
                            names: Mapping[str, str] | None = None,
-                           label_cache: dict[str, dict[str, str]] | None = None) -> int:
+                           label_cache: dict[str, dict[str, str]] | None = None, read_only: bool = False) -> int:
     """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri` (of source
     `only`, if given); returns how many records. `digests` receives each written file's
-    path and SHA-256; `names` and `label_cache` go to `describe`."""
+    path and SHA-256; `names` and `label_cache` go to `describe`; `read_only` creates
+    new files read-only (see `files.write_file`)."""
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
@@ -63,10 +64,10 @@ def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
         d = describe(store, iri, labels, names)
         link = quote(name, safe="")
         stem = f"{folder}/{name}"
-        sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d))
-        sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d))
+        sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
+        sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d), read_only=read_only)
         sums[stem + ".html"] = write_file(stem + ".html", to_html(
-            d, base_iri, formats={"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}))
+            d, base_iri, formats={"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}), read_only=read_only)
         count += 1
     return count
 
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
     The release build runs this in a child process from the start of the build, on the
     graphs' N-Triples files (see `se_pipeline.release.build`); a module entry point rather
-    than multiprocessing, so no caller's `__main__` is ever re-imported.
+    than multiprocessing, so no caller's `__main__` is ever re-imported. Files are created
+    read-only, as the release's files end up.
     """
     parser = argparse.ArgumentParser(prog="python -m se_pipeline.access.static_docs", description=main.__doc__)
     parser.add_argument("target_dir", type=Path)
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         args.digests.write_bytes(b"")
     if args.dataset:
         digests: dict[str, str] = {}
-        write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests)
+        write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests, read_only=True)
         if args.digests:
             save_digests(digests, args.digests, append=True)
         return 0
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     for source, store, routed in source_stores([(g, Path(p)) for g, p in args.part], base):
         digests = {}
         write_static_documents(store, args.target_dir, base, digests, only=source,
-                               names=routed.names, label_cache=labels)
+                               names=routed.names, label_cache=labels, read_only=True)
         del store  # before the next source's store is loaded, not after
         if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
             save_digests(digests, args.digests, append=True)

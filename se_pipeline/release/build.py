@@ -7,6 +7,7 @@ permanent, and `latest` switched. Any failure leaves `latest` where it was.
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -321,10 +322,12 @@ def build_release(
         seconds["documents"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.
-        known = {**read_digests(work / "documents.sha256"), **read_digests(work / "exports.sha256"),
-                 **{str(f.path): f.sha256 for f in files}}
-        write_checksums(partial, known)
-        final = finish_release(partial, release_id)
+        written = {**read_digests(work / "documents.sha256"), **read_digests(work / "exports.sha256")}
+        listed = write_checksums(partial, {**written, **{str(f.path): f.sha256 for f in files}})
+        # The helpers create their files read-only (see `files.write_file`).
+        root = str(partial) + os.sep
+        final = finish_release(partial, release_id, listed,
+                               read_only={p.removeprefix(root).replace(os.sep, "/") for p in written})
         switch_latest(settings.output_dir, final)
     except BaseException:
         for child in children:  # stop the writers before their directory goes

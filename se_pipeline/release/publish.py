@@ -12,6 +12,7 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Collection
 
 from se_pipeline.files import sha256_file
 from se_pipeline.release.errors import ReleaseError
@@ -61,20 +62,20 @@ def release_files(directory: Path) -> list[str]:
     return found
 
 
-def write_checksums(directory: Path, known: dict[str, str] | None = None) -> Path:
-    """SHA256SUMS in `sha256sum -c` format over every file of the release (recursively).
+def write_checksums(directory: Path, known: dict[str, str] | None = None) -> list[str]:
+    """SHA256SUMS in `sha256sum -c` format over every file of the release (recursively);
+    returns every file of the release, SHA256SUMS included (see `release_files`).
 
     `known` maps file paths (as `directory` / relative path) to digests taken when the
     bytes were written; every other file is read and hashed here."""
     root = os.fspath(directory)
     known = known or {}
-    target = directory / "SHA256SUMS"
-    with target.open("w", encoding="utf-8") as out:
-        for rel in release_files(directory):
-            if rel.rsplit("/", 1)[-1] != "SHA256SUMS":
-                path = os.path.join(root, rel)
-                out.write(f"{known.get(path) or sha256_file(path)}  {rel}\n")
-    return target
+    files = [rel for rel in release_files(directory) if rel.rsplit("/", 1)[-1] != "SHA256SUMS"]
+    with (directory / "SHA256SUMS").open("w", encoding="utf-8") as out:
+        for rel in files:
+            path = os.path.join(root, rel)
+            out.write(f"{known.get(path) or sha256_file(path)}  {rel}\n")
+    return ["SHA256SUMS", *files]
 
 
 def _flush_to_disk() -> None:
@@ -86,16 +87,21 @@ def _flush_to_disk() -> None:
     os.sync()
 
 
-def finish_release(partial: Path, release_id: str) -> Path:
-    """Make a checked partial release permanent (read-only) under its final name."""
+def finish_release(partial: Path, release_id: str, files: list[str] | None = None,
+                   read_only: Collection[str] = ()) -> Path:
+    """Make a checked partial release permanent (read-only) under its final name.
+
+    `files` (relative paths, as `write_checksums` returns them) saves listing the tree
+    again; those in `read_only` were created read-only and are not marked again."""
     final = partial.parent / release_id
     if final.exists():
         raise ReleaseError(f"release {release_id} already exists; releases are write-once")
     _flush_to_disk()
     os.replace(partial, final)
     root = os.fspath(final)
-    for rel in release_files(final):
-        os.chmod(os.path.join(root, rel), 0o444)
+    for rel in release_files(final) if files is None else files:
+        if rel not in read_only:
+            os.chmod(os.path.join(root, rel), 0o444)
     return final
 
 

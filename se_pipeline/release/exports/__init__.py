@@ -57,10 +57,11 @@ def load_good_frames(state_dir: Path, sources: Iterable[str]) -> Mapping[str, pd
 
 
 def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, base_iri: str,
-                          digests: dict[str, str] | None = None) -> list[Path]:
+                          digests: dict[str, str] | None = None, *, read_only: bool = False) -> list[Path]:
     """Write every partner export for `frames` (source name -> canonical rows) under
     `target_dir`; returns the files written (the `murmurations/` profiles included).
-    `digests` receives the SHA-256 of each profile (one small file per enterprise).
+    `digests` receives the SHA-256 of each profile (one small file per enterprise), and
+    `read_only` creates those profiles read-only, as a release's files end up.
 
     Sources are taken one at a time, in name order, and each is written to every export
     before the next is read: the rows of 10^6 enterprises as Python objects would not
@@ -78,6 +79,6 @@ def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, 
             rows = source_enterprises(frames[source], source, base)
             table.write(rows)
             points.write(rows)
-            profiles += write_profiles(rows, target_dir / "murmurations", base, sums)
+            profiles += write_profiles(rows, target_dir / "murmurations", base, sums, read_only=read_only)
             used |= used_concepts(rows)
     return [table.path, write_vocabs(used, target_dir / "vocabs.json"), *profiles, points.path]

@@ -2,7 +2,8 @@
 
 Writes the partner exports of the named sources' last good rows; the release build runs
 it as a child process beside its own work (see `se_pipeline.release.build`). `--digests`
-saves the SHA-256 of every Murmurations profile written, for the release's SHA256SUMS.
+saves the SHA-256 of every Murmurations profile written, for the release's SHA256SUMS;
+the profiles are created read-only, as the release's files end up.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     lifeline.hold()
     tune_gc()
     digests: dict[str, str] = {}
-    write_partner_exports(load_good_frames(args.state_dir, args.sources), args.target_dir, args.base_iri, digests)
+    write_partner_exports(load_good_frames(args.state_dir, args.sources), args.target_dir, args.base_iri, digests,
+                          read_only=True)
     if args.digests:
         save_digests(digests, args.digests)
     return 0

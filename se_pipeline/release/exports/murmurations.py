@@ -99,13 +99,15 @@ def profile(e: Enterprise, labels: dict[str, dict[str, str]], base: str) -> dict
     return p
 
 
-def write_profiles(rows: list[Enterprise], folder: Path, base: str, digests: dict[str, str]) -> list[Path]:
-    """One profile per enterprise; `digests` receives each file's path and SHA-256."""
+def write_profiles(rows: list[Enterprise], folder: Path, base: str, digests: dict[str, str],
+                   *, read_only: bool = False) -> list[Path]:
+    """One profile per enterprise; `digests` receives each file's path and SHA-256;
+    `read_only`: new files, created read-only (see `files.write_file`)."""
     folder.mkdir(parents=True, exist_ok=True)
     concepts = {i for e in rows for f in _TAG_FIELDS for i in e.list(f)}
     labels = labels_for(concepts)
     paths = []
     for e in rows:  # one small file per enterprise
         paths.append(folder / f"{e.file_id}.json")
-        digests[str(paths[-1])] = write_file(paths[-1], json_bytes(profile(e, labels, base)))
+        digests[str(paths[-1])] = write_file(paths[-1], json_bytes(profile(e, labels, base)), read_only=read_only)
     return paths
