@@ -15,6 +15,9 @@ it; one streaming pass over every file finds the rest and routes it to its owner
 * `skos:prefLabel` statements go to every source (concept labels, whichever graph);
 * `schema:name` of every subject goes to a names table (for the linked records).
 
+The sources can be shared out among `n` writers (`shares`): each routes every file but
+loads and describes only its share's sources, so two writers fill both cores.
+
 Each file is N-Triples with one statement per line (Oxigraph's or our writer's output):
 lines are prefiltered as bytes and only the candidates are parsed, strictly. A line that
 starts with the source's own record prefix is its own; anything else, and any line naming
@@ -97,24 +100,47 @@ def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
     return routed
 
 
-def source_stores(parts: list[tuple[str, Path]], base_iri: str) -> Iterator[tuple[str, ox.Store, Routed]]:
+def shares(parts: list[tuple[str, Path]], n: int) -> list[set[str]]:
+    """The parts' source segments dealt out to `n` writers, largest file first to the
+    writer with the fewest bytes so far (the same answer in every writer: it depends only
+    on the parts and their files' sizes). Segments with no graph of their own go to the
+    first writer (see `source_stores`)."""
+    load = [0] * n
+    dealt: list[set[str]] = [set() for _ in range(n)]
+    sized = sorted(((path.stat().st_size if path.is_file() else 0, _segment(graph)) for graph, path in parts),
+                   key=lambda x: (-x[0], x[1]))
+    for size, segment in sized:
+        k = load.index(min(load))
+        dealt[k].add(segment)
+        load[k] += size
+    return dealt
+
+
+def source_stores(parts: list[tuple[str, Path]], base_iri: str,
+                  share: tuple[int, int] = (0, 1)) -> Iterator[tuple[str, ox.Store, Routed]]:
     """(source segment, store) for every source that has records, one store at a time:
     its own graph file, the statements routed to it, every concept label, and the
     vocabulary graph of the concepts it uses (the same `rdf.vocabulary` code the release
-    build uses). Graphs with no records of their own (links) are only routed, never loaded."""
+    build uses). Graphs with no records of their own (links) are only routed, never loaded.
+    `share` = (i, n): only the sources `shares(parts, n)[i]` deals to writer i."""
+    i, n = share
+    mine = shares(parts, n)[i]
     routed = route(parts, base_iri)
     loaded: set[str] = set()
     for graph, path in parts:
         segment = _segment(graph)
         if not routed.own.get(graph):
             continue
+        loaded.add(segment)
+        if segment not in mine:
+            continue
         store = ox.Store()
         store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-        loaded.add(segment)
         yield segment, _completed(store, routed, segment), routed
         del store  # the caller drops its reference too: one source's store alive at a time
-    for segment in sorted(set(routed.extras) - loaded):  # records typed only in others' graphs
-        yield segment, _completed(ox.Store(), routed, segment), routed
+    if i == 0:
+        for segment in sorted(set(routed.extras) - loaded):  # records typed only in others' graphs
+            yield segment, _completed(ox.Store(), routed, segment), routed
 
 
 def _completed(store: ox.Store, routed: Routed, segment: str) -> ox.Store:

@@ -73,7 +73,7 @@ def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m se_pipeline.access.static_docs TARGET_DIR BASE_IRI (--dataset NQ_GZ | --part GRAPH NT ...) [--digests FILE]`.
+    """`python -m se_pipeline.access.static_docs TARGET_DIR BASE_IRI (--dataset NQ_GZ | --part GRAPH NT ... [--share I/N]) [--digests FILE]`.
 
     The release build runs this in a child process from the start of the build, on the
     graphs' N-Triples files (see `se_pipeline.release.build`); a module entry point rather
@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     inputs.add_argument("--part", nargs=2, action="append", metavar=("GRAPH", "NT"),
                         help="a named graph and its N-Triples file (repeatable)")
     parser.add_argument("--digests", type=Path, help="write the SHA-256 of every file written here")
+    parser.add_argument("--share", default="0/1", metavar="I/N",
+                        help="with --part: write only the sources dealt to writer I of N (default 0/1: all)")
     args = parser.parse_args(argv)
     lifeline.hold()
     tune_gc()
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     base = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
     labels: dict[str, dict[str, str]] = {}
-    for source, store, routed in source_stores([(g, Path(p)) for g, p in args.part], base):
+    i, _, n = args.share.partition("/")
+    for source, store, routed in source_stores([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
         digests = {}
         write_static_documents(store, args.target_dir, base, digests, only=source,
                                names=routed.names, label_cache=labels, read_only=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from se_pipeline.access.doc_partitions import owner, source_stores
+from se_pipeline.access.doc_partitions import owner, shares, source_stores
 from se_pipeline.access.static_docs import write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SE_GRAPH, SKOS
 from se_pipeline.rdf.vocabulary import vocabulary_quads
@@ -69,6 +69,32 @@ def test_documents_by_source_equal_documents_from_the_whole_release(tmp_path: Pa
     assert [k for k in expected if expected[k] != got[k]] == []
     page = got[Path("id/a/1.html")].decode()
     assert "Beta Seven" in page and "Coopérative de travail" in page and "hasOutlet" in page
+
+
+def test_two_writers_sharing_the_sources_write_the_documents_of_the_whole_release_once(tmp_path: Path) -> None:
+    parts = _parts(tmp_path)
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    write_static_documents(_whole_store(parts), whole, B)
+    dealt = shares(parts, 2)
+    assert dealt[0] | dealt[1] == {"a", "b", "links"} and not dealt[0] & dealt[1]
+    written = []
+    for i in (0, 1):
+        for source, store, routed in source_stores(parts, B, (i, 2)):
+            assert source in dealt[i] or (i == 0 and source == "c")  # c: records only in others' graphs
+            written.append(source)
+            write_static_documents(store, split, B, only=source, names=routed.names, read_only=True)
+    assert sorted(written) == ["a", "b", "c"]
+    assert _files(split) == _files(whole)
+
+
+def test_shares_deal_the_largest_files_first_to_the_lightest_writer(tmp_path: Path) -> None:
+    sizes = {"big": 900, "mid": 500, "small": 400, "tiny": 10}
+    parts = []
+    for name, size in sizes.items():
+        (tmp_path / f"{name}.nt").write_bytes(b"x" * size)
+        parts.append((SE_GRAPH + name, tmp_path / f"{name}.nt"))
+    assert shares(parts, 2) == [{"big", "tiny"}, {"mid", "small"}]
+    assert shares(parts, 1) == [set(sizes)]
 
 
 def test_a_source_store_holds_its_graph_and_only_what_was_routed_to_it(tmp_path: Path) -> None:

@@ -42,6 +42,24 @@ def test_release_has_every_file_checksummed_and_read_only(settings: Settings) ->
     assert all((p.stat().st_mode & 0o222) == 0 for p in latest.rglob("*") if p.is_file())
 
 
+def test_two_document_writers_write_the_documents_one_writes(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from se_pipeline.release import build
+
+    ingest_and_gate(settings)
+    one = publish(settings).path
+    monkeypatch.setattr(build, "TWO_DOCUMENT_WRITERS_FROM", 0)
+    two = publish(settings).path
+
+    def documents(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "id").rglob("*") if p.is_file()}
+
+    assert len({n.split("/")[1] for n in documents(one)}) > 1  # several sources to share out
+    assert documents(two) == documents(one)
+    listed = {line.split("  ")[1] for line in (two / "SHA256SUMS").read_text().splitlines()}
+    assert set(documents(two)) <= listed
+    assert all((p.stat().st_mode & 0o222) == 0 for p in (two / "id").rglob("*") if p.is_file())
+
+
 def test_formats_hold_the_same_statements_and_catalog_counts_them(settings: Settings) -> None:
     ingest_and_gate(settings)
     result = publish(settings)
@@ -202,7 +220,7 @@ def test_a_failing_static_document_writer_fails_the_release_with_its_error(tmp_p
     from se_pipeline.release.errors import ReleaseError
 
     missing = GraphPart("https://w3id.org/se-pipeline/graph/coops_uk", tmp_path / "missing.nt")
-    child = _start_static_documents(tmp_path, [missing], "https://w3id.org/se-pipeline/id/", tmp_path / "sums")
+    [child] = _start_static_documents(tmp_path, [missing], "https://w3id.org/se-pipeline/id/", tmp_path / "sums")
     with pytest.raises(ReleaseError, match=r"(?s)static documents failed.*missing\.nt"):
         _wait(child)
 
