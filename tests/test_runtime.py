@@ -1,6 +1,8 @@
-"""The collector setting reaches every process that runs assets (see se_pipeline/runtime.py)."""
+"""Process-wide runtime settings: the collector setting reaches every process that runs assets,
+and the release helpers run at a lower priority than the build (see se_pipeline/runtime.py)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -22,3 +24,15 @@ def test_tuning_keeps_the_older_generations_at_least_as_patient() -> None:
     assert _threshold_after("import gc; gc.set_threshold(700, 80, 90)\n"
                             "from se_pipeline.runtime import tune_gc; tune_gc()\n"
                             "assert gc.get_threshold() == (100_000, 80, 90)") == YOUNG_THRESHOLD
+
+
+def test_a_release_helper_lowers_its_priority_and_only_its_own() -> None:
+    from se_pipeline.runtime import HELPER_NICENESS
+
+    code = ("import os; before = os.nice(0)\n"
+            "from se_pipeline.runtime import background; background()\n"
+            "print(before, os.nice(0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    before, after = map(int, out.stdout.split())
+    assert after == min(before + HELPER_NICENESS, 19)
+    assert os.nice(0) == before  # the test process (the build's side) keeps its priority

@@ -25,7 +25,7 @@ from se_pipeline import lifeline
 from se_pipeline.access.describe import describe, enterprise_iris, to_html, to_jsonld, to_turtle
 from se_pipeline.access.doc_partitions import source_stores
 from se_pipeline.files import save_digests, write_file
-from se_pipeline.runtime import tune_gc
+from se_pipeline.runtime import background, tune_gc
 
 EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "html": "text/html"}
 
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lifeline.hold()
     tune_gc()
+    background()
     if args.digests:
         args.digests.write_bytes(b"")
     if args.dataset:

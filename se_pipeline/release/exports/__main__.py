@@ -14,7 +14,7 @@ from pathlib import Path
 from se_pipeline import lifeline
 from se_pipeline.files import save_digests
 from se_pipeline.release.exports import load_good_frames, write_partner_exports
-from se_pipeline.runtime import tune_gc
+from se_pipeline.runtime import background, tune_gc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lifeline.hold()
     tune_gc()
+    background()
     digests: dict[str, str] = {}
     write_partner_exports(load_good_frames(args.state_dir, args.sources), args.target_dir, args.base_iri, digests,
                           read_only=True)
