@@ -262,8 +262,8 @@ def build_release(
         if pending is not None:
             children.append(pending.helper)
         # Static documents (3 small files per enterprise) and partner exports are the
-        # slowest steps and need nothing this process computes: two children write them
-        # while this one writes and checks the datasets.
+        # slowest steps and need nothing this process computes: helpers write them, at a
+        # lower priority (`runtime.background`), while this one writes and checks the datasets.
         documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256")
         children += documents
         exports = _start_partner_exports(partial, settings.state_dir, [s.name for s in summaries], settings.base_iri,
