@@ -34,8 +34,8 @@ from se_pipeline.namespaces import DCTERMS, SE_BASE, SH
 from se_pipeline.quarantine import QuarantineRecord
 
 __all__ = [
-    "SHAPES_NS", "GateError", "GateResult", "Violation", "backend", "fast_validator", "gate_ntriples", "load_shapes",
-    "report_turtle", "validate", "violations_table",
+    "SHAPES_NS", "GateError", "GateResult", "Violation", "backend", "fast_file", "fast_validator", "gate_ntriples",
+    "load_shapes", "parse_nt", "report_turtle", "validate", "violation_order", "violations_table",
 ]
 
 #: Namespace of our shape IRIs, e.g. SHAPES_NS + "EnterpriseNameShape".
@@ -86,10 +86,13 @@ def to_violation(r: fast.Result) -> Violation:
                      r.message, r.severity)
 
 
+def violation_order(v: Violation) -> tuple[str, str, str, str]:
+    """The order reports list violations in (focus node, shape, path, value)."""
+    return (v.focus_node, v.shape, v.path or "", v.value or "")
+
+
 def fast_violations(results: list[fast.Result]) -> list[Violation]:
-    out = [to_violation(r) for r in results]
-    out.sort(key=lambda v: (v.focus_node, v.shape, v.path or "", v.value or ""))
-    return out
+    return sorted((to_violation(r) for r in results), key=violation_order)
 
 
 def _fast_results(data: rdflib.Graph) -> list[fast.Result] | None:
@@ -189,7 +192,7 @@ def _by_owner(
     return {o: found for o, found in by_owner.items() if o in records or o in present}
 
 
-def _parse_nt(path: Path) -> Iterator[ox.Quad]:
+def parse_nt(path: Path) -> Iterator[ox.Quad]:
     """Strict parse; statements in the default graph (N-Triples and triples serialise alike)."""
     try:
         yield from ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
@@ -197,9 +200,9 @@ def _parse_nt(path: Path) -> Iterator[ox.Quad]:
         raise GateError(f"cannot read N-Triples {path}: {e}") from e
 
 
-def _fast_file(path: Path) -> list[fast.Result]:
+def fast_file(path: Path) -> list[fast.Result]:
     """Stream `path` through the fast validator (whole-graph fallback if not grouped)."""
-    return fast.validate_ox(fast_validator(), lambda: _parse_nt(path))
+    return fast.validate_ox(fast_validator(), lambda: parse_nt(path))
 
 
 def gate_ntriples(
@@ -232,7 +235,7 @@ def _stream_without(nt_path: Path, removed: set[str], out_path: Path) -> None:
         return
 
     def kept() -> Iterator[ox.Quad]:
-        for t in _parse_nt(nt_path):
+        for t in parse_nt(nt_path):
             s = t.subject
             if isinstance(s, ox.NamedNode) and (s.value in removed or s.value.partition("#")[0] in removed):
                 continue
@@ -243,7 +246,7 @@ def _stream_without(nt_path: Path, removed: set[str], out_path: Path) -> None:
 
 def _gate_fast(nt_path: Path, out_path: Path, *, source: str, records: dict[str, tuple[str, int]]) -> GateResult:
     t0 = time.perf_counter()
-    results = _fast_file(nt_path)
+    results = fast_file(nt_path)
     conforms_before = fast.conforms(results)
     violations = fast_violations(results)
     t1 = time.perf_counter()
@@ -252,7 +255,7 @@ def _gate_fast(nt_path: Path, out_path: Path, *, source: str, records: dict[str,
     def is_subject(candidates: set[str]) -> set[str]:
         found = set()
         ident = DCTERMS + "identifier"
-        for t in _parse_nt(nt_path):
+        for t in parse_nt(nt_path):
             s = t.subject
             if isinstance(s, ox.NamedNode) and s.value in candidates:
                 found.add(s.value)
@@ -268,7 +271,7 @@ def _gate_fast(nt_path: Path, out_path: Path, *, source: str, records: dict[str,
     if conforms_before and not by_owner:
         result.conforms_after = True
     else:
-        result.conforms_after = fast.conforms(_fast_file(out_path))
+        result.conforms_after = fast.conforms(fast_file(out_path))
     result.seconds = {"parse": 0.0, "validate": t1 - t0, "filter_and_revalidate": time.perf_counter() - t1}
     return result
 
