@@ -3,8 +3,8 @@
 Priority: the release build's critical path is its own process (datasets, census,
 re-read); the document and export helpers only have to be done by the time it needs
 them. On 2 cores, four processes at one priority slow the build's own work by half
-(3x10^4 enterprises, two document writers: the datasets took 41-47 s to write, against
-19-24 s with the helpers at nice 10, same machine and hour); the helpers lower theirs
+(3x10^4 enterprises, two document writers: the datasets took 34-47 s to write in four
+runs, against 14-24 s in nine runs with the helpers at nice 10; benchmarks/README.md); the helpers lower theirs
 (`background`), so they take what the build leaves, and both cores once it waits.
 
 Garbage collection: the stages allocate millions of short-lived containers (rows,

@@ -167,7 +167,7 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
 
 #: Parts' N-Triples, in bytes, from which the documents are written by two helpers, each
 #: routing every file and describing about half the sources. Below it one helper: a second
-#: costs ~1 s of CPU to start and repeats the routing pass (3.1 s per 105 MB of N-Triples).
+#: repeats the routing pass (3.1 s per 105 MB of N-Triples) and its own start.
 TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
