@@ -20,8 +20,9 @@ loads and describes only its share's sources, so two writers fill both cores.
 
 Each file is N-Triples with one statement per line (Oxigraph's or our writer's output):
 lines are prefiltered as bytes and only the candidates are parsed, strictly. A line that
-starts with the source's own record prefix is its own; anything else, and any line naming
-one of the three predicates above or holding an escape, is parsed and routed.
+starts with the source's own record prefix is its own; one whose subject is another
+source's record, and any line naming one of the three predicates above or holding an
+escape, is parsed and routed; any other line (a link node's, a concept's) has no owner.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ _NAME = SCHEMA + "name"
 _SAME_AS = OWL + "sameAs"
 _PREF_LABEL = SKOS + "prefLabel"
 _MARKERS = tuple(f"<{p}>".encode("utf-8") for p in (_NAME, _SAME_AS, _PREF_LABEL)) + (b"\\u", b"\\U")
+_BLOCK = 1 << 24
 
 
 def owner(iri: str, base_iri: str) -> str | None:
@@ -63,27 +65,58 @@ def _segment(graph: str) -> str:
     return graph.rsplit("/", 1)[-1]
 
 
+def _lines_to_route(path: Path, base_iri: str, own_segment: str) -> tuple[list[bytes], int]:
+    """(the lines of `path` that need parsing, without their newline; how many lines are
+    the source's own: their subject is one of its records).
+
+    A line needs parsing if it names a marker, or if its subject is another source's
+    record; any other subject (a link node, a concept, a blank node) has no owner to
+    route to. The file is read in blocks of whole lines; markers are found with
+    `bytes.find` over the block and a line's only Python-level test is two `startswith`
+    (six `in` tests per line took 3.8 s of a 4.8 s pass at 3x10^4 enterprises, and
+    parsing every line of the links graph most of the rest). File order is kept (the
+    first `schema:name` of a subject wins)."""
+    base = f"<{base_iri}".encode("utf-8")
+    own_prefix = base + own_segment.encode("utf-8") + b"/"
+    candidates: list[bytes] = []
+    own = 0
+    rest = b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_BLOCK)
+            block = rest + chunk
+            cut = len(block) if not chunk else block.rfind(b"\n") + 1
+            block, rest = block[:cut], block[cut:]
+            lines = block.split(b"\n")
+            if block.endswith(b"\n"):
+                lines.pop()  # the empty string after the last newline
+            owned = block.count(b"\n" + own_prefix) + block.startswith(own_prefix)
+            own += owned
+            picked = set() if owned == len(lines) else {  # a source's graph is nearly always all its own
+                i for i, line in enumerate(lines) if line.startswith(base) and not line.startswith(own_prefix)}
+            for marker in _MARKERS:
+                at, index, counted = block.find(marker), 0, 0
+                while at >= 0:
+                    index += block.count(b"\n", counted, at)
+                    counted = at
+                    picked.add(index)
+                    at = block.find(marker, at + len(marker))
+            candidates += [lines[i] for i in sorted(picked)]
+            if not chunk:
+                return candidates, own
+
+
 def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
     """One pass over the parts' files (graph name, N-Triples path)."""
     routed = Routed()
     for graph, path in parts:
         own_segment = _segment(graph)
-        own_prefix = f"<{base_iri}{own_segment}/".encode("utf-8")
-        candidates: list[bytes] = []
-        own = 0
         try:
-            with open(path, "rb") as f:
-                for line in f:
-                    if line.startswith(own_prefix):
-                        own += 1
-                        if not any(m in line for m in _MARKERS):
-                            continue
-                    candidates.append(line)
+            candidates, routed.own[graph] = _lines_to_route(path, base_iri, own_segment)
         except OSError as e:  # name the file: the caller only sees a path otherwise
             raise OSError(f"cannot read graph <{graph}> from {path}: {e}") from e
-        routed.own[graph] = own
         g = ox.NamedNode(graph)
-        for t in ox.parse(b"".join(candidates), format=ox.RdfFormat.N_TRIPLES):
+        for t in ox.parse(b"\n".join(candidates), format=ox.RdfFormat.N_TRIPLES):
             quad = ox.Quad(t.subject, t.predicate, t.object, g)
             p = t.predicate.value
             targets = set()

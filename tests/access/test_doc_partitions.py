@@ -113,3 +113,25 @@ def test_owner_is_the_source_segment_of_record_iris_only() -> None:
     assert owner(B + "coops_uk/R1#address", B) == "coops_uk"
     assert owner(B + "coops_uk", B) is None
     assert owner("https://example.org/coops_uk/R1", B) is None
+
+
+def test_routing_reads_blocks_of_whole_lines_whatever_the_block_size(tmp_path: Path, monkeypatch) -> None:
+    """A file read in blocks smaller than a line, or without a final newline, routes the
+    same statements as one read whole (the prefilter must not cut or drop a line)."""
+    from se_pipeline.access import doc_partitions
+
+    parts = _parts(tmp_path)
+    links = parts[-1][1]
+    links.write_bytes(links.read_bytes().rstrip(b"\n"))  # last line without its newline
+
+    def routed() -> tuple:
+        r = doc_partitions.route(parts, B)
+        return r.own, r.names, {k: sorted(map(str, v)) for k, v in r.extras.items()}, sorted(map(str, r.labels))
+
+    whole = routed()
+    assert whole[0] == {SE_GRAPH + "a": 8, SE_GRAPH + "b": 2, SE_GRAPH + "links": 0}
+    assert sorted(whole[2]) == ["a", "b", "c"] and len(whole[3]) == 1
+    assert f"<{B}b/7> <{OWL}sameAs> <{B}c/9> <{SE_GRAPH}links>" in whole[2]["c"]  # the file's last line
+    for size in (1, 7, 64):
+        monkeypatch.setattr(doc_partitions, "_BLOCK", size)
+        assert routed() == whole
