@@ -1,66 +1,35 @@
 """`se-pipeline` command line: run the pipeline, query and validate releases.
 
-`run` materialises every asset through Dagster (in process), so the CLI and the Dagster
-UI execute exactly the same definitions, checks included.
+`run` materialises every asset through Dagster (in process; the sources in two lanes, see
+`se_pipeline.lanes`), so the CLI and the Dagster UI execute exactly the same
+definitions, checks included.
 """
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
 
 
-def _check_line(ev) -> str:  # dagster's AssetCheckEvaluation (imported lazily, like dagster)
-    """One stderr line per check that did not pass: warnings say so, with their figures."""
-    import dagster as dg
-
-    where = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
-    figures = ", ".join(f"{k}={_plain(v.value)}" for k, v in ev.metadata.items() if isinstance(v.value, (int, float, str)))
-    if ev.severity == dg.AssetCheckSeverity.WARN:
-        return f"warning: check {where} did not pass ({figures}); the release goes ahead"
-    blocking = " (blocking)" if ev.blocking else ""
-    return f"check {where} failed{blocking}: {ev.description or figures}".rstrip(": ")
-
-
-def _plain(value: object) -> str:
-    return f"{value:.0%}" if isinstance(value, float) and 0 <= value <= 1 else str(value)[:120]
-
-
 def _run(args: argparse.Namespace) -> int:
-    import dagster as dg
-
     from se_pipeline.definitions import build_definitions
+    from se_pipeline.lanes import run_publish
     from se_pipeline.settings import load_settings
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
     defs = build_definitions(args.config, str(settings.output_dir))
-    logging.getLogger("dagster").setLevel(logging.WARNING)
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("publish").execute_in_process(
-            instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        )
-    problems: list[str] = []
-    for ev in result.get_asset_check_evaluations():
-        if not ev.passed:
-            problems.append(_check_line(ev))
-    for ev in result.all_events:
-        if ev.is_step_failure:
-            err = ev.step_failure_data.error
-            problems.append(f"step {ev.step_key} failed: {err.message.strip() if err else ''}")
-    for line in problems:
+    outcome = run_publish(defs, settings, args.config, lanes=args.lanes)
+    for line in outcome.problems:
         print(line, file=sys.stderr)
-    released = [m for m in result.asset_materializations_for_node("release")] if result.success else []
-    if not result.success or not released:
+    meta = outcome.release
+    if not outcome.success or not meta:
         print(f"se-pipeline: no new release; {settings.latest} still points at the previous one", file=sys.stderr)
         return 1
-    meta = released[-1].metadata
-    print(f"release {meta['release_id'].value}: {meta['triples'].value} triples, "
-          f"{meta['dagster/row_count'].value} enterprises -> {settings.latest}")
-    stale = meta["stale_sources"].value
+    print(f"release {meta['release_id']}: {meta['triples']} triples, "
+          f"{meta['dagster/row_count']} enterprises -> {settings.latest}")
+    stale = meta["stale_sources"]
     if stale != "none":
         print(f"stale sources (last good data republished): {stale}", file=sys.stderr)
     return 0
@@ -127,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run every source and publish a release")
     r.add_argument("--config", help="YAML: sources.<name>.url to repoint a source (default: bundled samples)")
     r.add_argument("--output", help=f"output directory (default: {DEFAULT_OUTPUT})")
+    r.add_argument("--lanes", type=int, default=2, help="processes the sources run in at once (default 2; "
+                   "1 runs the whole job in one process)")
     r.set_defaults(func=_run)
     q = sub.add_parser("query", help="run SPARQL against a release")
     q.add_argument("sparql", help="query text, or @file.rq")

@@ -110,3 +110,46 @@ def test_real_coops_uk_file_over_loopback_http_publishes_or_quarantines_every_ro
         use_default_graph_as_union=True)]
     assert len(dead) == sum(1 for row in csv.DictReader(real.open(encoding="utf-8")) if row["Registered Status"] == "Dead"
                             and row["CUK Organisation ID"] in published)
+
+
+def _statements(release: Path) -> list[bytes]:
+    with gzip.open(release / "dataset.nq.gz", "rb") as f:
+        return sorted(f.read().splitlines())
+
+
+def test_sources_in_two_lanes_publish_what_one_process_publishes_and_a_failed_lane_stops_the_release(
+    sample_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lanes forced on the bundled samples, coops_uk alone in the helper process's lane:
+    the release is the one-process run's, statement for statement; when coops_uk then
+    shrinks, its blocking check fails in the helper, and identity and release do not run."""
+    from se_pipeline import lanes
+
+    monkeypatch.setattr(lanes, "LANES_FROM", 0)
+    real_deal = lanes.deal
+
+    def coops_uk_in_the_helper(weights: dict[str, int], n: int) -> list[list[str]]:
+        assert n == 2 and real_deal(weights, n)[0]  # what would have been dealt, for the record
+        return [sorted(set(weights) - {"coops_uk"}), ["coops_uk"]]
+
+    monkeypatch.setattr(lanes, "deal", coops_uk_in_the_helper)
+    sample = all_sources()["coops_uk"].sample
+    copy = tmp_path / sample.name
+    copy.write_bytes(sample.read_bytes())
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump({"sources": {"coops_uk": {"url": copy.as_uri()}}}))
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 0
+    first = (out / "latest").resolve()
+    assert _statements(first) == _statements(sample_release / "latest")
+
+    lines = sample.read_bytes().split(b"\r\n")
+    copy.write_bytes(b"\r\n".join(lines[:4]) + b"\r\n")
+    capsys.readouterr()
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "check coops_uk:record_count_vs_last_good failed (blocking)" in err
+    assert "no new release" in err
+    assert (out / "latest").resolve() == first
+    assert [p.name for p in (out / "releases").iterdir() if not p.name.startswith(".")] == [first.name]
+    assert not list(out.glob(".lanes-*"))  # the lanes' reports go with their run
