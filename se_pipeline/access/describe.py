@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from json.encoder import encode_basestring as _quote  # json.dumps' quoting (C), ensure_ascii=False
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Mapping
@@ -128,9 +129,50 @@ _JSONLD_HEAD = ('{"@context":' + json.dumps(jsonld.context(), **_JSON) + ',"@gra
 
 
 def to_jsonld(d: Description) -> bytes:
-    """Compact JSON (the C encoder; `indent` would fall back to the slow Python one): the
-    bytes `json.dumps(jsonld_document(...))` gives, with the context encoded only once."""
-    return _JSONLD_HEAD + json.dumps(_nodes(d.statements), **_JSON).encode("utf-8") + b"}"
+    """The bytes `json.dumps(jsonld_document(...), ensure_ascii=False, separators=(",", ":"))`
+    gives, built as text: the context encoded once, each string quoted by the C encoder
+    `json.dumps` itself uses, and no dict per value (a static document is written for
+    every enterprise: 122 µs of 475 µs per document went to the dicts and their dump)."""
+    nodes: dict[str, dict[str, list[str]]] = {}
+    for t in d.statements:
+        s = t.subject
+        sid = s.value if type(s) is ox.NamedNode else f"_:{s.value}"
+        node = nodes.get(sid)
+        if node is None:
+            node = nodes[sid] = {}
+        p = t.predicate.value
+        o = t.object
+        if p == RDF_TYPE and type(o) is ox.NamedNode:
+            key, value = "@type", _quote(o.value)
+        else:
+            key, value = jsonld.compact(p), _value_json(o)
+        values = node.get(key)
+        if values is None:
+            node[key] = [value]
+        else:
+            values.append(value)
+    body = ",".join('{"@id":' + _quote(sid) + "".join(f",{_quote(k)}:[{','.join(vs)}]" for k, vs in node.items()) + "}"
+                    for sid, node in nodes.items())
+    return _JSONLD_HEAD + f"[{body}]}}".encode("utf-8")
+
+
+def _value_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """`json.dumps(jsonld._value(term))`, compact, as text."""
+    if type(term) is ox.NamedNode:
+        return _iri_json(term.value)
+    if type(term) is ox.BlankNode:
+        return '{"@id":' + _quote(f"_:{term.value}") + "}"
+    if term.language:
+        return '{"@value":' + _quote(term.value) + ',"@language":' + _quote(term.language) + "}"
+    datatype = term.datatype.value
+    if datatype == jsonld.XSD_STRING:
+        return '{"@value":' + _quote(term.value) + "}"
+    return '{"@type":' + _quote(datatype) + ',"@value":' + _quote(term.value) + "}"
+
+
+@lru_cache(maxsize=1 << 14)
+def _iri_json(iri: str) -> str:
+    return '{"@id":' + _quote(iri) + "}"
 
 
 @lru_cache(maxsize=1 << 14)
