@@ -1,17 +1,21 @@
-"""`se-pipeline run`: the `publish` job's assets through Dagster, in process, the sources in
-two lanes at once.
+"""`se-pipeline run`: the `publish` job's assets through Dagster, in process, in lanes.
 
 Dagster's in-process executor runs one step at a time, and every source's steps (fetch,
 map, its checks, RDF, SHACL gate) are independent of every other source's. Run as one
-job they kept one core busy and the other idle until identity (23 s of a 75 s run at
-3x10^4 enterprises). So the sources (asset groups `sources` and `rdf`: each source's
-asset, its graph and their checks) are dealt out to lanes: this process runs one lane
-and a helper process (`python -m se_pipeline.lanes`, tied to this one by
-`lifeline`) runs the other, each one `execute_in_process` of the same definitions on its
-share. Only when every lane succeeded do identity and the release run, here, as the
-rest of the job: a failed blocking check or step anywhere stops the release, exactly as
-in the single job. Below `LANES_FROM` bytes of input (the bundled samples) one job runs
-the whole selection in this process, as a second process would cost more than it saves.
+job they kept one core busy and the other idle until the release (23 s of a 75 s run at
+3x10^4 enterprises). So the job runs in three stages, each split into lanes that run at
+once: this process runs the first lane and helper processes (`python -m se_pipeline.lanes`,
+tied to this one by `lifeline`) the others, each one `execute_in_process` of the same
+definitions on its share, checks included.
+
+1. the sources (asset groups `sources` and `rdf`: each source's asset, its graph and
+   their checks), dealt out by expected size (`deal`);
+2. what needs only the sources: the partner exports here, the links in a helper;
+3. the rest (the release), here.
+
+A stage starts only when every lane of the one before succeeded: a failed blocking check
+or step anywhere stops the release, as in the single job. Below `LANES_FROM` bytes of
+input (the bundled samples) and with `--lanes 1` the whole job runs in this process.
 """
 from __future__ import annotations
 
@@ -126,40 +130,63 @@ def _source_assets(defs: dg.Definitions) -> dict[str, list[dg.AssetKey]]:
     return {root.to_user_string(): keys for root, keys in roots.items()}
 
 
-def run_publish(defs: dg.Definitions, settings: Settings, config_file: str | None, lanes: int = 2) -> Outcome:
-    """Run `publish`: the sources in `lanes` lanes when there is enough input, then the rest."""
-    specs = all_sources()
-    by_source = _source_assets(defs)
-    weights = {name: _weight(specs[name], settings) if name in specs else 0 for name in by_source}
-    if lanes < 2 or len(by_source) < 2 or sum(weights.values()) < LANES_FROM:
-        return _execute(defs, None)
-    dealt = [lane for lane in deal(weights, lanes) if lane]
-    settings.output_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.output_dir, prefix=".lanes-") as tmp:
+def _lanes(defs: dg.Definitions, lanes: list[list[dg.AssetKey]], config_file: str | None, output: Path) -> list[Outcome]:
+    """Run lane 0 here and the others in helper processes, at once; their outcomes."""
+    with tempfile.TemporaryDirectory(dir=output, prefix=".lanes-") as tmp:
         helpers = []
-        for i, lane in enumerate(dealt[1:], start=1):
+        for i, keys in enumerate(lanes[1:], start=1):
             report = Path(tmp) / f"lane-{i}.json"
-            args = ["--output", str(settings.output_dir), "--report", str(report), *lane]
-            helpers.append((report, lifeline.spawn(f"sources lane {i} ({', '.join(lane)})", "se_pipeline.lanes",
-                                                   *(["--config", config_file] if config_file else []), *args)))
-        outcomes = [_execute(defs, [k for name in dealt[0] for k in by_source[name]])]
+            names = [k.to_user_string() for k in keys]
+            helpers.append((report, lifeline.spawn(
+                f"lane {i} ({', '.join(names)})", "se_pipeline.lanes", *(["--config", config_file] if config_file else []),
+                "--output", str(output), "--report", str(report), *names)))
+        outcomes = [_execute(defs, lanes[0])]
         for report, helper in helpers:
             try:
                 helper.wait()
                 outcomes.append(Outcome(**json.loads(report.read_text(encoding="utf-8"))))
             except (lifeline.HelperFailed, OSError, ValueError) as e:
                 outcomes.append(Outcome(False, [f"{helper.what} failed: {e}"]))
-    problems = [line for o in outcomes for line in o.problems]
-    if not all(o.success for o in outcomes):
-        return Outcome(False, problems)
-    sourced = {k for keys in by_source.values() for k in keys}
-    rest = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k not in sourced]
-    last = _execute(defs, rest)
-    return Outcome(last.success, problems + last.problems, last.release)
+    return outcomes
+
+
+def run_publish(defs: dg.Definitions, settings: Settings, config_file: str | None, lanes: int = 2) -> Outcome:
+    """Run `publish`: the sources in `lanes` lanes when there is enough input; then the
+    assets that need only the sources (links, partner exports) side by side; then the rest."""
+    specs = all_sources()
+    by_source = _source_assets(defs)
+    weights = {name: _weight(specs[name], settings) if name in specs else 0 for name in by_source}
+    if lanes < 2 or len(by_source) < 2 or sum(weights.values()) < LANES_FROM:
+        return _execute(defs, None)
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    graph = defs.resolve_asset_graph()
+    done = {k for keys in by_source.values() for k in keys}
+    stages = [[[k for name in lane for k in by_source[name]] for lane in deal(weights, lanes) if lane]]
+    after = sorted((k for k in graph.get_all_asset_keys() if k not in done), key=lambda k: k.to_user_string())
+    ready = [k for k in after if graph.get(k).parent_keys <= done]
+    # This process takes the release group's (the exports); a helper the others (the
+    # links: a run's largest memory, returned when the helper exits, not held by the
+    # process that then builds the release).
+    here = [k for k in ready if graph.get(k).group_name == "release"]
+    away = [k for k in ready if k not in here]
+    stages.append([here, *(away[i::lanes - 1] for i in range(lanes - 1))] if here else [away])
+    stages.append([[k for k in after if k not in ready]])
+    last = Outcome(True)
+    for stage in stages:
+        stage = [keys for keys in stage if keys]
+        if not stage:
+            continue
+        outcomes = _lanes(defs, stage, config_file, settings.output_dir)
+        problems += [line for o in outcomes for line in o.problems]
+        if not all(o.success for o in outcomes):
+            return Outcome(False, problems)
+        last = outcomes[0]
+    return Outcome(True, problems, last.release)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m se_pipeline.lanes [--config C] --output O --report R SOURCE...`: one lane,
+    """`python -m se_pipeline.lanes [--config C] --output O --report R ASSET...`: one lane,
     started by `run_publish`; its outcome goes to R as JSON."""
     from se_pipeline.definitions import build_definitions
 
@@ -167,12 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config")
     parser.add_argument("--output", required=True)
     parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("sources", nargs="+")
+    parser.add_argument("assets", nargs="+", help="asset keys, as `dagster` prints them")
     args = parser.parse_args(argv)
     lifeline.hold()
-    defs = build_definitions(args.config, args.output)
-    by_source = _source_assets(defs)
-    outcome = _execute(defs, [k for name in args.sources for k in by_source[name]])
+    outcome = _execute(build_definitions(args.config, args.output),
+                       [dg.AssetKey.from_user_string(a) for a in args.assets])
     args.report.write_text(json.dumps(outcome.__dict__), encoding="utf-8")
     return 0
 

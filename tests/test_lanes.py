@@ -17,7 +17,7 @@ def test_heaviest_sources_go_first_to_the_lightest_lane() -> None:
     assert deal(weights, 1) == [["big", "mid", "small", "tiny", "none"]]
 
 
-def test_each_source_lane_holds_the_source_and_its_graph_and_the_rest_is_identity_and_release(tmp_path: Path) -> None:
+def test_each_source_lane_holds_the_source_and_its_graph_and_the_rest_is_links_exports_and_release(tmp_path: Path) -> None:
     defs = build_definitions(None, str(tmp_path))
     by_source = _source_assets(defs)
     assert set(by_source) == set(all_sources())
@@ -25,7 +25,7 @@ def test_each_source_lane_holds_the_source_and_its_graph_and_the_rest_is_identit
                for name, keys in by_source.items())
     sourced = {k for keys in by_source.values() for k in keys}
     rest = set(defs.resolve_asset_graph().get_all_asset_keys()) - sourced
-    assert rest == {dg.AssetKey("enterprise_links"), dg.AssetKey("release")}
+    assert rest == {dg.AssetKey("enterprise_links"), dg.AssetKey("partner_exports"), dg.AssetKey("release")}
 
 
 def test_a_sources_weight_is_its_last_good_graph_else_its_local_input(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
-"""The `release` asset: publish every source's last good graph as a versioned release."""
+"""The `release` asset: publish every source's last good graph as a versioned release; and
+`partner_exports`, which it moves in when they were made from the same data."""
 
+import time
 from typing import Any
 
 import dagster as dg
@@ -8,7 +10,9 @@ from se_pipeline.gate.release_shacl import start_release_validation
 from se_pipeline.identity.links_rdf import LINKS_GRAPH
 from se_pipeline.identity.stage import links_path
 from se_pipeline.release.build import GraphPart, build_release
+from se_pipeline.release.exports import staging as exports_staging
 from se_pipeline.sources.registry import all_sources
+from se_pipeline.state import SourceState
 
 GRAPH_ASSETS = [dg.AssetKey(f"{name}_graph") for name in all_sources()]
 
@@ -20,9 +24,35 @@ RELEASE_AUTOMATION = dg.AutomationCondition.eager() & dg.AutomationCondition.all
 
 
 @dg.asset(
+    name="partner_exports",
+    group_name="release",
+    deps=GRAPH_ASSETS,
+    required_resource_keys={"settings"},
+    kinds={"csv", "json"},
+    automation_condition=RELEASE_AUTOMATION,
+    description=(
+        "Standard CSV + vocabs.json (Mykomap), Murmurations profiles and GeoJSON from every source's last good "
+        "rows, staged under output/work/ for the next release, which moves them in (or writes them itself if the "
+        "data changed since)."
+    ),
+)
+def partner_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = context.resources.settings.load()
+    sources = [s.name for s in all_sources().values()
+               if settings.enabled(s.name) and SourceState.of(settings.state_dir, s.name).has_good()]
+    t0 = time.perf_counter()
+    files = exports_staging.stage(settings.output_dir, settings.state_dir, sources, settings.base_iri)
+    return dg.MaterializeResult(metadata={
+        "files": files, "sources": ", ".join(sources) or "none",
+        "path": dg.MetadataValue.path(str(exports_staging.staged_dir(settings.output_dir))),
+        "seconds": round(time.perf_counter() - t0, 2),
+    })
+
+
+@dg.asset(
     name="release",
     group_name="release",
-    deps=[*GRAPH_ASSETS, dg.AssetKey("enterprise_links")],
+    deps=[*GRAPH_ASSETS, dg.AssetKey("enterprise_links"), dg.AssetKey("partner_exports")],
     required_resource_keys={"settings"},
     kinds={"rdf"},
     automation_condition=RELEASE_AUTOMATION,
@@ -50,8 +80,9 @@ def release(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             ["| source | triples | enterprises | quarantined | stale |", "|---|---|---|---|---|"]
             + [f"| {s.name} | {s.triples} | {s.entities} | {s.quarantined} | {s.stale} |" for s in result.sources])),
         "seconds": dg.MetadataValue.json(result.seconds),
+        "partner_exports": "staged by partner_exports, moved in" if result.exports_staged else "written by the release",
     }
     return dg.MaterializeResult(metadata=metadata)
 
 
-defs = dg.Definitions(assets=[release])
+defs = dg.Definitions(assets=[partner_exports, release])

@@ -26,6 +26,7 @@ from se_pipeline.rdf.vocabulary import concept_triples, used_concepts
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
 from se_pipeline.release.errors import ReleaseError
+from se_pipeline.release.exports import staging as exports_staging
 from se_pipeline.release.changelog import RecordDigests, write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
 from se_pipeline.release.jsonld import write_jsonld
@@ -54,6 +55,7 @@ class ReleaseResult:
     entities: int
     sources: list[SourceSummary]
     seconds: dict[str, float] = field(default_factory=dict)
+    exports_staged: bool = False  # the partner exports were the `partner_exports` asset's, moved in
 
 
 @dataclass
@@ -266,9 +268,15 @@ def build_release(
         # lower priority (`runtime.background`), while this one writes and checks the datasets.
         documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256")
         children += documents
-        exports = _start_partner_exports(partial, settings.state_dir, [s.name for s in summaries], settings.base_iri,
-                                         work / "exports.sha256")
-        children.append(exports)
+        # Exports staged by the `partner_exports` asset from this very data are moved in;
+        # otherwise a helper writes them.
+        sources = [s.name for s in summaries]
+        staged = exports_staging.adopt(settings.output_dir, settings.state_dir, sources, settings.base_iri, partial)
+        exports = None
+        if staged is None:
+            exports = _start_partner_exports(partial, settings.state_dir, sources, settings.base_iri,
+                                             work / "exports.sha256")
+            children.append(exports)
 
         t0 = time.perf_counter()
         census = _Census()
@@ -294,7 +302,8 @@ def build_release(
         write_quarantine(partial / "quarantine.csv", quarantine)
         write_quarantine(partial / "dropped-values.csv", dropped)
         t0 = time.perf_counter()
-        _wait(exports)
+        if exports is not None:
+            _wait(exports)
         seconds["exports"] = time.perf_counter() - t0
         for name, src in (extra_files or {}).items():
             target = partial / name
@@ -333,7 +342,7 @@ def build_release(
         seconds["documents"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.
-        written = read_digests(work / "exports.sha256")
+        written = staged if staged is not None else read_digests(work / "exports.sha256")
         for i in range(len(documents)):
             written.update(read_digests(work / f"documents.sha256.{i}"))
         listed = write_checksums(partial, {**written, **{str(f.path): f.sha256 for f in files}})
@@ -349,4 +358,5 @@ def build_release(
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return ReleaseResult(release_id, final, census.quads.count, all_classes.get(INITIATIVE, 0), summaries, seconds)
+    return ReleaseResult(release_id, final, census.quads.count, all_classes.get(INITIATIVE, 0), summaries, seconds,
+                         exports_staged=staged is not None)

@@ -1,0 +1,79 @@
+"""Partner exports written ahead of the release (the `partner_exports` asset), adopted by it.
+
+The exports need the sources' last good rows and nothing the links or the release
+compute, so they can be written while identity runs: in `se-pipeline run`'s second lane,
+or as a parallel step under Dagster's multiprocess executor. The release then moves
+them into its directory (one `rename` per top-level entry: ~1 profile per enterprise
+is never copied) instead of writing them beside its own work.
+
+A staged set is adopted only if its key matches the data the release publishes: the
+base IRI, and the name and content digest of each source's last good canonical rows.
+Otherwise (a source refreshed in between, nothing staged, a set already adopted) the
+release writes the exports itself, as it always could; so staging only ever saves time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from se_pipeline.release.exports import load_good_frames, write_partner_exports
+from se_pipeline.state import SourceState
+
+#: Under the output directory: the one staged set (`files/` and `manifest.json`).
+STAGED = Path("work") / "exports-staged"
+
+
+def staged_dir(output_dir: Path) -> Path:
+    return Path(output_dir) / STAGED
+
+
+def key(state_dir: Path, sources: list[str], base_iri: str) -> str:
+    """What the exports are made from: the base IRI and each source's good rows' digest."""
+    h = hashlib.sha256(base_iri.encode("utf-8"))
+    for name in sorted(sources):
+        rows = SourceState.of(Path(state_dir), name).good / "canonical.parquet"
+        h.update(b"\0" + name.encode("utf-8") + b"\0")
+        if rows.is_file():
+            with rows.open("rb") as f:
+                h.update(hashlib.file_digest(f, "sha256").digest())
+    return h.hexdigest()
+
+
+def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) -> int:
+    """Write the exports of `sources` to the staged set, replacing any earlier one (built
+    beside it, then renamed: a killed run leaves no half set to adopt); returns how many
+    files were written."""
+    target = staged_dir(output_dir)
+    building = target.with_name(f".{target.name}-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    files = building / "files"
+    digests: dict[str, str] = {}
+    written = write_partner_exports(load_good_frames(state_dir, sources), files, base_iri, digests, read_only=True)
+    manifest = {"key": key(state_dir, sources, base_iri),
+                "digests": {Path(p).relative_to(files).as_posix(): d for p, d in digests.items()}}
+    (building / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    building.rename(target)
+    return len(written)
+
+
+def adopt(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, target_dir: Path) -> dict[str, str] | None:
+    """Move the staged set into `target_dir` if it was made from exactly this data; returns
+    the digests of the files moved (path in `target_dir` -> SHA-256), or None (nothing
+    usable staged: the caller writes the exports). A set that does not match is removed."""
+    staged = staged_dir(output_dir)
+    try:
+        manifest = json.loads((staged / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("key") != key(state_dir, sources, base_iri):
+        shutil.rmtree(staged, ignore_errors=True)
+        return None
+    files = staged / "files"
+    for entry in sorted(os.listdir(files)):
+        os.rename(files / entry, Path(target_dir) / entry)  # same file system: output/
+    shutil.rmtree(staged, ignore_errors=True)
+    return {str(Path(target_dir) / rel): digest for rel, digest in manifest["digests"].items()}
