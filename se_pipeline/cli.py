@@ -14,13 +14,11 @@ from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
 
 
 def _run(args: argparse.Namespace) -> int:
-    from se_pipeline.definitions import build_definitions
     from se_pipeline.lanes import run_publish
     from se_pipeline.settings import load_settings
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
-    defs = build_definitions(args.config, str(settings.output_dir))
-    outcome = run_publish(defs, settings, args.config, lanes=args.lanes)
+    outcome = run_publish(settings, args.config, lanes=args.lanes)
     for line in outcome.problems:
         print(line, file=sys.stderr)
     meta = outcome.release
@@ -96,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run every source and publish a release")
     r.add_argument("--config", help="YAML: sources.<name>.url to repoint a source (default: bundled samples)")
     r.add_argument("--output", help=f"output directory (default: {DEFAULT_OUTPUT})")
-    r.add_argument("--lanes", type=int, default=2, help="processes the sources run in at once (default 2; "
-                   "1 runs the whole job in one process)")
+    r.add_argument("--lanes", type=int, choices=(1, 2), default=2, help="processes the job runs in at once "
+                   "(default 2, from 4 MB of input; 1: the whole job in this process)")
     r.set_defaults(func=_run)
     q = sub.add_parser("query", help="run SPARQL against a release")
     q.add_argument("sparql", help="query text, or @file.rq")

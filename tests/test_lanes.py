@@ -42,3 +42,17 @@ def test_a_sources_weight_is_its_last_good_graph_else_its_local_input(tmp_path: 
     assert _weight(spec, settings) == 123
     remote = Settings(output_dir=tmp_path / "o2", sources={"coops_uk": {"url": "https://example.org/x.csv"}})
     assert _weight(spec, remote) == 0
+
+
+def test_a_worker_that_dies_is_a_failed_lane_that_says_why(tmp_path: Path) -> None:
+    from se_pipeline.lanes import _Worker
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources: [not, a, mapping]\n")
+    worker = _Worker(tmp_path, str(bad), tmp_path / "out")
+    worker.start([dg.AssetKey("coops_uk")])
+    outcome = worker.result()
+    worker.stop()
+    assert not outcome.success and outcome.release is None
+    assert "sources lane worker exited (1)" in outcome.problems[0]
+    assert "ConfigError: config names unknown sources" in outcome.problems[0]  # its traceback, from its log
