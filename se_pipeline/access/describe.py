@@ -52,44 +52,46 @@ def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] |
     """
     subject = ox.NamedNode(iri)
     address = ox.NamedNode(iri.split("#", 1)[0] + "#address")
+    named = ox.NamedNode
+    cache = {} if label_cache is None else label_cache
     # One order whatever order the store was loaded in (documents are reproducible):
     # the IRI's own statements first, types first, then by property and value; a
-    # statement held by several graphs once.
-    keyed = {}
+    # statement held by several graphs once. The same pass looks up the labels of the
+    # concepts pointed at and notes outgoing `owl:sameAs` (one pass over the terms).
+    keyed: dict[tuple[int, bool, str, str], ox.Triple] = {}
+    labels: dict[str, dict[str, str]] = {}
+    others: dict[str, str] = {}
     for rank, s in enumerate((subject, address)):
         for q in store.quads_for_pattern(s, None, None, None):
-            t = q.triple
-            if t not in keyed:
-                p = t.predicate.value
-                keyed[t] = (rank, p != RDF_TYPE, p, str(t.object))
+            p = q.predicate.value
+            o = q.object
+            key = (rank, p != RDF_TYPE, p, str(o))
+            if key in keyed:
+                continue
+            keyed[key] = q.triple
+            if type(o) is named:
+                if p == SAME_AS:
+                    if rank == 0:
+                        others[o.value] = ""
+                    continue
+                found = cache.get(o.value)
+                if found is None:
+                    found = cache[o.value] = _labels_of(store, o)
+                if found:
+                    labels[o.value] = found
     if not keyed:
         return Description(iri)
-    out = sorted(keyed, key=keyed.__getitem__)
-    cache = {} if label_cache is None else label_cache
-    labels: dict[str, dict[str, str]] = {}
-    for t in out:
-        if isinstance(t.object, ox.NamedNode) and t.predicate.value != SAME_AS:
-            found = cache.get(t.object.value)
-            if found is None:
-                found = cache[t.object.value] = _labels_of(store, t.object)
-            if found:
-                labels[t.object.value] = found
-    others: dict[str, str] = {}
-    sa = ox.NamedNode(SAME_AS)
-    for q in store.quads_for_pattern(subject, sa, None, None):
-        if isinstance(q.object, ox.NamedNode):
-            others[q.object.value] = ""
-    for q in store.quads_for_pattern(None, sa, subject, None):
-        if isinstance(q.subject, ox.NamedNode):
+    for q in store.quads_for_pattern(None, named(SAME_AS), subject, None):
+        if type(q.subject) is named:
             others[q.subject.value] = ""
     others.pop(iri, None)
     for other in others:
-        for q in store.quads_for_pattern(ox.NamedNode(other), ox.NamedNode(NAME), None, None):
+        for q in store.quads_for_pattern(named(other), named(NAME), None, None):
             others[other] = q.object.value
             break
         else:
             others[other] = (names or {}).get(other, "")
-    return Description(iri, tuple(out), labels, sorted(others.items()))
+    return Description(iri, tuple(keyed[k] for k in sorted(keyed)), labels, sorted(others.items()))
 
 
 def _labels_of(store: ox.Store, concept: ox.NamedNode) -> dict[str, str]:
