@@ -240,20 +240,29 @@ a{color:#0b57d0}.formats a{margin-right:1rem}
 """
 
 
+_SOURCE = DCTERMS + "source"
+
+
+def _row_order(row: tuple[str, object]) -> tuple[bool, bool, str]:
+    """Types first, then the name, then by property (stable: values keep their order)."""
+    p = row[0]
+    return p != RDF_TYPE, p != NAME, p
+
+
 def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None) -> bytes:
     """A human-readable page (escaped throughout; no scripts, no external resources)."""
     e = html.escape
-    triples = d.statements
-    main = [t for t in triples if t.subject.value == d.iri]
-    addr = [t for t in triples if t.subject.value != d.iri]
-    names = [t.object.value for t in main if t.predicate.value == NAME]
+    main: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
+    addr: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
+    for t in d.statements:  # each term's value read once
+        (main if t.subject.value == d.iri else addr).append((t.predicate.value, t.object))
+    names = [o.value for p, o in main if p == NAME]
     title = names[0] if names else d.iri
-    source = next((t.object.value for t in main if t.predicate.value == DCTERMS + "source"), "")
+    source = next((o.value for p, o in main if p == _SOURCE), "")
 
-    def rows(ts: list[ox.Triple]) -> str:
-        keyed = [(t.predicate.value, t.object) for t in ts]
+    def rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]) -> str:
         out = []
-        for p, o in sorted(keyed, key=lambda po: (po[0] != RDF_TYPE, po[0] != NAME, po[0])):
+        for p, o in sorted(keyed, key=_row_order):
             if p == SAME_AS:
                 continue
             out.append(f"{_row_head(p)}{_value_html(o, d, base_iri)}</td></tr>")
