@@ -194,16 +194,10 @@ def _write_whole(path: Path, text: str) -> None:
     partial.rename(path)
 
 
-def _wants_lanes(settings: Settings, lanes: int) -> bool:
-    weights = [_weight(spec, settings) for spec in all_sources().values()]
-    return lanes >= 2 and len(weights) >= 2 and sum(weights) >= LANES_FROM
-
-
-def _stages(defs: dg.Definitions, settings: Settings) -> list[tuple[list[dg.AssetKey], list[dg.AssetKey]]]:
+def _stages(defs: dg.Definitions, weights: dict[str, int]) -> list[tuple[list[dg.AssetKey], list[dg.AssetKey]]]:
     """(this process's assets, the worker's) for each stage, in order."""
-    specs = all_sources()
     by_source = _source_assets(defs)
-    here, away = deal({name: _weight(specs[name], settings) if name in specs else 0 for name in by_source}, 2)
+    here, away = deal({name: weights.get(name, 0) for name in by_source}, 2)
     graph = defs.resolve_asset_graph()
     done = {k for keys in by_source.values() for k in keys}
     after = sorted((k for k in graph.get_all_asset_keys() if k not in done), key=lambda k: k.to_user_string())
@@ -223,31 +217,36 @@ def run_publish(settings: Settings, config_file: str | None, lanes: int = 2) -> 
     enough input, else as one job in this process."""
     from se_pipeline.definitions import build_definitions
 
-    if not _wants_lanes(settings, lanes):
+    weights = {spec.name: _weight(spec, settings) for spec in all_sources().values()}
+    if lanes < 2 or len(weights) < 2 or sum(weights.values()) < LANES_FROM:
         return _execute(build_definitions(config_file, str(settings.output_dir)), None)
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.output_dir, prefix=".lanes-") as tmp:
         worker = _Worker(Path(tmp), config_file, settings.output_dir)
-        done = False
         try:
-            defs = build_definitions(config_file, str(settings.output_dir))
-            problems: list[str] = []
-            last = Outcome(True)
-            for here, away in _stages(defs, settings):
-                if away:
-                    worker.start(away)
-                outcomes = [_execute(defs, here) if here else Outcome(True)]
-                if away:
-                    outcomes.append(worker.result())
-                problems += [line for o in outcomes for line in o.problems]
-                if not all(o.success for o in outcomes):
-                    done = True
-                    return Outcome(False, problems)
-                last = outcomes[0]
-            done = True
-            return Outcome(True, problems, last.release)
-        finally:
-            worker.stop(now=not done)  # an exception (Ctrl-C) here stops the worker at once
+            outcome = _run_stages(build_definitions(config_file, str(settings.output_dir)), weights, worker)
+        except BaseException:  # Ctrl-C, or a bug here: the worker stops at once
+            worker.stop(now=True)
+            raise
+        worker.stop()
+        return outcome
+
+
+def _run_stages(defs: dg.Definitions, weights: dict[str, int], worker: _Worker) -> Outcome:
+    """Each stage's two lanes at once; the next stage only if both succeeded."""
+    problems: list[str] = []
+    last = Outcome(True)
+    for here, away in _stages(defs, weights):
+        if away:
+            worker.start(away)
+        outcomes = [_execute(defs, here) if here else Outcome(True)]
+        if away:
+            outcomes.append(worker.result())
+        problems += [line for o in outcomes for line in o.problems]
+        if not all(o.success for o in outcomes):
+            return Outcome(False, problems)
+        last = outcomes[0]
+    return Outcome(True, problems, last.release)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     lifeline.hold()
     log = os.open(args.folder / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 2)  # sys.stderr writes to fd 2: now the log
+    os.close(log)
     defs = build_definitions(args.config, args.output)
     n = 0
     while True:

@@ -126,10 +126,9 @@ def test_sources_in_two_lanes_publish_what_one_process_publishes_and_a_failed_la
     from se_pipeline import lanes
 
     monkeypatch.setattr(lanes, "LANES_FROM", 0)
-    real_deal = lanes.deal
 
     def coops_uk_in_the_helper(weights: dict[str, int], n: int) -> list[list[str]]:
-        assert n == 2 and real_deal(weights, n)[0]  # what would have been dealt, for the record
+        assert n == 2
         return [sorted(set(weights) - {"coops_uk"}), ["coops_uk"]]
 
     monkeypatch.setattr(lanes, "deal", coops_uk_in_the_helper)

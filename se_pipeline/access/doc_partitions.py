@@ -73,7 +73,7 @@ def _lines_to_route(path: Path, base_iri: str, own_segment: str) -> tuple[list[b
     record; any other subject (a link node, a concept, a blank node) has no owner to
     route to. The file is read in blocks of whole lines; markers are found with
     `bytes.find` over the block and a line's only Python-level test is two `startswith`
-    (six `in` tests per line took 3.8 s of a 4.8 s pass at 3x10^4 enterprises, and
+    (six `in` tests per line took 3.8 s of a 4.8 s pass at 3x10^4 enterprises under cProfile, and
     parsing every line of the links graph most of the rest). File order is kept (the
     first `schema:name` of a subject wins)."""
     base = f"<{base_iri}".encode("utf-8")

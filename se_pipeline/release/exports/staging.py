@@ -51,9 +51,11 @@ def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) 
     shutil.rmtree(building, ignore_errors=True)
     files = building / "files"
     digests: dict[str, str] = {}
+    # The key of the rows before they are read: rows replaced meanwhile then fail to match,
+    # rather than match exports made partly from the rows they replaced.
+    made_from = key(state_dir, sources, base_iri)
     written = write_partner_exports(load_good_frames(state_dir, sources), files, base_iri, digests, read_only=True)
-    manifest = {"key": key(state_dir, sources, base_iri),
-                "digests": {Path(p).relative_to(files).as_posix(): d for p, d in digests.items()}}
+    manifest = {"key": made_from, "digests": {Path(p).relative_to(files).as_posix(): d for p, d in digests.items()}}
     (building / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     building.rename(target)
