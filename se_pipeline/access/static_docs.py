@@ -51,16 +51,17 @@ def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
         base_iri += "/"
     count = 0
     labels = {} if label_cache is None else label_cache
-    folders: set[Path] = set()
+    folders: dict[str, str] = {}  # source -> its folder, made once (not a Path per record)
     for iri in enterprise_iris(store, base_iri):
         rest = iri[len(base_iri):]
         source, _, name = rest.rpartition("/")
         if not source or not name or name in (".", "..") or (only is not None and source != only):
             continue
-        folder = target_dir / "id" / source
-        if folder not in folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            folders.add(folder)
+        folder = folders.get(source)
+        if folder is None:
+            made = target_dir / "id" / source
+            made.mkdir(parents=True, exist_ok=True)
+            folder = folders[source] = str(made)
         d = describe(store, iri, labels, names)
         link = quote(name, safe="")
         stem = f"{folder}/{name}"

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from se_pipeline.canonical.countries import to_iso2
-from se_pipeline.canonical.schema import LIST_COLUMNS, ensure_columns
+from se_pipeline.canonical.schema import LIST_COLUMNS, ensure_columns, records
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.rdf.errors import TermError
 from se_pipeline.rdf.terms import check_lang, clean_iri
@@ -134,10 +134,10 @@ def conform(
     df["source"] = source
     quarantine: list[QuarantineRecord] = []
     dropped: list[QuarantineRecord] = []
-    records = df.to_dict("records")
+    rows = records(df)
     seen: dict[str, int] = {}
     keep: list[dict[str, Any]] = []
-    for row in records:
+    for row in rows:
         line = int(row["line"]) if row["line"] is not None and not pd.isna(row["line"]) else 0
         rid = clean_text(row["record_id"])
         row["line"] = line

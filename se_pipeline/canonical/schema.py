@@ -9,6 +9,7 @@ a new source be "a mapping file plus a small adapter".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -65,6 +66,16 @@ COLUMNS: tuple[str, ...] = tuple(f.name for f in CANONICAL_FIELDS)
 FIELDS: dict[str, Field] = {f.name: f for f in CANONICAL_FIELDS}
 LIST_COLUMNS = tuple(f.name for f in CANONICAL_FIELDS if f.kind == "list")
 
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """`frame.to_dict("records")`, the same values, built from whole columns.
+
+    Every stage that works row by row (canonicalising, the RDF mapping, the exports)
+    starts here. With pandas 3's Arrow-backed strings `to_dict` boxes cell by cell:
+    coops_uk's 7,006 canonical rows took 0.54 s against 0.10 s here.
+    """
+    names = list(frame.columns)
+    return [dict(zip(names, row)) for row in zip(*(frame[c].tolist() for c in names))]
 
 
 def empty_frame() -> pd.DataFrame:

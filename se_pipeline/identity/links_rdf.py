@@ -36,6 +36,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
+from se_pipeline.canonical.schema import records as frame_records
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.identity.match import clusters as cluster_map
 from se_pipeline.namespaces import DCTERMS, DEFAULT_DATA_BASE, OWL, RDF_TYPE, SCHEMA, SE_BASE, SE_GRAPH, SEP
@@ -125,7 +126,7 @@ def enterprise_triples(links: pd.DataFrame, records: pd.DataFrame, base: str = D
     iris = [enterprise_iri(str(s), str(r), base) for s, r in zip(records["source"], records["record_id"])]
     wanted = [k for k, i in enumerate(iris) if i in cmap]  # only clustered records, as dicts
     recs: dict[str, dict[str, Any]] = {}
-    for k, row in zip(wanted, records.iloc[wanted].to_dict("records")):
+    for k, row in zip(wanted, frame_records(records.iloc[wanted])):
         recs.setdefault(iris[k], {**row, "_iri": iris[k]})
     members: dict[str, list[str]] = {}
     for rec, cid in cmap.items():

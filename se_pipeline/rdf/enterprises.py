@@ -14,6 +14,7 @@ from typing import Any, Iterable, TextIO
 
 import pandas as pd
 
+from se_pipeline.canonical.schema import records
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.namespaces import (
     DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP,
@@ -159,7 +160,7 @@ def write_enterprises(frame: pd.DataFrame, out: TextIO | Path, base: str) -> dic
     index: dict[str, tuple[str, int]] = {}
     handle = out.open("w", encoding="utf-8") if isinstance(out, Path) else out
     try:
-        for row in frame.to_dict("records"):
+        for row in records(frame):
             lines = enterprise_lines(row, base)
             handle.writelines(lines)
             index[enterprise_iri(row["source"], row["record_id"], base)] = (row["record_id"], int(row["line"]))

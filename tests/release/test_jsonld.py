@@ -56,3 +56,34 @@ def test_a_document_breaking_the_streaming_profile_fails_the_gate(tmp_path, monk
     monkeypatch.setattr(gate, "PYLD_MAX_BYTES", 0)
     with pytest.raises(SyntaxError, match="@type"):
         gate.fingerprint(gate._jsonld_quads(tmp_path / "dataset.jsonld"))
+
+
+HOSTILE = [
+    ox.Quad(E, ox.NamedNode("https://schema.org/name"), ox.Literal('q"uote \\ back\tslash\x01\u2028 ✓ 🌍'), G1),
+    ox.Quad(E, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("https://schema.org/Thing"), G1),
+    ox.Quad(E, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.Literal("not a class"), G1),  # a literal type is a plain property, not "@type"
+    ox.Quad(E, ox.NamedNode("https://example.org/no-prefix#p"), ox.BlankNode("b0"), G1),
+    ox.Quad(E, ox.NamedNode("https://schema.org/description"), ox.Literal("ação\n", language="pt-BR"), G1),
+    ox.Quad(E, ox.NamedNode("https://schema.org/description"), ox.Literal("x", language="en"), G1),
+    ox.Quad(ox.BlankNode("b0"), ox.NamedNode("http://www.w3.org/2003/01/geo/wgs84_pos#lat"),
+            ox.Literal("51.5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")), G1),
+]
+
+
+def test_each_node_is_exactly_what_json_dumps_writes() -> None:
+    """The writer builds each node's JSON as text: every node line must be the bytes
+    `json.dumps(..., ensure_ascii=False)` gives for the object it parses to, "@type" first."""
+    out = io.StringIO()
+    write_jsonld([(G1, HOSTILE)], out)
+    nodes = [line.strip().rstrip(",") for line in out.getvalue().split("\n") if line.startswith("   {")]  # not splitlines: U+2028 is raw
+    assert len(nodes) == 2
+    for text in nodes:
+        obj = json.loads(text)
+        assert text == json.dumps(obj, ensure_ascii=False)
+    first = json.loads(nodes[0])
+    assert list(first)[:2] == ["@type", "@id"] and first["@type"] == ["https://schema.org/Thing"]
+    assert first["rdf:type"] == [{"@value": "not a class"}]
+    assert first["schema:description"] == [{"@value": "ação\n", "@language": HOSTILE[4].object.language}, {"@value": "x", "@language": "en"}]
+    parsed = ox.parse(out.getvalue().encode("utf-8"), format=ox.RdfFormat.STREAMING_JSON_LD)
+    assert gate.fingerprint(parsed) == gate.fingerprint(HOSTILE)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from se_pipeline.canonical.schema import COLUMNS, LIST_COLUMNS, ensure_columns
+from se_pipeline.canonical.schema import COLUMNS, LIST_COLUMNS, ensure_columns, records
 from se_pipeline.identity.iri import check_base, encode_id, enterprise_iri
 
 
@@ -59,7 +59,7 @@ def source_enterprises(frame: pd.DataFrame, source: str, base_iri: str) -> list[
     """One source's rows (in frame order) with their IRIs."""
     base = check_base(base_iri)
     out: list[Enterprise] = []
-    for rec in ensure_columns(frame).to_dict("records"):
+    for rec in records(ensure_columns(frame)):
         row = {c: _plain(rec.get(c), c in LIST_COLUMNS) for c in COLUMNS}
         src = row["source"] or source
         rid = str(row["record_id"])
