@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from se_pipeline.definitions import build_definitions
-from se_pipeline.lanes import _source_assets, _weight, deal
+from se_pipeline.lanes import _source_assets, _stages, _weight, deal, enabled_assets
 from se_pipeline.settings import Settings
 from se_pipeline.sources.registry import all_sources
 
@@ -26,6 +26,18 @@ def test_each_source_lane_holds_the_source_and_its_graph_and_the_rest_is_links_e
     sourced = {k for keys in by_source.values() for k in keys}
     rest = set(defs.resolve_asset_graph().get_all_asset_keys()) - sourced
     assert rest == {dg.AssetKey("enterprise_links"), dg.AssetKey("partner_exports"), dg.AssetKey("release")}
+
+
+def test_disabled_sources_steps_are_not_run(tmp_path: Path) -> None:
+    defs = build_definitions(None, str(tmp_path))
+    every = set(defs.resolve_asset_graph().get_all_asset_keys())
+    on = set(all_sources()) - {"wfto", "ica"}
+    kept = set(enabled_assets(defs, on))
+    assert every - kept == {dg.AssetKey(k) for k in ("wfto", "wfto_graph", "ica", "ica_graph")}
+    stages = _stages(defs, {name: 1 for name in all_sources()}, on)
+    dealt = {k for here, away in stages for k in here + away}
+    assert dealt == kept  # every other asset once, in some stage
+    assert sum(len(here) + len(away) for here, away in stages) == len(kept)
 
 
 def test_a_sources_weight_is_its_last_good_graph_else_its_local_input(tmp_path: Path) -> None:
