@@ -29,6 +29,7 @@ _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _DATE_FORMATS_DMY = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y")
 _DATE_FORMATS_MDY = ("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d", "%m/%d/%y")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def clean_text(value: Any, *, strip_html: bool = False, multiline: bool = False) -> str | None:
@@ -62,6 +63,12 @@ def parse_date(value: Any, order: str = "dmy") -> str | None:
         return None
     if re.match(r"^\d{4}-\d{2}-\d{2}[T ]", text):
         text = text[:10]
+    if _ISO_DATE.fullmatch(text):  # most sources' form: what the loop below finds, without its failed tries
+        try:
+            if 1000 <= date.fromisoformat(text).year <= 2999:
+                return text
+        except ValueError:
+            pass
     for fmt in _DATE_FORMATS_DMY if order == "dmy" else _DATE_FORMATS_MDY:
         try:
             d = datetime.strptime(text, fmt)

@@ -86,3 +86,36 @@ def test_overlong_description_is_truncated_and_recorded() -> None:
     out, quarantine, dropped = conform(frame(description=["d" * 100_000]), "test")
     assert not quarantine and len(out.loc[0, "description"]) == 20_000
     assert dropped[0].field == "description" and "100000" in dropped[0].reason
+
+
+def _by_formats(text: str, order: str) -> str | None:
+    """The rule `parse_date` implements: the first of the source's formats that reads the
+    text, with a year in 1000-2999."""
+    from datetime import datetime
+
+    from se_pipeline.canonical.normalise import _DATE_FORMATS_DMY, _DATE_FORMATS_MDY
+
+    for fmt in _DATE_FORMATS_DMY if order == "dmy" else _DATE_FORMATS_MDY:
+        try:
+            d = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        if 1000 <= d.year <= 2999:
+            return d.strftime("%Y-%m-%d")
+    return None
+
+
+@pytest.mark.parametrize("order", ["dmy", "mdy"])
+def test_iso_dates_take_the_short_way_to_the_same_answer(order: str) -> None:
+    import random
+
+    rnd = random.Random(7)
+    texts = ["2020-02-29", "2021-02-29", "0999-12-31", "3000-01-01", "2020-00-10", "２０２０-05-01"]
+    texts += [f"{rnd.randint(900, 3100):04d}-{rnd.randint(0, 13):02d}-{rnd.randint(0, 32):02d}" for _ in range(2000)]
+    for text in texts:
+        want = _by_formats(text, order)
+        if want is None:
+            with pytest.raises(ValueError, match="unreadable date"):
+                parse_date(text, order)
+        else:
+            assert parse_date(text, order) == want
