@@ -31,7 +31,7 @@ from se_pipeline.release.changelog import RecordDigests, write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
 from se_pipeline.release.jsonld import write_jsonld
 from se_pipeline.release.publish import (
-    finish_release, new_release_id, start_release, switch_latest, write_checksums,
+    finish_release, flush_in_background, new_release_id, start_release, switch_latest, write_checksums,
 )
 from se_pipeline.settings import Settings
 from se_pipeline.sources.registry import SourceSpec
@@ -336,6 +336,7 @@ def build_release(
         t0 = time.perf_counter()
         for helper in documents:
             _wait(helper)
+        flush_in_background()
         write_ontology_html(partial / "ontology.html")
         write_landing_page(partial, partial / "index.html", data=census.landing,
                            digests={f.path.name: f.sha256 for f in files})

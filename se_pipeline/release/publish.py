@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Collection
@@ -85,6 +86,15 @@ def _flush_to_disk() -> None:
     (static documents, Murmurations profiles), and per-file fsync cost ~10 s at 3x10^4.
     """
     os.sync()
+
+
+def flush_in_background() -> threading.Thread:
+    """Start the flush of what is written so far, while the last small files are made:
+    the sync before the rename (`finish_release`) then has little left. After the
+    documents of 3x10^4 enterprises a sync took 1.9 s."""
+    flusher = threading.Thread(target=os.sync, name="release flush", daemon=True)
+    flusher.start()
+    return flusher
 
 
 def finish_release(partial: Path, release_id: str, files: list[str] | None = None,
