@@ -1,0 +1,74 @@
+"""CPU of each part of a release, alone and one after another, on a finished run's state.
+
+`python -m benchmarks.release_parts OUTPUT_DIR [SCRATCH_DIR]`, after `se-pipeline run
+--output OUTPUT_DIR`: writes the datasets, re-reads them as the release gate does,
+writes the changelog against OUTPUT_DIR/latest, then the static documents with one
+writer, under SCRATCH_DIR (default: a new folder beside OUTPUT_DIR; never deleted
+here, since a large delete slows this VM's next file creations for minutes). A full
+run overlaps these parts on two cores; this says what each costs by itself.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import pyoxigraph as ox
+
+from se_pipeline.identity.links_rdf import LINKS_GRAPH
+from se_pipeline.namespaces import DEFAULT_DATA_BASE, SE_GRAPH
+from se_pipeline.release import gate
+from se_pipeline.release.build import GraphPart, _Census, write_datasets
+from se_pipeline.release.changelog import write_changelog
+
+T = TypeVar("T")
+
+
+def timed(label: str, work: Callable[[], T]) -> T:
+    before, start = os.times(), time.perf_counter()
+    result = work()
+    after = os.times()
+    own = after.user - before.user + after.system - before.system
+    children = after.children_user - before.children_user + after.children_system - before.children_system
+    print(f"{label:24s} wall {time.perf_counter() - start:6.2f} s  cpu {own + children:6.2f} s "
+          f"(system {after.system - before.system + after.children_system - before.children_system:.2f} s)", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output", type=Path)
+    parser.add_argument("scratch", type=Path, nargs="?")
+    parser.add_argument("--base-iri", default=DEFAULT_DATA_BASE, help="the run's base_iri, if its config set one")
+    args = parser.parse_args()
+    state = args.output / "state"
+    parts = [GraphPart(SE_GRAPH + d.name, d / "good" / "graph.nt")
+             for d in sorted(state.iterdir()) if (d / "good" / "graph.nt").is_file()]
+    links = state / "_identity" / "links.nt"
+    if links.is_file():
+        parts.append(GraphPart(LINKS_GRAPH, links))
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="release-parts-", dir=args.output.parent))
+    scratch.mkdir(parents=True, exist_ok=True)
+    print(f"{len(parts)} graphs, scratch {scratch}")
+
+    census = _Census()
+    timed("write_datasets", lambda: write_datasets(scratch, parts, census, scratch))
+    timed("re-read dataset.nq.gz", lambda: gate.nquads_file_fingerprint(scratch / "dataset.nq.gz"))
+    timed("re-read dataset.ttl", lambda: gate.fingerprint(ox.parse(path=str(scratch / "dataset.ttl"),
+                                                                   format=ox.RdfFormat.TURTLE)))
+    timed("re-read dataset.jsonld", lambda: gate.fingerprint(gate._jsonld_quads(scratch / "dataset.jsonld")))
+    previous = args.output / "latest" / "dataset.nq.gz"
+    timed("changelog", lambda: write_changelog(previous if previous.is_file() else None, census.records,
+                                               scratch / "changelog.csv"))
+    documents = [sys.executable, "-m", "se_pipeline.access.static_docs", str(scratch / "documents"), args.base_iri,
+                 *(a for p in parts for a in ("--part", p.graph, str(p.path))), "--digests", str(scratch / "digests")]
+    timed("static documents (1)", lambda: subprocess.run(documents, check=True))
+
+
+if __name__ == "__main__":
+    main()
