@@ -147,7 +147,7 @@ def to_jsonld(d: Description) -> bytes:
         if p == RDF_TYPE and type(o) is ox.NamedNode:
             key, value = "@type", _quote(o.value)
         else:
-            key, value = jsonld.compact(p), _value_json(o)
+            key, value = jsonld.compact(p), jsonld.value_text(o, ":", ",")
         values = node.get(key)
         if values is None:
             node[key] = [value]
@@ -156,25 +156,6 @@ def to_jsonld(d: Description) -> bytes:
     body = ",".join('{"@id":' + _quote(sid) + "".join(f",{_quote(k)}:[{','.join(vs)}]" for k, vs in node.items()) + "}"
                     for sid, node in nodes.items())
     return _JSONLD_HEAD + f"[{body}]}}".encode("utf-8")
-
-
-def _value_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    """`json.dumps(jsonld._value(term))`, compact, as text."""
-    if type(term) is ox.NamedNode:
-        return _iri_json(term.value)
-    if type(term) is ox.BlankNode:
-        return '{"@id":' + _quote(f"_:{term.value}") + "}"
-    if term.language:
-        return '{"@value":' + _quote(term.value) + ',"@language":' + _quote(term.language) + "}"
-    datatype = term.datatype.value
-    if datatype == jsonld.XSD_STRING:
-        return '{"@value":' + _quote(term.value) + "}"
-    return '{"@type":' + _quote(datatype) + ',"@value":' + _quote(term.value) + "}"
-
-
-@lru_cache(maxsize=1 << 14)
-def _iri_json(iri: str) -> str:
-    return '{"@id":' + _quote(iri) + "}"
 
 
 @lru_cache(maxsize=1 << 14)

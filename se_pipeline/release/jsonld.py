@@ -56,23 +56,24 @@ def _id(term: ox.NamedNode | ox.BlankNode) -> str:
     return term.value if isinstance(term, ox.NamedNode) else f"_:{term.value}"
 
 
-def _value_text(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    """`json.dumps(_value(term), ensure_ascii=False)`, built as text."""
+def value_text(term: ox.NamedNode | ox.BlankNode | ox.Literal, colon: str = ": ", comma: str = ", ") -> str:
+    """`json.dumps(_value(term), ensure_ascii=False, separators=(comma, colon))`, built as
+    text (the dataset uses json's default separators, the static documents compact ones)."""
     if type(term) is ox.NamedNode:
-        return _iri_text(term.value)
+        return _iri_text(term.value, colon)
     if type(term) is ox.BlankNode:
-        return '{"@id": ' + _quote(f"_:{term.value}") + "}"
+        return '{"@id"' + colon + _quote(f"_:{term.value}") + "}"
     if term.language:
-        return '{"@value": ' + _quote(term.value) + ', "@language": ' + _quote(term.language) + "}"
+        return '{"@value"' + colon + _quote(term.value) + comma + '"@language"' + colon + _quote(term.language) + "}"
     datatype = term.datatype.value
     if datatype == XSD_STRING:
-        return '{"@value": ' + _quote(term.value) + "}"
-    return '{"@type": ' + _quote(datatype) + ', "@value": ' + _quote(term.value) + "}"
+        return '{"@value"' + colon + _quote(term.value) + "}"
+    return '{"@type"' + colon + _quote(datatype) + comma + '"@value"' + colon + _quote(term.value) + "}"
 
 
 @lru_cache(maxsize=1 << 14)
-def _iri_text(iri: str) -> str:
-    return '{"@id": ' + _quote(iri) + "}"
+def _iri_text(iri: str, colon: str) -> str:
+    return '{"@id"' + colon + _quote(iri) + "}"
 
 
 @lru_cache(maxsize=1 << 12)
@@ -130,9 +131,9 @@ def write_jsonld(graphs: Iterable[tuple[ox.NamedNode | ox.BlankNode | ox.Default
                 key = _key_text(p)
                 found = values.get(key)
                 if found is None:
-                    values[key] = [_value_text(o)]
+                    values[key] = [value_text(o)]
                 else:
-                    found.append(_value_text(o))
+                    found.append(value_text(o))
             count += 1
         if subject is not None:
             out.write(node_sep + _node_text(sid, types, values) + "\n  ]}")
