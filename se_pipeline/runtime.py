@@ -38,3 +38,27 @@ def background() -> None:
     import os
 
     os.nice(HELPER_NICENESS)
+
+
+def give_back_memory(*, collect: bool = True) -> None:
+    """Return memory freed so far to the system, in a process that goes on.
+
+    A process that runs several stages, or loads one graph after another into a store,
+    keeps what it freed mapped by the allocators (glibc's heap, Arrow's mimalloc pool)
+    unless asked: an in-memory Oxigraph store of 4.7M statements (1.57 GB) left 1.28 GB
+    resident after it was dropped, 0.07 GB after `malloc_trim`. Held, it counts in the
+    run's peak beside the other processes. Only free memory is returned; `collect` first
+    frees what only the cycle collector would."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow
+
+    if collect:
+        gc.collect()
+    pyarrow.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)  # glibc only
+        if trim is not None:
+            trim(0)

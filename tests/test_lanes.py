@@ -68,3 +68,27 @@ def test_a_worker_that_dies_is_a_failed_lane_that_says_why(tmp_path: Path) -> No
     assert not outcome.success and outcome.release is None
     assert "sources lane worker exited (1)" in outcome.problems[0]
     assert "ConfigError: config names unknown sources" in outcome.problems[0]  # its traceback, from its log
+
+
+def test_the_worker_exits_once_no_later_stage_needs_it(monkeypatch) -> None:
+    """Its memory (the links' frames) must not be held beside the release."""
+    from se_pipeline import lanes
+
+    calls: list[str] = []
+
+    class FakeWorker:
+        def start(self, keys):
+            calls.append(f"start {keys}")
+
+        def result(self):
+            calls.append("result")
+            return lanes.Outcome(True)
+
+        def stop(self, *, now=False):
+            calls.append("stop")
+
+    monkeypatch.setattr(lanes, "_stages", lambda defs, w, e: [(["a"], ["b"]), (["c"], ["d"]), (["e"], []), (["f"], [])])
+    monkeypatch.setattr(lanes, "_execute", lambda defs, keys: calls.append(f"run {keys}") or lanes.Outcome(True))
+    assert lanes._run_stages(None, {}, set(), FakeWorker()).success
+    assert calls == ["start ['b']", "run ['a']", "result", "start ['d']", "run ['c']", "result", "stop",
+                     "run ['e']", "run ['f']"]

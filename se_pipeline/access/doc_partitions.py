@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from se_pipeline.namespaces import OWL, SCHEMA, SE_GRAPH, SKOS
 from se_pipeline.rdf.vocabulary import vocabulary_quads
+from se_pipeline.runtime import give_back_memory
 
 _NAME = SCHEMA + "name"
 _SAME_AS = OWL + "sameAs"
@@ -171,6 +172,7 @@ def source_stores(parts: list[tuple[str, Path]], base_iri: str,
         store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         yield segment, _completed(store, routed, segment), routed
         del store  # the caller drops its reference too: one source's store alive at a time
+        give_back_memory(collect=False)  # and its memory goes back before the next one's load
     if i == 0:
         for segment in sorted(set(routed.extras) - loaded):  # records typed only in others' graphs
             yield segment, _completed(ox.Store(), routed, segment), routed

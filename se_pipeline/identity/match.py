@@ -59,27 +59,57 @@ def empty_links() -> pd.DataFrame:
 # --------------------------------------------------------------------------- blocking
 
 
-_NO_PAIRS = {"a": np.zeros(0, dtype="int64"), "b": np.zeros(0, dtype="int64")}
+#: Pairs expanded at a time from equal-sized blocks (`_block_pairs`): bounds the
+#: arrays of one expansion whatever the number of blocks.
+PAIRS_AT_ONCE = 4_000_000
 
 
-def _cross_pairs(ra: np.ndarray, rb: np.ndarray, src: np.ndarray) -> pd.DataFrame:
-    """The pairs (a, b), a < b, of records from different sources (`src`: source code per record)."""
+def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Pairs of record positions (< n) as single integers `a * n + b`: half the memory of
+    two columns, and `np.unique` dedupes and orders them without a hash table."""
+    return a.astype("int64") * n + b
+
+
+def _pair_frame(codes: list[np.ndarray], n: int) -> pd.DataFrame:
+    """The distinct pairs (columns a, b; a < b) of the codes, in (a, b) order."""
+    unique = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype="int64")
+    return pd.DataFrame({"a": unique // n, "b": unique % n})
+
+
+def _cross_pairs(ra: np.ndarray, rb: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """The pairs (a, b), a < b, of records from different sources (`src`: source code per record), as codes."""
     ok = (ra < rb) & (src[ra] != src[rb])
-    return pd.DataFrame({"a": ra[ok], "b": rb[ok]})
+    return _codes(ra[ok], rb[ok], len(src))
 
 
-def _self_pairs(keyed: pd.DataFrame, cap: int, src: np.ndarray) -> pd.DataFrame:
-    """Cross-source pairs of record positions sharing a `key`; keys held by > cap records
-    skipped. Keys are joined as integer codes: merging millions of rows on strings is
-    what made blocking the matcher's memory peak."""
-    codes = pd.factorize(keyed["key"])[0]
-    keyed = pd.DataFrame({"r": keyed["r"].to_numpy(dtype="int64")[codes >= 0], "key": codes[codes >= 0]}).drop_duplicates()
-    if keyed.empty:
-        return pd.DataFrame(_NO_PAIRS)
-    sizes = np.bincount(keyed["key"].to_numpy())[keyed["key"].to_numpy()]
-    keyed = keyed[(sizes > 1) & (sizes <= cap)]
-    m = keyed.merge(keyed, on="key", suffixes=("_x", "_y"))
-    return _cross_pairs(m["r_x"].to_numpy(), m["r_y"].to_numpy(), src)
+def _self_pairs(keyed: pd.DataFrame, cap: int, src: np.ndarray) -> np.ndarray:
+    """Cross-source pairs of record positions sharing a `key` (as codes, see `_codes`);
+    keys held by > cap records skipped.
+
+    Keys are integer codes and each block expands to its s(s-1)/2 pairs a < b, blocks
+    of one size together (upper-triangle indices), `PAIRS_AT_ONCE` at a time: merging
+    millions of rows on strings, then a self-merge's s^2 rows per block, were in turn
+    the matcher's memory peak (5.8 GB at 10^6 records with the merge)."""
+    n = len(src)
+    key = pd.factorize(keyed["key"])[0]
+    known = key >= 0
+    # One row per (key, record), sorted by key then record: blocks are runs, a < b inside.
+    rows = np.unique(_codes(key[known], keyed["r"].to_numpy(dtype="int64")[known], n))
+    key, r = rows // n, rows % n
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype="int64")
+    sizes = np.diff(np.r_[starts, len(key)])
+    kept = (sizes > 1) & (sizes <= cap)
+    found = [np.zeros(0, dtype="int64")]
+    for size in np.unique(sizes[kept]):
+        first = starts[kept & (sizes == size)]
+        upper, lower = np.triu_indices(int(size), 1)
+        step = max(1, PAIRS_AT_ONCE // len(upper))
+        for k in range(0, len(first), step):
+            at = first[k:k + step, None]
+            a, b = r[at + upper].ravel(), r[at + lower].ravel()
+            other = src[a] != src[b]
+            found.append(_codes(a[other], b[other], n))
+    return np.concatenate(found)
 
 
 def _exploded(keys: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -109,38 +139,60 @@ def _grid(keys: pd.DataFrame, km: float) -> pd.DataFrame:
     return pd.DataFrame({"r": geo["r"].to_numpy(), "i": i, "j": j})
 
 
-def _grid_pairs(keys: pd.DataFrame, toks: pd.DataFrame, t: Thresholds, src: np.ndarray) -> pd.DataFrame:
-    """Cross-source pairs sharing a name token whose grid cells are neighbours."""
+#: Half of a cell's eight neighbours: a pair in cells (c, c + d) is the pair in
+#: (c + d, c) the other way round, so -d would only find the same pairs again.
+_HALF_NEIGHBOURS = ((0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def _grid_pairs(keys: pd.DataFrame, toks: pd.DataFrame, t: Thresholds, src: np.ndarray) -> np.ndarray:
+    """Cross-source pairs sharing a name token whose grid cells are the same or
+    neighbours (as codes, see `_codes`)."""
     cells = _grid(keys, t.max_km)
     if cells.empty:
-        return pd.DataFrame(_NO_PAIRS)
+        return np.zeros(0, dtype="int64")
     tok = toks[["r", "token"]].drop_duplicates()
     left = cells.merge(tok.assign(token=pd.factorize(tok["token"])[0]), on="r")
-    sizes = left.groupby(["i", "j", "token"])["r"].transform("size")
+    block = left.groupby(["i", "j", "token"]).ngroup().to_numpy()
+    sizes = np.bincount(block)[block]
     left = left[sizes <= t.block_cap]
+    found = [_self_pairs(pd.DataFrame({"r": left["r"], "key": block[sizes <= t.block_cap]}), t.block_cap, src)]
     # One neighbouring cell at a time: the nine shifted copies at once were the matcher's
     # memory peak at 10^6 records (4.5M tokens x 9).
-    found = []
-    for di in (-1, 0, 1):
-        for dj in (-1, 0, 1):
-            m = left.merge(left.assign(i=left["i"] + di, j=left["j"] + dj), on=["i", "j", "token"], suffixes=("_x", "_y"))
-            found.append(_cross_pairs(m["r_x"].to_numpy(), m["r_y"].to_numpy(), src))
-    return pd.concat(found, ignore_index=True)
+    for di, dj in _HALF_NEIGHBOURS:
+        m = left.merge(left.assign(i=left["i"] + di, j=left["j"] + dj), on=["i", "j", "token"], suffixes=("_x", "_y"))
+        x, y = m["r_x"].to_numpy(), m["r_y"].to_numpy()
+        found.append(_cross_pairs(np.minimum(x, y), np.maximum(x, y), src))
+    return np.concatenate(found)
 
 
 def _name_candidates(keys: pd.DataFrame, t: Thresholds, src: np.ndarray) -> pd.DataFrame:
-    toks = _tokens(keys)
-    country = keys.set_index("r")["country"]
+    """Pairs sharing (country, postcode), (country, first name token), (country,
+    locality, name token) or (name token, neighbouring grid cells).
+
+    Block keys are combined integer codes, not joined strings: at 10^6 records the
+    locality blocks alone are ~4M "country|locality|token" strings."""
+    words = _tokens(keys)
+    toks = pd.DataFrame({"r": words["r"].to_numpy(dtype="int64"), "token": pd.factorize(words["token"])[0],
+                         "first": words["first"].to_numpy()})
+    del words
+    n_tok = int(toks["token"].max()) + 1 if len(toks) else 1
+    country = pd.factorize(keys["country"])[0]           # by record position (keys["r"] is 0..n-1)
+    postcode = pd.factorize(keys["postcode"])[0]
+    locality = pd.factorize(keys["locality"])[0]
+    r = keys["r"].to_numpy(dtype="int64")
     parts = []
-    pc = keys[["r", "country", "postcode"]].dropna()
-    parts.append(_self_pairs(pd.DataFrame({"r": pc["r"], "key": pc["country"] + "|" + pc["postcode"]}), t.block_cap, src))
-    ft = toks[toks["first"]].copy()
-    ft["key"] = ft["r"].map(country) + "|" + ft["token"]
-    parts.append(_self_pairs(ft[["r", "key"]], t.block_cap, src))
-    loc = keys[["r", "country", "locality"]].dropna().merge(toks[["r", "token"]], on="r")
-    parts.append(_self_pairs(pd.DataFrame({"r": loc["r"], "key": loc["country"] + "|" + loc["locality"] + "|" + loc["token"]}), t.block_cap, src))
+    ok = (country >= 0) & (postcode >= 0)
+    parts.append(_self_pairs(pd.DataFrame({"r": r[ok], "key": country[ok].astype("int64") * (postcode.max(initial=0) + 1) + postcode[ok]}),
+                             t.block_cap, src))
+    ft = toks[toks["first"].to_numpy() & (country[toks["r"].to_numpy()] >= 0)]
+    parts.append(_self_pairs(pd.DataFrame({"r": ft["r"], "key": country[ft["r"].to_numpy()].astype("int64") * n_tok + ft["token"]}),
+                             t.block_cap, src))
+    at = toks["r"].to_numpy()
+    ok = (country[at] >= 0) & (locality[at] >= 0)
+    place = country[at[ok]].astype("int64") * (locality.max(initial=0) + 1) + locality[at[ok]]
+    parts.append(_self_pairs(pd.DataFrame({"r": at[ok], "key": place * n_tok + toks["token"].to_numpy()[ok]}), t.block_cap, src))
     parts.append(_grid_pairs(keys, toks, t, src))
-    return pd.concat(parts, ignore_index=True).drop_duplicates()
+    return _pair_frame(parts, len(src))
 
 
 # --------------------------------------------------------------------------- scoring
@@ -328,8 +380,8 @@ def _evidence_pairs(keys: pd.DataFrame, t: Thresholds) -> dict[str, pd.DataFrame
     dom = dom[~dom["key"].isin(umbrella)][["r", "key"]]
     src = pd.factorize(keys["source"])[0]
     return {
-        "registry-id": _self_pairs(ids, 50, src),
-        "domain": _self_pairs(dom, 50, src),
+        "registry-id": _pair_frame([_self_pairs(ids, 50, src)], len(src)),
+        "domain": _pair_frame([_self_pairs(dom, 50, src)], len(src)),
         "name+place": _name_candidates(keys, t, src),
     }
 
@@ -353,6 +405,8 @@ def find_links(
     score >= `thresholds.same`, "uncertain" when >= `thresholds.uncertain`.
     """
     keys = _keys(frames, base)
+    if keys.empty:  # sources whose every record was quarantined: nothing to block on
+        return _apply_decisions(empty_links(), decisions, base)
     cols = _Columns.of(keys)
     scored = []
     for evidence, pairs in _evidence_pairs(keys, thresholds).items():

@@ -6,7 +6,12 @@ from hypothesis import given, settings, strategies as st
 
 from se_pipeline.identity.decisions import Decision, Decisions
 from se_pipeline.identity.iri import enterprise_iri
-from se_pipeline.identity.match import LINK_COLUMNS, _Columns, _name_sims, _subset, clusters, find_links, name_similarity
+from se_pipeline.identity import match
+from se_pipeline.identity.match import (
+    LINK_COLUMNS, _Columns, _grid_pairs, _name_sims, _pair_frame, _self_pairs, _subset, clusters, find_links,
+    name_similarity,
+)
+from se_pipeline.identity.thresholds import Thresholds
 from tests.identity.helpers import frames, pairs, rec
 
 I = enterprise_iri
@@ -145,3 +150,64 @@ def test_vectorised_name_scores_equal_the_pairwise_definition(names: list[list[s
         assert best[k] == name_similarity(names[i], names[j])
         combos = [(x, y) for x in names[i] for y in names[j]]
         assert sub[k] == bool(_subset([x for x, _ in combos], [y for _, y in combos]).any())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 11), st.sampled_from(["k1", "k2", "k3", "k4", None])), max_size=40),
+       st.lists(st.integers(0, 2), min_size=12, max_size=12), st.integers(1, 5), st.integers(1, 7))
+def test_block_pairs_are_every_cross_source_pair_sharing_a_small_enough_key(
+        rows: list[tuple[int, str | None]], sources: list[int], cap: int, at_once: int) -> None:
+    """The expansion by block size, a few pairs at a time, against the definition."""
+    src = np.array(sources)
+    keyed = pd.DataFrame({"r": [r for r, _ in rows], "key": [k for _, k in rows]})
+    members: dict[str, set[int]] = {}
+    for r, k in rows:
+        if k is not None:
+            members.setdefault(k, set()).add(r)
+    expected = {(a, b) for m in members.values() if len(m) <= cap
+                for a in m for b in m if a < b and src[a] != src[b]}
+    old = match.PAIRS_AT_ONCE
+    match.PAIRS_AT_ONCE = at_once
+    try:
+        found = _pair_frame([_self_pairs(keyed, cap, src)], len(src))
+    finally:
+        match.PAIRS_AT_ONCE = old
+    assert set(zip(found["a"], found["b"])) == expected
+    assert list(zip(found["a"], found["b"])) == sorted(expected)   # distinct, in order
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3), st.sets(st.sampled_from(["oak", "ash", "elm"]), max_size=2)),
+                min_size=1, max_size=25),
+       st.integers(1, 6))
+def test_grid_pairs_are_every_cross_source_pair_in_neighbouring_cells_sharing_a_token(
+        recs: list[tuple[int, int, set[str]]], cap: int) -> None:
+    """Half the neighbours, both ways round, against the definition over all nine."""
+    n = len(recs)
+    src = np.arange(n) % 3
+    km = 2.0
+    # Points in the middle of cell (i, j) near the equator (cos(lat) ~ 1 at the scale used).
+    lat = [(i + 0.5) * km / 111.32 / 1000 for i, _, _ in recs]
+    keys = pd.DataFrame({"r": range(n), "lat": lat, "lon": [(j + 0.5) * km / 111.32 / 1000 for _, j, _ in recs]})
+    cells = match._grid(keys, km / 1000)
+    toks = pd.DataFrame([(r, t) for r, (_, _, ts) in enumerate(recs) for t in sorted(ts)], columns=["r", "token"])
+    size: dict[tuple[int, int, str], int] = {}
+    for r, t in zip(toks["r"], toks["token"]):
+        c = (cells["i"][r], cells["j"][r], t)
+        size[c] = size.get(c, 0) + 1
+    expected = set()
+    for x, tx in zip(toks["r"], toks["token"]):
+        for y, ty in zip(toks["r"], toks["token"]):
+            cx, cy = (cells["i"][x], cells["j"][x], tx), (cells["i"][y], cells["j"][y], ty)
+            if (x < y and tx == ty and src[x] != src[y] and size[cx] <= cap and size[cy] <= cap
+                    and abs(cx[0] - cy[0]) <= 1 and abs(cx[1] - cy[1]) <= 1):
+                expected.add((x, y))
+    found = _pair_frame([_grid_pairs(keys, toks, Thresholds(max_km=km / 1000, block_cap=cap), src)], n)
+    assert set(zip(found["a"], found["b"])) == expected
+
+
+def test_sources_without_records_have_no_links_but_curated_ones() -> None:
+    empty = {name: pd.DataFrame({c: [] for c in match.MATCH_COLUMNS}) for name in ("a", "b")}
+    assert find_links(empty).empty
+    same = Decisions.of([Decision(I("a", "1"), I("b", "9"), True, "steward", "2026-12-02", "one shop")])
+    assert pairs(find_links(empty, same), None) == {("1", "9", "curated")}
