@@ -7,13 +7,13 @@ permanent, and `latest` switched. Any failure leaves `latest` where it was.
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import time
+from collections import ChainMap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, Protocol
+from typing import BinaryIO, Callable, Iterator, Protocol
 
 import pyoxigraph as ox
 
@@ -356,14 +356,13 @@ def build_release(
         seconds["documents"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.
-        written = staged if staged is not None else read_digests(work / "exports.sha256")
+        # Keyed by path in the release, one entry per file (4x10^6 at 10^6 enterprises).
+        written = staged if staged is not None else read_digests(work / "exports.sha256", under=partial)
         for i in range(len(documents)):
-            written.update(read_digests(work / f"documents.sha256.{i}"))
-        listed = write_checksums(partial, {**written, **{str(f.path): f.sha256 for f in files}})
+            written.update(read_digests(work / f"documents.sha256.{i}", under=partial))
+        listed = write_checksums(partial, ChainMap({f.path.name: f.sha256 for f in files}, written))
         # The helpers create their files read-only (see `files.write_file`).
-        root = str(partial) + os.sep
-        final = finish_release(partial, release_id, listed,
-                               read_only={p.removeprefix(root).replace(os.sep, "/") for p in written})
+        final = finish_release(partial, release_id, listed, read_only=written.keys())
         switch_latest(settings.output_dir, final)
     except BaseException:
         for child in children:  # stop the writers before their directory goes

@@ -64,8 +64,9 @@ def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) 
 
 def adopt(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, target_dir: Path) -> dict[str, str] | None:
     """Move the staged set into `target_dir` if it was made from exactly this data; returns
-    the digests of the files moved (path in `target_dir` -> SHA-256), or None (nothing
-    usable staged: the caller writes the exports). A set that does not match is removed."""
+    the digests of the files moved (path relative to `target_dir`, "/" separated ->
+    SHA-256), or None (nothing usable staged: the caller writes the exports). A set that
+    does not match is removed."""
     staged = staged_dir(output_dir)
     try:
         manifest = json.loads((staged / "manifest.json").read_text(encoding="utf-8"))
@@ -78,4 +79,4 @@ def adopt(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, 
     for entry in sorted(os.listdir(files)):
         os.rename(files / entry, Path(target_dir) / entry)  # same file system: output/
     shutil.rmtree(staged, ignore_errors=True)
-    return {str(Path(target_dir) / rel): digest for rel, digest in manifest["digests"].items()}
+    return manifest["digests"]
