@@ -46,3 +46,14 @@ def test_a_read_only_file_is_created_read_only_with_its_bytes_and_never_replaces
     with pytest.raises(FileExistsError):  # a release file is written once
         write_file(target, b"other", read_only=True)
     assert target.read_bytes() == b"<x> <y> <z> .\n"
+
+
+def test_digests_under_a_folder_are_keyed_by_their_path_in_it(tmp_path: Path) -> None:
+    release = tmp_path / "rel"
+    (release / "id" / "s").mkdir(parents=True)
+    digests = {str(release / "id" / "s" / "a  b.ttl"): write_file(release / "id" / "s" / "a  b.ttl", b"1"),
+               str(release / "top.json"): write_file(release / "top.json", b"2"),
+               str(tmp_path / "elsewhere.txt"): write_file(tmp_path / "elsewhere.txt", b"3")}
+    save_digests(digests, tmp_path / "sums")
+    assert read_digests(tmp_path / "sums", under=release) == {
+        "id/s/a  b.ttl": digests[str(release / "id" / "s" / "a  b.ttl")], "top.json": digests[str(release / "top.json")]}
