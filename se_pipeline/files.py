@@ -52,8 +52,8 @@ def read_digests(source: Path, under: Path | str | None = None) -> dict[str, str
     """The digests `save_digests` wrote (file path -> SHA-256), read line by line; with
     `under`, only the files under that folder, keyed by their path relative to it ("/"
     separated, as `release.publish.release_files` lists them). A release of 10^6
-    enterprises has 4x10^6 of them: the whole text and its split lines at once, plus
-    absolute paths as keys, were over 2 GB more at the release's end."""
+    enterprises has 4x10^6 of them, so neither the whole text nor its split lines are
+    held, and the keys are the short paths the release lists."""
     prefix = None if under is None else os.fspath(under).rstrip(os.sep) + os.sep
     digests: dict[str, str] = {}
     with open(source, encoding="utf-8") as lines:

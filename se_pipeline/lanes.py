@@ -254,7 +254,8 @@ def _run_stages(defs: dg.Definitions, weights: dict[str, int], enabled: set[str]
         if away:
             worker.start(away)
         outcomes = [_execute(defs, here) if here else Outcome(True)]
-        give_back_memory()
+        if here and k + 1 < len(stages):
+            give_back_memory()  # before the next stage, not at the end of the run
         if away:
             outcomes.append(worker.result())
             if not any(later for _, later in stages[k + 1:]):

@@ -50,15 +50,13 @@ def give_back_memory(*, collect: bool = True) -> None:
     run's peak beside the other processes. Only free memory is returned; `collect` first
     frees what only the cycle collector would."""
     import ctypes
-    import ctypes.util
 
     import pyarrow
 
     if collect:
         gc.collect()
     pyarrow.default_memory_pool().release_unused()
-    libc = ctypes.util.find_library("c")
-    if libc:
-        trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)  # glibc only
-        if trim is not None:
-            trim(0)
+    # The process's own symbols (no library search, which runs `ldconfig`); glibc only.
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)

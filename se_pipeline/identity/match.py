@@ -89,7 +89,7 @@ def _self_pairs(keyed: pd.DataFrame, cap: int, src: np.ndarray) -> np.ndarray:
     Keys are integer codes and each block expands to its s(s-1)/2 pairs a < b, blocks
     of one size together (upper-triangle indices), `PAIRS_AT_ONCE` at a time: merging
     millions of rows on strings, then a self-merge's s^2 rows per block, were in turn
-    the matcher's memory peak (5.8 GB at 10^6 records with the merge)."""
+    the matcher's memory peak (5.98 GB at 10^6 records with the merge)."""
     n = len(src)
     key = pd.factorize(keyed["key"])[0]
     known = key >= 0
@@ -153,9 +153,9 @@ def _grid_pairs(keys: pd.DataFrame, toks: pd.DataFrame, t: Thresholds, src: np.n
     tok = toks[["r", "token"]].drop_duplicates()
     left = cells.merge(tok.assign(token=pd.factorize(tok["token"])[0]), on="r")
     block = left.groupby(["i", "j", "token"]).ngroup().to_numpy()
-    sizes = np.bincount(block)[block]
-    left = left[sizes <= t.block_cap]
-    found = [_self_pairs(pd.DataFrame({"r": left["r"], "key": block[sizes <= t.block_cap]}), t.block_cap, src)]
+    small = np.bincount(block)[block] <= t.block_cap
+    left = left[small]
+    found = [_self_pairs(pd.DataFrame({"r": left["r"], "key": block[small]}), t.block_cap, src)]
     # One neighbouring cell at a time: the nine shifted copies at once were the matcher's
     # memory peak at 10^6 records (4.5M tokens x 9).
     for di, dj in _HALF_NEIGHBOURS:
@@ -169,8 +169,8 @@ def _name_candidates(keys: pd.DataFrame, t: Thresholds, src: np.ndarray) -> pd.D
     """Pairs sharing (country, postcode), (country, first name token), (country,
     locality, name token) or (name token, neighbouring grid cells).
 
-    Block keys are combined integer codes, not joined strings: at 10^6 records the
-    locality blocks alone are ~4M "country|locality|token" strings."""
+    Block keys are combined integer codes, not joined strings ("country|locality|token"
+    was one new string per record and name token)."""
     words = _tokens(keys)
     toks = pd.DataFrame({"r": words["r"].to_numpy(dtype="int64"), "token": pd.factorize(words["token"])[0],
                          "first": words["first"].to_numpy()})

@@ -33,7 +33,9 @@ def links_path(settings: Settings) -> Path:
     return settings.state_dir / "_identity" / "links.nt"
 
 
-def link_sources(settings: Settings, sources: list[str], decisions_file: Path = DECISIONS) -> LinkOutcome:
+def match_frames(settings: Settings, sources: list[str]) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame]]:
+    """The last good canonical rows of each source that has them (the matcher's columns
+    only), and the renumberings its gate found."""
     frames: dict[str, pd.DataFrame] = {}
     moved: list[pd.DataFrame] = []
     for name in sources:
@@ -43,6 +45,11 @@ def link_sources(settings: Settings, sources: list[str], decisions_file: Path = 
         frames[name] = read_frame(state.good / "canonical.parquet", columns=MATCH_COLUMNS)
         if (state.good / "renumbered.parquet").is_file():
             moved.append(pd.read_parquet(state.good / "renumbered.parquet"))
+    return frames, moved
+
+
+def link_sources(settings: Settings, sources: list[str], decisions_file: Path = DECISIONS) -> LinkOutcome:
+    frames, moved = match_frames(settings, sources)
     parts = [empty_links() if not frames else find_links(frames, load_decisions(decisions_file, base=settings.base_iri), base=settings.base_iri)]
     parts += [m for m in moved if len(m)]
     links = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

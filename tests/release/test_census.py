@@ -58,6 +58,21 @@ def test_datasets_hold_one_parts_store_at_a_time(tmp_path: Path, monkeypatch) ->
         def __len__(self) -> int:
             return len(self._store)
 
+        def quads_for_pattern(self, *pattern):
+            return Statements(self, self._store.quads_for_pattern(*pattern))
+
+    class Statements:
+        """An iterator that keeps its store alive as long as it is held (as Oxigraph's do)."""
+
+        def __init__(self, store: Tracked, quads) -> None:
+            self.store, self.quads = store, quads
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            return next(self.quads)
+
     def part_store(part: build.GraphPart) -> Tracked:
         loaded_while.append(sum(ref() is not None for ref in alive))
         tracked = Tracked(load(part))
