@@ -12,11 +12,12 @@ import json
 from json.encoder import encode_basestring as _quote  # json.dumps' quoting (C), ensure_ascii=False
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import pyoxigraph as ox
 
 from se_pipeline.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, SCHEMA, SKOS
+from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH
 from se_pipeline.release import jsonld
 
 LANGS = ("en", "fr", "es", "pt")
@@ -50,57 +51,110 @@ def describe(store: ox.Store, iri: str, label_cache: dict[str, dict[str, str]] |
     `label_cache` (concept IRI -> labels) lets a caller describing many IRIs of one store
     look each concept's labels up once instead of once per enterprise.
     """
-    subject = ox.NamedNode(iri)
-    address = ox.NamedNode(iri.split("#", 1)[0] + "#address")
     named = ox.NamedNode
+    subject = named(iri)
+    statements = [q.triple for s in (subject, named(address_of(iri)))
+                  for q in store.quads_for_pattern(s, None, None, None)]
+    incoming = [q.subject.value for q in store.quads_for_pattern(None, named(SAME_AS), subject, None)
+                if type(q.subject) is named]
     cache = {} if label_cache is None else label_cache
-    # One order whatever order the store was loaded in (documents are reproducible):
+
+    def labels_of(concept: str) -> dict[str, str]:
+        found = cache.get(concept)
+        if found is None:
+            found = cache[concept] = _labels_of(store, named(concept))
+        return found
+
+    def name_of(other: str) -> str:
+        for q in store.quads_for_pattern(named(other), named(NAME), None, None):
+            return q.object.value
+        return (names or {}).get(other, "")
+
+    return description(iri, statements, incoming, labels_of, name_of)
+
+
+def address_of(iri: str) -> str:
+    """The IRI of a record's address node."""
+    return iri.split("#", 1)[0] + "#address"
+
+
+def description(iri: str, statements: Iterable[ox.Triple], incoming_same_as: Iterable[str],
+                labels_of: Callable[[str], dict[str, str]], name_of: Callable[[str], str]) -> Description:
+    """The description of `iri` from what is known about it, wherever that was gathered
+    (a store, or a record's lines in its graph file: `access.doc_partitions`), so every
+    document is made by this one function.
+
+    `statements` may hold any triples (duplicates, other subjects: only those of `iri`
+    and its address node count); `incoming_same_as` are the IRIs that point at `iri` by
+    `owl:sameAs`; `labels_of(concept)` and `name_of(record)` look up what a page shows
+    for the IRIs it links to.
+    """
+    named = ox.NamedNode
+    address = address_of(iri)
+    # One order whatever order the statements came in (documents are reproducible):
     # the IRI's own statements first, types first, then by property and value; a
     # statement held by several graphs once. The same pass looks up the labels of the
     # concepts pointed at and notes outgoing `owl:sameAs` (one pass over the terms).
     keyed: dict[tuple[int, bool, str, str], ox.Triple] = {}
     labels: dict[str, dict[str, str]] = {}
     others: dict[str, str] = {}
-    for rank, s in enumerate((subject, address)):
-        for q in store.quads_for_pattern(s, None, None, None):
-            p = q.predicate.value
-            o = q.object
-            key = (rank, p != RDF_TYPE, p, str(o))
-            if key in keyed:
+    for t in statements:
+        s = t.subject
+        if type(s) is not named:
+            continue
+        v = s.value
+        rank = 0 if v == iri else 1 if v == address else -1
+        if rank < 0:
+            continue
+        p = t.predicate.value
+        o = t.object
+        key = (rank, p != RDF_TYPE, p, str(o))
+        if key in keyed:
+            continue
+        keyed[key] = t
+        if type(o) is named:
+            if p == SAME_AS:
+                if rank == 0:
+                    others[o.value] = ""
                 continue
-            keyed[key] = q.triple
-            if type(o) is named:
-                if p == SAME_AS:
-                    if rank == 0:
-                        others[o.value] = ""
-                    continue
-                found = cache.get(o.value)
-                if found is None:
-                    found = cache[o.value] = _labels_of(store, o)
-                if found:
-                    labels[o.value] = found
+            found = labels_of(o.value)
+            if found:
+                labels[o.value] = found
     if not keyed:
         return Description(iri)
-    for q in store.quads_for_pattern(None, named(SAME_AS), subject, None):
-        if type(q.subject) is named:
-            others[q.subject.value] = ""
+    for other in incoming_same_as:
+        others[other] = ""
     others.pop(iri, None)
     for other in others:
-        for q in store.quads_for_pattern(named(other), named(NAME), None, None):
-            others[other] = q.object.value
-            break
-        else:
-            others[other] = (names or {}).get(other, "")
+        others[other] = name_of(other)
     return Description(iri, tuple(keyed[k] for k in sorted(keyed)), labels, sorted(others.items()))
 
 
+def is_typed(d: Description) -> bool:
+    """Whether the IRI itself has an `rdf:type` (what makes it a record with documents):
+    types sort first among its own statements."""
+    return bool(d.statements) and d.statements[0].predicate.value == RDF_TYPE and d.statements[0].subject.value == d.iri
+
+
+def pick_labels(candidates: Iterable[tuple[str | None, str, bool]]) -> dict[str, str]:
+    """A concept's label per language (in `LANGS`; no language tag reads as English) from
+    (language, label, from our vocabulary) candidates: our vocabulary's label first, then
+    the smallest, so the choice does not depend on the order the labels were read in."""
+    best: dict[str, tuple[bool, str]] = {}
+    for lang, value, ours in candidates:
+        lang = lang or "en"
+        if lang in LANGS:
+            rank = (not ours, value)
+            if lang not in best or rank < best[lang]:
+                best[lang] = rank
+    return {lang: best[lang][1] for lang in LANGS if lang in best}
+
+
 def _labels_of(store: ox.Store, concept: ox.NamedNode) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for q in store.quads_for_pattern(concept, ox.NamedNode(SKOS + "prefLabel"), None, None):
-        lit = q.object
-        if isinstance(lit, ox.Literal) and (lit.language or "en") in LANGS:
-            labels[lit.language or "en"] = lit.value
-    return labels
+    vocabulary = ox.NamedNode(VOCABULARY_GRAPH)
+    return pick_labels((q.object.language, q.object.value, q.graph_name == vocabulary)
+                       for q in store.quads_for_pattern(concept, ox.NamedNode(SKOS + "prefLabel"), None, None)
+                       if isinstance(q.object, ox.Literal))
 
 
 def to_turtle(d: Description) -> bytes:

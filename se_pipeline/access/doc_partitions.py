@@ -1,7 +1,8 @@
-"""A release's graph files split by source, so static documents are written one source
-at a time: the memory of one source's graph, not of the release (an in-memory Oxigraph
-store held ~365 B per quad at 3x10^4 enterprises, 265 MB; at that rate the 23.9M quads
-of 10^6 would need ~8.7 GB).
+"""A release's graph files split by source and by record, so static documents are
+written one record at a time, straight from the files: no store of the release (an
+in-memory Oxigraph store held ~365 B per quad at 3x10^4 enterprises; the 23.9M quads of
+10^6 would need ~8.7 GB), nor of one source (coops_uk at 10^6, 4.7M statements: 31-38 s
+to load, 1.6 GB).
 
 A document (`access.describe`) is the CBD of one record IRI `<base><source>/<id>` and its
 `#address` from *any* graph, plus the labels of the concepts it uses and the names of the
@@ -11,7 +12,8 @@ it; one streaming pass over every file finds the rest and routes it to its owner
 * statements whose subject is another source's record (the outlets graph says things
   about `coops_uk` records; the links graph's `owl:sameAs` and `dcterms:replaces`) go
   to that source;
-* `owl:sameAs` statements also go to the source of their object (the incoming link);
+* `owl:sameAs` statements also go to the source of their object (the incoming link),
+  even from that source's own file (the record it points at may come earlier in it);
 * `skos:prefLabel` statements go to every source (concept labels, whichever graph);
 * `schema:name` of every subject goes to a names table (for the linked records).
 
@@ -23,18 +25,24 @@ lines are prefiltered as bytes and only the candidates are parsed, strictly. A l
 starts with the source's own record prefix is its own; one whose subject is another
 source's record, and any line naming one of the three predicates above or holding an
 escape, is parsed and routed; any other line (a link node's, a concept's) has no owner.
+
+A source's own file then gives its records one after the other (`record_statements`):
+our RDF writer puts a record's statements and its address's on consecutive lines, and
+the gate's filter keeps their order. A file that does not (`NotGrouped`, e.g. a last
+good graph written by older code) is described from a store of the source instead
+(`SourcePart.store`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
-from se_pipeline.namespaces import OWL, SCHEMA, SE_GRAPH, SKOS
-from se_pipeline.rdf.vocabulary import vocabulary_quads
-from se_pipeline.runtime import give_back_memory
+from se_pipeline.access.describe import Description, address_of, description, pick_labels
+from se_pipeline.namespaces import OWL, SCHEMA, SKOS
+from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH, vocabulary_labels, vocabulary_quads
 
 _NAME = SCHEMA + "name"
 _SAME_AS = OWL + "sameAs"
@@ -125,11 +133,12 @@ def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
                 if p == _NAME:
                     routed.names.setdefault(t.subject.value, t.object.value)
                 targets.add(owner(t.subject.value, base_iri))
+            targets.discard(own_segment)  # its own lines are read with its file
             if p == _SAME_AS and isinstance(t.object, ox.NamedNode):
                 targets.add(owner(t.object.value, base_iri))
             if p == _PREF_LABEL:
                 routed.labels.append(quad)
-            for target in targets - {None, own_segment}:
+            for target in targets - {None}:
                 routed.extras.setdefault(target, []).append(quad)
     return routed
 
@@ -150,36 +159,137 @@ def shares(parts: list[tuple[str, Path]], n: int) -> list[set[str]]:
     return dealt
 
 
-def source_stores(parts: list[tuple[str, Path]], base_iri: str,
-                  share: tuple[int, int] = (0, 1)) -> Iterator[tuple[str, ox.Store, Routed]]:
-    """(source segment, store) for every source that has records, one store at a time:
-    its own graph file, the statements routed to it, every concept label, and the
-    vocabulary graph of the concepts it uses (the same `rdf.vocabulary` code the release
-    build uses). Graphs with no records of their own (links) are only routed, never loaded.
-    `share` = (i, n): only the sources `shares(parts, n)[i]` deals to writer i."""
+class NotGrouped(ValueError):
+    """A record's statements are not on consecutive lines of its graph file."""
+
+
+def record_statements(path: Path, prefix: str) -> Iterator[tuple[str, list[ox.Triple]]]:
+    """(record IRI, its statements) for every record under `prefix` (`<base><source>/`)
+    in the N-Triples file `path`, in file order, parsed strictly: the statements whose
+    subject is the record or one of its `#fragment` nodes. Other subjects (link nodes,
+    concepts, other sources' records) are skipped. Raises `NotGrouped` when a record's
+    statements come back after another record's, before anything of that record is lost
+    (its earlier statements were already given)."""
+    done: set[str] = set()
+    current = address = ""
+    group: list[ox.Triple] = []
+    for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+        s = t.subject
+        v = s.value
+        if v != current and v != address:  # a record's next statement: no string work
+            if type(s) is not ox.NamedNode or not v.startswith(prefix):
+                continue
+            key = v.partition("#")[0]
+            if key != current:
+                if "/" in key[len(prefix):]:  # not a record of this source (see `owner`)
+                    continue
+                if current:
+                    yield current, group
+                    done.add(current)
+                if key in done:
+                    raise NotGrouped(f"{path}: the statements of <{key}> are not on consecutive lines")
+                current, address, group = key, address_of(key), []
+        group.append(t)
+    if current:
+        yield current, group
+
+
+class ConceptLabels:
+    """`labels_of` for `describe.description` without a store: a concept's labels from our
+    vocabulary (what the release's vocabulary graph gives it) and from every
+    `skos:prefLabel` routed from the data, chosen as `describe.pick_labels` chooses them
+    from a store. Each concept is looked up once per writer."""
+
+    def __init__(self, label_quads: list[ox.Quad]) -> None:
+        self.data: dict[str, list[tuple[str | None, str, bool]]] = {}
+        vocabulary = ox.NamedNode(VOCABULARY_GRAPH)
+        for q in label_quads:
+            if isinstance(q.object, ox.Literal):
+                self.data.setdefault(q.subject.value, []).append(
+                    (q.object.language, q.object.value, q.graph_name == vocabulary))
+        self.cache: dict[str, dict[str, str]] = {}
+
+    def __call__(self, concept: str) -> dict[str, str]:
+        found = self.cache.get(concept)
+        if found is None:
+            ours = [(lang, value, True) for lang, value in vocabulary_labels(concept)]
+            found = self.cache[concept] = pick_labels(ours + self.data.get(concept, []))
+        return found
+
+
+@dataclass
+class SourcePart:
+    """One source's share of the documents: its graph file (None if its records are only
+    described in other graphs) and what the routing pass found for it."""
+
+    segment: str
+    graph: str | None
+    path: Path | None
+    base_iri: str
+    routed: Routed
+
+    def descriptions(self, labels_of: Callable[[str], dict[str, str]]) -> Iterator[Description]:
+        """The description of every record of the source: those of its file in file order,
+        then those only other graphs hold. Linked records' names come from the routing
+        pass's names table."""
+        prefix = f"{self.base_iri}{self.segment}/"
+        extras, incoming = _by_record(self.routed.extras.get(self.segment, []), prefix)
+        names = self.routed.names
+
+        def name_of(other: str) -> str:
+            return names.get(other, "")
+
+        if self.path is not None:
+            for iri, statements in record_statements(self.path, prefix):
+                yield description(iri, statements + extras.pop(iri, []), incoming.pop(iri, ()), labels_of, name_of)
+        for iri in sorted(extras):
+            yield description(iri, extras[iri], incoming.get(iri, ()), labels_of, name_of)
+
+    def store(self) -> ox.Store:
+        """The source as one store (its file, what was routed to it, concept labels and
+        its vocabulary graph), for `describe.describe`: the way to describe a file whose
+        records are not grouped."""
+        store = ox.Store()
+        if self.path is not None:
+            store.load(path=str(self.path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(self.graph))
+        store.extend(self.routed.extras.get(self.segment, []))
+        store.extend(self.routed.labels)
+        store.extend(vocabulary_quads(store, VOCABULARY_GRAPH))
+        return store
+
+
+def _by_record(quads: list[ox.Quad], prefix: str) -> tuple[dict[str, list[ox.Triple]], dict[str, list[str]]]:
+    """Statements routed to a source, by the record they describe (their subject's), and
+    the IRIs that point at each of its records by `owl:sameAs`."""
+    statements: dict[str, list[ox.Triple]] = {}
+    incoming: dict[str, list[str]] = {}
+    for q in quads:
+        s, o = q.subject, q.object
+        if type(s) is not ox.NamedNode:
+            continue
+        if s.value.startswith(prefix):
+            statements.setdefault(s.value.partition("#")[0], []).append(q.triple)
+        if q.predicate.value == _SAME_AS and type(o) is ox.NamedNode and o.value.startswith(prefix):
+            incoming.setdefault(o.value, []).append(s.value)
+    return statements, incoming
+
+
+def source_parts(parts: list[tuple[str, Path]], base_iri: str, share: tuple[int, int] = (0, 1)) -> Iterator[SourcePart]:
+    """Every source that has records, for writer `share` = (i, n): the sources
+    `shares(parts, n)[i]` deals to it; the first writer also takes the sources whose
+    records are only described in others' graphs. Graphs with no records of their own
+    (links) are only routed."""
     i, n = share
     mine = shares(parts, n)[i]
     routed = route(parts, base_iri)
-    loaded: set[str] = set()
+    with_files: set[str] = set()
     for graph, path in parts:
         segment = _segment(graph)
         if not routed.own.get(graph):
             continue
-        loaded.add(segment)
-        if segment not in mine:
-            continue
-        store = ox.Store()
-        store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-        yield segment, _completed(store, routed, segment), routed
-        del store  # the caller drops its reference too: one source's store alive at a time
-        give_back_memory(collect=False)  # and its memory goes back before the next one's load
+        with_files.add(segment)
+        if segment in mine:
+            yield SourcePart(segment, graph, path, base_iri, routed)
     if i == 0:
-        for segment in sorted(set(routed.extras) - loaded):  # records typed only in others' graphs
-            yield segment, _completed(ox.Store(), routed, segment), routed
-
-
-def _completed(store: ox.Store, routed: Routed, segment: str) -> ox.Store:
-    store.extend(routed.extras.get(segment, []))
-    store.extend(routed.labels)
-    store.extend(vocabulary_quads(store, SE_GRAPH + "vocabulary"))
-    return store
+        for segment in sorted(set(routed.extras) - with_files):
+            yield SourcePart(segment, None, None, base_iri, routed)

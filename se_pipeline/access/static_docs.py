@@ -7,23 +7,27 @@ RFC 3986 unreserved characters kept, so a segment never holds `/`). docs/serving
 shows the nginx / Apache content negotiation that maps `/id/<source>/<id>` to them.
 
 From the graphs' files (`--part`, as the release build runs it) documents are written one
-source at a time (`access.doc_partitions`), so memory follows the largest source, not
-the release; from a published `dataset.nq.gz` (`--dataset`) the whole release is loaded.
+record at a time, straight from its source's file (`access.doc_partitions`), so memory
+follows what the routing pass keeps (names, links, labels), not a source's graph; from a
+published `dataset.nq.gz` (`--dataset`) the whole release is loaded into a store.
 """
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import sys
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
 from se_pipeline import lifeline
-from se_pipeline.access.describe import describe, enterprise_iris, to_html, to_jsonld, to_turtle
-from se_pipeline.access.doc_partitions import source_stores
+from se_pipeline.access.describe import (
+    Description, describe, enterprise_iris, is_typed, to_html, to_jsonld, to_turtle,
+)
+from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, SourcePart, source_parts
 from se_pipeline.files import save_digests, write_file
 from se_pipeline.runtime import background, tune_gc
 
@@ -42,27 +46,39 @@ def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
                            digests: dict[str, str] | None = None, *, only: str | None = None,
                            names: Mapping[str, str] | None = None,
                            label_cache: dict[str, dict[str, str]] | None = None, read_only: bool = False) -> int:
-    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri` (of source
-    `only`, if given); returns how many records. `digests` receives each written file's
-    path and SHA-256; `names` and `label_cache` go to `describe`; `read_only` creates
-    new files read-only (see `files.write_file`)."""
+    """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri` in `store` (of
+    source `only`, if given); returns how many records. `names` and `label_cache` go to
+    `describe`; `digests` and `read_only` as for `write_documents`."""
+    base = base_iri if base_iri.endswith("/") else base_iri + "/"
+    labels = {} if label_cache is None else label_cache
+    iris = (iri for iri in enterprise_iris(store, base)
+            if only is None or iri[len(base):].rpartition("/")[0] == only)
+    return write_documents((describe(store, iri, labels, names) for iri in iris), target_dir, base,
+                           digests, read_only=read_only)
+
+
+def write_documents(descriptions: Iterable[Description], target_dir: Path, base_iri: str,
+                    digests: dict[str, str] | None = None, *, read_only: bool = False) -> int:
+    """Write Turtle, JSON-LD and HTML for each description of a record (a typed IRI
+    `<base><source>/<id>`; others are passed over); returns how many records. `digests`
+    receives each written file's path and SHA-256; `read_only` creates new files
+    read-only (see `files.write_file`)."""
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
     count = 0
-    labels = {} if label_cache is None else label_cache
     folders: dict[str, str] = {}  # source -> its folder, made once (not a Path per record)
-    for iri in enterprise_iris(store, base_iri):
-        rest = iri[len(base_iri):]
-        source, _, name = rest.rpartition("/")
-        if not source or not name or name in (".", "..") or (only is not None and source != only):
+    for d in descriptions:
+        if not is_typed(d) or not d.iri.startswith(base_iri):
+            continue
+        source, _, name = d.iri[len(base_iri):].rpartition("/")
+        if not source or not name or name in (".", "..") or "#" in name:
             continue
         folder = folders.get(source)
         if folder is None:
             made = target_dir / "id" / source
             made.mkdir(parents=True, exist_ok=True)
             folder = folders[source] = str(made)
-        d = describe(store, iri, labels, names)
         link = quote(name, safe="")
         stem = f"{folder}/{name}"
         sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
@@ -71,6 +87,22 @@ def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
             d, base_iri, formats={"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}), read_only=read_only)
         count += 1
     return count
+
+
+def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLabels,
+                           digests: dict[str, str]) -> int:
+    """One source's documents, read-only, record by record from its file; if its file
+    does not keep a record's statements together, the files written so far are removed
+    and the source is described from a store of it instead (same documents, more memory)."""
+    try:
+        return write_documents(part.descriptions(labels), target_dir, part.base_iri, digests, read_only=True)
+    except NotGrouped as e:
+        for path in digests:
+            os.unlink(path)
+        digests.clear()
+        print(f"static documents: {e}; describing <{part.graph}> from a store instead", file=sys.stderr)
+        return write_static_documents(part.store(), target_dir, part.base_iri, digests, only=part.segment,
+                                      names=part.routed.names, label_cache=labels.cache, read_only=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,13 +136,12 @@ def main(argv: list[str] | None = None) -> int:
             save_digests(digests, args.digests, append=True)
         return 0
     base = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
-    labels: dict[str, dict[str, str]] = {}
     i, _, n = args.share.partition("/")
-    for source, store, routed in source_stores([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
-        digests = {}
-        write_static_documents(store, args.target_dir, base, digests, only=source,
-                               names=routed.names, label_cache=labels, read_only=True)
-        del store  # before the next source's store is loaded, not after
+    labels: ConceptLabels | None = None
+    for part in source_parts([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
+        labels = labels or ConceptLabels(part.routed.labels)
+        digests: dict[str, str] = {}
+        write_source_documents(part, args.target_dir, labels, digests)
         if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
             save_digests(digests, args.digests, append=True)
     return 0

@@ -44,10 +44,10 @@ from se_pipeline.gate.shacl import (
 )
 from se_pipeline.gate.violations import Violation
 from se_pipeline.namespaces import SE_GRAPH, SH
+from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH
 from se_pipeline.runtime import tune_gc
 from se_pipeline.state import read_json
 
-VOCABULARY_GRAPH = SE_GRAPH + "vocabulary"
 #: Results listed in shacl-report.ttl (the Markdown summary counts all of them).
 MAX_REPORTED_RESULTS = 1000
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from se_pipeline import ONTOLOGY_DIR
-from se_pipeline.namespaces import ESS_STANDARD, RDF_TYPE, SEPT, SKOS
+from se_pipeline.namespaces import ESS_STANDARD, RDF_TYPE, SE_GRAPH, SEPT, SKOS
 
 ONTOLOGY_FILE = "se-pipeline.ttl"
 ESSGLOBAL_LABELS_FILE = "essglobal-labels.ttl"
@@ -34,6 +34,9 @@ _BROADER = SKOS + "broader"
 _IN_SCHEME = (SKOS + "inScheme", SKOS + "topConceptOf")
 _HAS_TOP = SKOS + "hasTopConcept"
 _SKOS_CONCEPT = SKOS + "Concept"
+_PREF_LABEL = SKOS + "prefLabel"
+#: The release's named graph of `concept_triples` (labels of the concepts its data uses).
+VOCABULARY_GRAPH = SE_GRAPH + "vocabulary"
 
 
 def _parse(path: Path) -> list[ox.Triple]:
@@ -132,3 +135,11 @@ def concept_triples(used_iris: set[str], root: Path | None = None) -> list[ox.Tr
             if t.predicate.value != _HAS_TOP or t.object.value in concepts:
                 out.append(t)
     return sorted(set(out), key=_sort_key)
+
+
+def vocabulary_labels(iri: str, root: Path | None = None) -> list[tuple[str | None, str]]:
+    """(language, label) of every `skos:prefLabel` our vocabulary files give `iri` (a
+    concept or scheme; none for other IRIs): the labels `concept_triples` carries for it,
+    looked up for one IRI at a time."""
+    return [(t.object.language, t.object.value) for t in _by_subject(Path(root or ONTOLOGY_DIR)).get(iri, ())
+            if t.predicate.value == _PREF_LABEL and isinstance(t.object, ox.Literal)]

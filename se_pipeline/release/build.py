@@ -22,7 +22,7 @@ from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
-from se_pipeline.rdf.vocabulary import concept_triples, used_concepts
+from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH, concept_triples, used_concepts
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.release import gate
 from se_pipeline.release.errors import ReleaseError
@@ -138,7 +138,7 @@ def _vocabulary_part(concepts: set[str], work: Path) -> GraphPart | None:
         return None
     path = work / "vocabulary.nt"
     ox.serialize(triples, str(path), format=ox.RdfFormat.N_TRIPLES)
-    return GraphPart(SE_GRAPH + "vocabulary", path)
+    return GraphPart(VOCABULARY_GRAPH, path)
 
 
 def _then_vocabulary(parts: list[GraphPart], census: _Census, work: Path) -> Iterator[GraphPart]:
@@ -333,7 +333,7 @@ def build_release(
             s.entities = s.classes.get(INITIATIVE, 0)
         all_classes: dict[str, int] = {}
         for g, by in census.classes.items():
-            if g == SE_GRAPH + "vocabulary":
+            if g == VOCABULARY_GRAPH:
                 continue
             for cls, n in by.items():
                 all_classes[cls] = all_classes.get(cls, 0) + n

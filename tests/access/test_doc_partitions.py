@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from se_pipeline.access.doc_partitions import owner, shares, source_stores
-from se_pipeline.access.static_docs import write_static_documents
+import pytest
+
+from se_pipeline.access.describe import pick_labels
+from se_pipeline.access.doc_partitions import (
+    ConceptLabels, NotGrouped, owner, record_statements, shares, source_parts,
+)
+from se_pipeline.access.static_docs import write_source_documents, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SE_GRAPH, SKOS
 from se_pipeline.rdf.vocabulary import vocabulary_quads
 
@@ -21,6 +26,7 @@ GRAPHS = {
         f'<{B}a/1> <https://w3id.org/se-pipeline/ontology/practice> {WORKER_COOP} .',
         f'<{B}a/2> {INIT} .', f'<{B}a/2> <{SCHEMA}name> "Alpha Two" .',
         f'<{B}a/2> <{OWL}sameAs> <{B}b/7> .',                        # outgoing, in a source graph
+        f'<{B}a/3> {INIT} .', f'<{B}a/3> <{OWL}sameAs> <{B}a/1> .',  # incoming to a record read before
     ],
     "b": [
         f'<{B}b/7> {INIT} .', f'<{B}b/7> <{SCHEMA}name> "Beta Seven" .',
@@ -57,18 +63,66 @@ def _files(root: Path) -> dict[Path, bytes]:
 
 
 def test_documents_by_source_equal_documents_from_the_whole_release(tmp_path: Path) -> None:
+    """Record by record from the files (the release's way) and from a store per source (the
+    fallback) give the bytes a store of the whole release gives."""
     parts = _parts(tmp_path)
-    whole, split = tmp_path / "whole", tmp_path / "split"
+    whole, split, stored = tmp_path / "whole", tmp_path / "split", tmp_path / "stored"
     n = write_static_documents(_whole_store(parts), whole, B)
-    m = 0
-    for source, store, routed in source_stores(parts, B):
-        m += write_static_documents(store, split, B, only=source, names=routed.names)
-    assert n == m == 4
+    m = k = 0
+    labels = None
+    for part in source_parts(parts, B):
+        labels = labels or ConceptLabels(part.routed.labels)
+        m += write_source_documents(part, split, labels, {})
+        k += write_static_documents(part.store(), stored, B, only=part.segment, names=part.routed.names)
+    assert n == m == k == 5
     expected, got = _files(whole), _files(split)
     assert got.keys() == expected.keys()
     assert [k for k in expected if expected[k] != got[k]] == []
+    assert _files(stored) == expected
     page = got[Path("id/a/1.html")].decode()
     assert "Beta Seven" in page and "Coopérative de travail" in page and "hasOutlet" in page
+    assert f"{B}a/3" in page  # the incoming link from later in a's own file
+
+
+def test_records_are_read_one_after_the_other_and_a_record_met_again_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.nt"
+    path.write_text("\n".join(GRAPHS["a"] + GRAPHS["b"][0:1]) + "\n", encoding="utf-8")
+    got = [(iri, len(statements)) for iri, statements in record_statements(path, B + "a/")]
+    assert got == [(B + "a/1", 5), (B + "a/2", 3), (B + "a/3", 2)]  # a/1 with its address; b's line skipped
+    path.write_text("\n".join(GRAPHS["a"] + [f'<{B}a/1#address> <{SCHEMA}addressLocality> "Late" .']) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(NotGrouped, match="a/1"):
+        list(record_statements(path, B + "a/"))
+
+
+def test_a_file_whose_records_are_not_grouped_is_described_from_a_store_with_the_same_bytes(tmp_path: Path) -> None:
+    """E.g. a last good graph written by older code: the files written before the record
+    came back are removed, and the source is described again from a store of it."""
+    parts = _parts(tmp_path)
+    a = parts[0][1]
+    a.write_text(a.read_text(encoding="utf-8") + f'<{B}a/1> <{SCHEMA}alternateName> "Late" .\n', encoding="utf-8")
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    write_static_documents(_whole_store(parts), whole, B)
+    digests: dict[str, str] = {}
+    for part in source_parts(parts, B):
+        digests = {}
+        write_source_documents(part, split, ConceptLabels(part.routed.labels), digests)
+        if part.segment == "a":
+            assert sorted(Path(p).name for p in digests) == sorted(
+                f"{i}.{ext}" for i in (1, 2, 3) for ext in ("html", "jsonld", "ttl"))
+    assert _files(split) == _files(whole)
+    assert "Late" in (split / "id/a/1.ttl").read_text(encoding="utf-8")
+
+
+def test_labels_from_our_vocabulary_win_and_the_rest_do_not_depend_on_order() -> None:
+    concept = "https://w3id.org/se-pipeline/taxonomy/practice/WorkerCoop"
+    ours = ConceptLabels([])(concept)
+    assert set(ours) == {"en", "fr", "es", "pt"}
+    data = [ox.Quad(ox.NamedNode(concept), ox.NamedNode(SKOS + "prefLabel"), ox.Literal("Autre", language=lang),
+                    ox.NamedNode(SE_GRAPH + "b")) for lang in ("fr", "de")]
+    assert ConceptLabels(data)(concept) == ours  # ours for fr; de is not shown
+    candidates = [("fr", "Zeta", False), (None, "Alpha", False), ("fr", "Beta", False), ("en", "Gamma", False)]
+    assert pick_labels(candidates) == pick_labels(candidates[::-1]) == {"en": "Alpha", "fr": "Beta"}
 
 
 def test_two_writers_sharing_the_sources_write_the_documents_of_the_whole_release_once(tmp_path: Path) -> None:
@@ -79,10 +133,10 @@ def test_two_writers_sharing_the_sources_write_the_documents_of_the_whole_releas
     assert dealt[0] | dealt[1] == {"a", "b", "links"} and not dealt[0] & dealt[1]
     written = []
     for i in (0, 1):
-        for source, store, routed in source_stores(parts, B, (i, 2)):
-            assert source in dealt[i] or (i == 0 and source == "c")  # c: records only in others' graphs
-            written.append(source)
-            write_static_documents(store, split, B, only=source, names=routed.names, read_only=True)
+        for part in source_parts(parts, B, (i, 2)):
+            assert part.segment in dealt[i] or (i == 0 and part.segment == "c")  # c: records only in others' graphs
+            written.append(part.segment)
+            write_source_documents(part, split, ConceptLabels(part.routed.labels), {})
     assert sorted(written) == ["a", "b", "c"]
     assert _files(split) == _files(whole)
 
@@ -98,7 +152,7 @@ def test_shares_deal_the_largest_files_first_to_the_lightest_writer(tmp_path: Pa
 
 
 def test_a_source_store_holds_its_graph_and_only_what_was_routed_to_it(tmp_path: Path) -> None:
-    stores = {source: store for source, store, _ in source_stores(_parts(tmp_path), B)}
+    stores = {part.segment: part.store() for part in source_parts(_parts(tmp_path), B)}
     assert set(stores) == {"a", "b", "c"}          # links has no records of its own: never loaded
     about_a = {(q.predicate.value.rsplit("/", 1)[-1], q.graph_name.value.rsplit("/", 1)[-1])
                for q in stores["a"] if q.subject.value == B + "a/1"}
@@ -129,7 +183,7 @@ def test_routing_reads_blocks_of_whole_lines_whatever_the_block_size(tmp_path: P
         return r.own, r.names, {k: sorted(map(str, v)) for k, v in r.extras.items()}, sorted(map(str, r.labels))
 
     whole = routed()
-    assert whole[0] == {SE_GRAPH + "a": 8, SE_GRAPH + "b": 2, SE_GRAPH + "links": 0}
+    assert whole[0] == {SE_GRAPH + "a": 10, SE_GRAPH + "b": 2, SE_GRAPH + "links": 0}
     assert sorted(whole[2]) == ["a", "b", "c"] and len(whole[3]) == 1
     assert f"<{B}b/7> <{OWL}sameAs> <{B}c/9> <{SE_GRAPH}links>" in whole[2]["c"]  # the file's last line
     for size in (1, 7, 64):
