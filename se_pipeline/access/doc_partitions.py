@@ -147,7 +147,7 @@ def shares(parts: list[tuple[str, Path]], n: int) -> list[set[str]]:
     """The parts' source segments dealt out to `n` writers, largest file first to the
     writer with the fewest bytes so far (the same answer in every writer: it depends only
     on the parts and their files' sizes). Segments with no graph of their own go to the
-    first writer (see `source_stores`)."""
+    first writer (see `source_parts`)."""
     load = [0] * n
     dealt: list[set[str]] = [set() for _ in range(n)]
     sized = sorted(((path.stat().st_size if path.is_file() else 0, _segment(graph)) for graph, path in parts),
