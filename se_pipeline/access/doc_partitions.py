@@ -15,7 +15,8 @@ it; one streaming pass over every file finds the rest and routes it to its owner
 * `owl:sameAs` statements also go to the source of their object (the incoming link),
   even from that source's own file (the record it points at may come earlier in it);
 * `skos:prefLabel` statements go to every source (concept labels, whichever graph);
-* `schema:name` of every subject goes to a names table (for the linked records).
+* `schema:name` of every record linked by `owl:sameAs` goes to a names table (a
+  first quick pass over the files finds them: 10^6 names were ~0.2 GB per writer).
 
 The sources can be shared out among `n` writers (`shares`): each routes every file but
 loads and describes only its share's sources, so two writers fill both cores.
@@ -47,8 +48,9 @@ from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH, vocabulary_labels, voca
 _NAME = SCHEMA + "name"
 _SAME_AS = OWL + "sameAs"
 _PREF_LABEL = SKOS + "prefLabel"
-_MARKERS = tuple(f"<{p}>".encode("utf-8") for p in (_NAME, _SAME_AS, _PREF_LABEL)) + (b"\\u", b"\\U")
-_BLOCK = 1 << 24
+_NAME_MARKER, _SAME_AS_MARKER = (f"<{p}>".encode("utf-8") for p in (_NAME, _SAME_AS))
+_MARKERS = (_NAME_MARKER, _SAME_AS_MARKER, f"<{_PREF_LABEL}>".encode("utf-8"))
+_BLOCK = 1 << 20
 
 
 def owner(iri: str, base_iri: str) -> str | None:
@@ -66,7 +68,7 @@ class Routed:
 
     extras: dict[str, list[ox.Quad]] = field(default_factory=dict)  # owner -> statements held elsewhere
     labels: list[ox.Quad] = field(default_factory=list)               # every skos:prefLabel
-    names: dict[str, str] = field(default_factory=dict)               # subject -> first schema:name
+    names: dict[str, str] = field(default_factory=dict)               # sameAs end -> first schema:name
     own: dict[str, int] = field(default_factory=dict)                 # part graph -> own statement lines
 
 
@@ -74,54 +76,113 @@ def _segment(graph: str) -> str:
     return graph.rsplit("/", 1)[-1]
 
 
-def _lines_to_route(path: Path, base_iri: str, own_segment: str) -> tuple[list[bytes], int]:
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file in blocks of whole lines (the last one may lack its newline): `_BLOCK`
+    bytes and the rest of the line they end in. Blocks of 1 MiB stay in the CPU's cache
+    and reuse their memory (blocks of 16 MiB cut from a joined buffer took 0.8-1.1 s per
+    648 MB file against 0.13 s, and every marker search over them was slower)."""
+    with open(path, "rb") as f:
+        while chunk := f.read(_BLOCK):
+            if not chunk.endswith(b"\n"):
+                chunk += f.readline()
+            yield chunk
+
+
+def _marked(block: bytes, marker: bytes, found: dict[int, bytes], keep: Callable[[bytes], bool] | None = None) -> None:
+    """Add to `found` (line start -> line, without its newline) each line of `block`
+    holding `marker` (and passing `keep`): the lines around the marker's hits, found with
+    `bytes.find`, never a split of the block into lines."""
+    at = block.find(marker)
+    while at >= 0:
+        start = block.rfind(b"\n", 0, at) + 1
+        end = block.find(b"\n", at)
+        end = len(block) if end < 0 else end
+        if start not in found:
+            line = block[start:end]
+            if keep is None or keep(line):
+                found[start] = line
+        at = block.find(marker, end)
+
+
+def _escaped(block: bytes, found: dict[int, bytes]) -> None:
+    """Add to `found` each line of `block` holding a `\\u` or `\\U` escape (its terms must
+    be parsed to be compared). One search for the backslash, rare in our files: `find`
+    looks for one byte ~80x faster than for two."""
+    at = block.find(b"\\")
+    while at >= 0:
+        if block[at + 1:at + 2] in (b"u", b"U"):
+            start = block.rfind(b"\n", 0, at) + 1
+            end = block.find(b"\n", at)
+            end = len(block) if end < 0 else end
+            found.setdefault(start, block[start:end])
+            at = block.find(b"\\", end)
+        else:  # another escape (a backslash, a quote): look again after it
+            at = block.find(b"\\", at + 2)
+
+
+def _same_as_ends(parts: list[tuple[str, Path]]) -> set[str]:
+    """The IRIs at either end of an `owl:sameAs` statement in any part: the records whose
+    names a document shows (the only names the routing keeps)."""
+    ends: set[str] = set()
+    for graph, path in parts:
+        try:
+            for block in _blocks(path):
+                found: dict[int, bytes] = {}
+                _marked(block, _SAME_AS_MARKER, found)
+                for t in ox.parse(b"\n".join(found.values()), format=ox.RdfFormat.N_TRIPLES):
+                    if t.predicate.value == _SAME_AS:
+                        ends.update(x.value for x in (t.subject, t.object) if type(x) is ox.NamedNode)
+        except OSError as e:  # name the file: the caller only sees a path otherwise
+            raise OSError(f"cannot read graph <{graph}> from {path}: {e}") from e
+    return ends
+
+
+def _lines_to_route(path: Path, base_iri: str, own_segment: str, named: set[str]) -> tuple[list[bytes], int]:
     """(the lines of `path` that need parsing, without their newline; how many lines are
     the source's own: their subject is one of its records).
 
-    A line needs parsing if it names a marker, or if its subject is another source's
-    record; any other subject (a link node, a concept, a blank node) has no owner to
-    route to. The file is read in blocks of whole lines; markers are found with
-    `bytes.find` over the block and a line's only Python-level test is two `startswith`
-    (six `in` tests per line took 3.8 s of a 4.8 s pass at 3x10^4 enterprises under cProfile, and
-    parsing every line of the links graph most of the rest). File order is kept (the
-    first `schema:name` of a subject wins)."""
+    A line needs parsing if it names a marker (`schema:name` only when its subject is
+    in `named`), or if its subject is another source's record; any other subject (a link
+    node, a concept, a blank node) has no owner to route to. The file is read in blocks
+    of whole lines; markers are found with `bytes.find` over the block and only a block
+    that is not all the source's own is split into lines (at 10^6 enterprises splitting
+    every block, and finding each marker's line number, took 16 of the pass's 38 s).
+    File order is kept (the first `schema:name` of a subject wins)."""
     base = f"<{base_iri}".encode("utf-8")
     own_prefix = base + own_segment.encode("utf-8") + b"/"
     candidates: list[bytes] = []
     own = 0
-    rest = b""
-    with open(path, "rb") as f:
-        while True:
-            chunk = f.read(_BLOCK)
-            block = rest + chunk
-            cut = len(block) if not chunk else block.rfind(b"\n") + 1
-            block, rest = block[:cut], block[cut:]
-            lines = block.split(b"\n")
-            if block.endswith(b"\n"):
-                lines.pop()  # the empty string after the last newline
-            owned = block.count(b"\n" + own_prefix) + block.startswith(own_prefix)
-            own += owned
-            picked = set() if owned == len(lines) else {  # a source's graph is nearly always all its own
-                i for i, line in enumerate(lines) if line.startswith(base) and not line.startswith(own_prefix)}
-            for marker in _MARKERS:
-                at, index, counted = block.find(marker), 0, 0
-                while at >= 0:
-                    index += block.count(b"\n", counted, at)
-                    counted = at
-                    picked.add(index)
-                    at = block.find(marker, at + len(marker))
-            candidates += [lines[i] for i in sorted(picked)]
-            if not chunk:
-                return candidates, own
+
+    def is_named(line: bytes) -> bool:  # subject bytes are the IRI (escapes are parsed anyway)
+        return line[1:line.find(b">")].decode("utf-8", "replace") in named
+
+    for block in _blocks(path):
+        lines = block.count(b"\n") + (not block.endswith(b"\n"))
+        owned = block.count(b"\n" + own_prefix) + block.startswith(own_prefix)
+        own += owned
+        picked: dict[int, bytes] = {}
+        if owned != lines:  # a source's graph is nearly always all its own
+            at = 0
+            for line in block.split(b"\n"):
+                if line.startswith(base) and not line.startswith(own_prefix):
+                    picked[at] = line
+                at += len(line) + 1
+        for marker in _MARKERS:
+            _marked(block, marker, picked, is_named if marker == _NAME_MARKER else None)
+        _escaped(block, picked)
+        candidates += [picked[at] for at in sorted(picked)]
+    return candidates, own
 
 
 def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
-    """One pass over the parts' files (graph name, N-Triples path)."""
+    """One pass over the parts' files (graph name, N-Triples path), after a quick one
+    for the ends of `owl:sameAs` links (whose names are kept: not every record's)."""
     routed = Routed()
+    named = _same_as_ends(parts)
     for graph, path in parts:
         own_segment = _segment(graph)
         try:
-            candidates, routed.own[graph] = _lines_to_route(path, base_iri, own_segment)
+            candidates, routed.own[graph] = _lines_to_route(path, base_iri, own_segment, named)
         except OSError as e:  # name the file: the caller only sees a path otherwise
             raise OSError(f"cannot read graph <{graph}> from {path}: {e}") from e
         g = ox.NamedNode(graph)
@@ -130,7 +191,7 @@ def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
             p = t.predicate.value
             targets = set()
             if isinstance(t.subject, ox.NamedNode):
-                if p == _NAME:
+                if p == _NAME and t.subject.value in named:
                     routed.names.setdefault(t.subject.value, t.object.value)
                 targets.add(owner(t.subject.value, base_iri))
             targets.discard(own_segment)  # its own lines are read with its file
