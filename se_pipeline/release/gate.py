@@ -123,7 +123,9 @@ def nquads_file_fingerprint(nq_gz: Path) -> Fingerprint:
 
     sink = WholeLines(block)
     with gzip.open(nq_gz, "rb") as f:
-        while chunk := f.read(1 << 24):
+        # Blocks of 1 MiB stay in the CPU's cache and reuse their memory (16 MiB: 2.05-2.55
+        # s against 1.71-2.16 s for the 726,577 statements of 3x10^4 enterprises).
+        while chunk := f.read(1 << 20):
             sink.write(chunk)
     if tail := sink.end():
         block(tail)
