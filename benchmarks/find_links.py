@@ -2,8 +2,10 @@
 links and peak RSS, and optionally the links frame, to compare two versions' answers.
 
 `python -m benchmarks.find_links OUTPUT_DIR [--config CONFIG] [--save LINKS.parquet]`,
-after `se-pipeline run [--config CONFIG] --output OUTPUT_DIR`. Run it with another
-checkout first on `PYTHONPATH` to measure that version on the same frames.
+after `se-pipeline run [--config CONFIG] --output OUTPUT_DIR`. To measure another
+version on the same frames, run it from that checkout's folder (`cd OLD &&
+/path/to/.venv/bin/python -m benchmarks.find_links ...`): `python -m` puts the current
+folder first on the path, before `PYTHONPATH`; the first line printed names the file used.
 """
 from __future__ import annotations
 
