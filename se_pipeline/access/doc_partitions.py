@@ -1,8 +1,8 @@
 """A release's graph files split by source and by record, so static documents are
 written one record at a time, straight from the files: no store of the release (an
 in-memory Oxigraph store held ~365 B per quad at 3x10^4 enterprises; the 23.9M quads of
-10^6 would need ~8.7 GB), nor of one source (coops_uk at 10^6, 4.7M statements: 31-38 s
-to load, 1.6 GB).
+10^6 would need ~8.7 GB), nor of one source (coops_uk at 10^6, 4.7M statements: 24-38 s
+to load, 1.6 GiB; a writer now holds ~0.4 GiB).
 
 A document (`access.describe`) is the CBD of one record IRI `<base><source>/<id>` and its
 `#address` from *any* graph, plus the labels of the concepts it uses and the names of the
