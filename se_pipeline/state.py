@@ -17,7 +17,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -95,6 +95,27 @@ def read_frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame
         if frame[col].dtype == object:
             frame[col] = [v.tolist() if hasattr(v, "tolist") and not isinstance(v, str) else v for v in frame[col]]
     return frame[list(columns or COLUMNS)]
+
+
+class GoodFrames(Mapping[str, pd.DataFrame]):
+    """Each source's last good canonical rows (`state/<source>/good/canonical.parquet`;
+    only `columns` when given), read when asked for and not kept: a reader that takes one
+    source at a time (the partner exports, the matcher's keys) holds one source's rows,
+    not every source's beside its own peak. Sources without a good copy are left out."""
+
+    def __init__(self, state_dir: Path, sources: Iterable[str], columns: Sequence[str] | None = None) -> None:
+        paths = ((name, SourceState.of(Path(state_dir), name).good / "canonical.parquet") for name in sources)
+        self._paths = {name: path for name, path in paths if path.is_file()}
+        self._columns = columns
+
+    def __getitem__(self, source: str) -> pd.DataFrame:
+        return read_frame(self._paths[source], columns=self._columns)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def frame_rows(path: Path) -> int:

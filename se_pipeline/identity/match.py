@@ -27,6 +27,7 @@ would put the two records into one cluster is downgraded to "uncertain".
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -355,7 +356,7 @@ def _score(feat: pd.DataFrame, evidence: str) -> np.ndarray:
 # --------------------------------------------------------------------------- main entry
 
 
-def _keys(frames: dict[str, pd.DataFrame], base: str) -> pd.DataFrame:
+def _keys(frames: Mapping[str, pd.DataFrame], base: str) -> pd.DataFrame:
     parts = []
     for name, frame in frames.items():
         missing = [c for c in MATCH_COLUMNS if c not in frame.columns]
@@ -392,14 +393,16 @@ PAIR_CHUNK = 250_000
 
 
 def find_links(
-    frames: dict[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame],
     decisions: Decisions = NO_DECISIONS,
     thresholds: Thresholds = DEFAULT,
     base: str = DEFAULT_DATA_BASE,
 ) -> pd.DataFrame:
     """Candidate links between records of different sources (columns `LINK_COLUMNS`).
 
-    `frames` maps source name -> canonical frame (as `state.read_frame` returns). Pairs
+    `frames` maps source name -> canonical frame (as `state.read_frame` returns); each is
+    read once, to build its keys, so a mapping that reads frames when asked for
+    (`stage.match_frames`) is never held whole. Pairs
     are ordered `iri_a < iri_b`; one row per pair carrying its strongest evidence; rows
     sorted by evidence strength, then score (descending). `decision` is "same" when
     score >= `thresholds.same`, "uncertain" when >= `thresholds.uncertain`.

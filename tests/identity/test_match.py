@@ -211,3 +211,32 @@ def test_sources_without_records_have_no_links_but_curated_ones() -> None:
     assert find_links(empty).empty
     same = Decisions.of([Decision(I("a", "1"), I("b", "9"), True, "steward", "2026-12-02", "one shop")])
     assert pairs(find_links(empty, same), None) == {("1", "9", "curated")}
+
+
+def test_frames_are_read_once_each_from_a_mapping_that_reads_when_asked() -> None:
+    """`stage.match_frames` hands the matcher frames read on demand, so they are not all
+    held beside its peak: the matcher must ask for each once and find the same links."""
+    from collections.abc import Mapping
+
+    given = frames(
+        rec("a", "1", "The Unicorn Grocery Limited", postcode="M21 0BN", identifiers=["fca:1R"]),
+        rec("b", "1", "Unicorn Grocery", postcode="m210bn"),
+        rec("c", "9", "Unicorn Grocery Co-op", identifiers=["fca:1R"]),
+    )
+    reads: list[str] = []
+
+    class OnDemand(Mapping):
+        def __getitem__(self, source: str) -> pd.DataFrame:
+            reads.append(source)
+            return given[source].copy()
+
+        def __iter__(self):
+            return iter(given)
+
+        def __len__(self) -> int:
+            return len(given)
+
+    lazy = find_links(OnDemand())
+    assert sorted(reads) == sorted(given)
+    pd.testing.assert_frame_equal(lazy, find_links(given))
+    assert pairs(lazy, None)

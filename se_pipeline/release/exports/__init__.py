@@ -14,7 +14,7 @@ our IRIs, so they are as stable as the IRIs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Mapping
 
 import pandas as pd
 
@@ -28,32 +28,12 @@ from se_pipeline.release.exports.vocabs import used_concepts, write_vocabs
 __all__ = ["STANDARD_COLUMNS", "load_good_frames", "write_partner_exports"]
 
 
-class _GoodFrames(Mapping[str, pd.DataFrame]):
-    """Each source's last good canonical rows (`state/<source>/good/canonical.parquet`),
-    read when asked for and not kept, so exports hold one source at a time; sources
-    without a good copy are left out (the release reports them already)."""
-
-    def __init__(self, state_dir: Path, sources: Iterable[str]) -> None:
-        from se_pipeline.state import SourceState
-
-        paths = ((name, SourceState.of(Path(state_dir), name).good / "canonical.parquet") for name in sources)
-        self._paths = {name: path for name, path in paths if path.is_file()}
-
-    def __getitem__(self, source: str) -> pd.DataFrame:
-        from se_pipeline.state import read_frame
-
-        return read_frame(self._paths[source])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-
 def load_good_frames(state_dir: Path, sources: Iterable[str]) -> Mapping[str, pd.DataFrame]:
-    """The sources' last good rows, each read when asked for (see `_GoodFrames`)."""
-    return _GoodFrames(state_dir, sources)
+    """The sources' last good rows, each read when asked for (see `state.GoodFrames`), so
+    exports hold one source at a time."""
+    from se_pipeline.state import GoodFrames
+
+    return GoodFrames(state_dir, sources)
 
 
 def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, base_iri: str,
