@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.config, args.output)
     frames, _ = match_frames(settings, [s for s in all_sources() if settings.enabled(s)])
-    records = sum(len(f) for f in frames.values())
+    records = frames.rows()
     start = time.perf_counter()
     links = match.find_links(frames, load_decisions(DECISIONS, base=settings.base_iri), base=settings.base_iri)
     seconds = time.perf_counter() - start

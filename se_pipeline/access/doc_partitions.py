@@ -88,15 +88,19 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+def _line_around(block: bytes, at: int) -> tuple[int, int]:
+    """(start, end) of the line of `block` holding position `at`, without its newline."""
+    end = block.find(b"\n", at)
+    return block.rfind(b"\n", 0, at) + 1, len(block) if end < 0 else end
+
+
 def _marked(block: bytes, marker: bytes, found: dict[int, bytes], keep: Callable[[bytes], bool] | None = None) -> None:
     """Add to `found` (line start -> line, without its newline) each line of `block`
     holding `marker` (and passing `keep`): the lines around the marker's hits, found with
     `bytes.find`, never a split of the block into lines."""
     at = block.find(marker)
     while at >= 0:
-        start = block.rfind(b"\n", 0, at) + 1
-        end = block.find(b"\n", at)
-        end = len(block) if end < 0 else end
+        start, end = _line_around(block, at)
         if start not in found:
             line = block[start:end]
             if keep is None or keep(line):
@@ -111,9 +115,7 @@ def _escaped(block: bytes, found: dict[int, bytes]) -> None:
     at = block.find(b"\\")
     while at >= 0:
         if block[at + 1:at + 2] in (b"u", b"U"):
-            start = block.rfind(b"\n", 0, at) + 1
-            end = block.find(b"\n", at)
-            end = len(block) if end < 0 else end
+            start, end = _line_around(block, at)
             found.setdefault(start, block[start:end])
             at = block.find(b"\\", end)
         else:  # another escape (a backslash, a quote): look again after it

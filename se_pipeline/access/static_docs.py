@@ -72,7 +72,7 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
         if not is_typed(d) or not d.iri.startswith(base_iri):
             continue
         source, _, name = d.iri[len(base_iri):].rpartition("/")
-        if not source or not name or name in (".", "..") or "#" in name:
+        if not source or not name or name in (".", ".."):
             continue
         folder = folders.get(source)
         if folder is None:
@@ -93,16 +93,20 @@ def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLa
                            digests: dict[str, str]) -> int:
     """One source's documents, read-only, record by record from its file; if its file
     does not keep a record's statements together, the files written so far are removed
-    and the source is described from a store of it instead (same documents, more memory)."""
+    and the source is described from a store of it instead (same documents, more memory).
+    `digests` receives the SHA-256 of each file kept."""
+    written: dict[str, str] = {}
     try:
-        return write_documents(part.descriptions(labels), target_dir, part.base_iri, digests, read_only=True)
+        return write_documents(part.descriptions(labels), target_dir, part.base_iri, written, read_only=True)
     except NotGrouped as e:
-        for path in digests:
+        for path in written:
             os.unlink(path)
-        digests.clear()
+        written.clear()
         print(f"static documents: {e}; describing <{part.graph}> from a store instead", file=sys.stderr)
-        return write_static_documents(part.store(), target_dir, part.base_iri, digests, only=part.segment,
+        return write_static_documents(part.store(), target_dir, part.base_iri, written, only=part.segment,
                                       names=part.routed.names, label_cache=labels.cache, read_only=True)
+    finally:
+        digests.update(written)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,6 @@ stage found), finds the links (`match.find_links`, curated decisions from
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def links_path(settings: Settings) -> Path:
     return settings.state_dir / "_identity" / "links.nt"
 
 
-def match_frames(settings: Settings, sources: list[str]) -> tuple[Mapping[str, pd.DataFrame], list[pd.DataFrame]]:
+def match_frames(settings: Settings, sources: list[str]) -> tuple[GoodFrames, list[pd.DataFrame]]:
     """The last good canonical rows of each source that has them, the matcher's columns
     only, each read when the matcher asks for it (`state.GoodFrames`): it builds its keys
     one source at a time, so the frames are not all held beside its peak (10^6 records:

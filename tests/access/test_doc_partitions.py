@@ -103,13 +103,15 @@ def test_a_file_whose_records_are_not_grouped_is_described_from_a_store_with_the
     a.write_text(a.read_text(encoding="utf-8") + f'<{B}a/1> <{SCHEMA}alternateName> "Late" .\n', encoding="utf-8")
     whole, split = tmp_path / "whole", tmp_path / "split"
     write_static_documents(_whole_store(parts), whole, B)
-    digests: dict[str, str] = {}
+    kept = tmp_path / "written-before.txt"  # another source's file, already in the digests
+    kept.write_text("kept", encoding="utf-8")
     for part in source_parts(parts, B):
-        digests = {}
+        digests = {str(kept): "digest"}
         write_source_documents(part, split, ConceptLabels(part.routed.labels), digests)
         if part.segment == "a":
             assert sorted(Path(p).name for p in digests) == sorted(
-                f"{i}.{ext}" for i in (1, 2, 3) for ext in ("html", "jsonld", "ttl"))
+                [kept.name] + [f"{i}.{ext}" for i in (1, 2, 3) for ext in ("html", "jsonld", "ttl")])
+    assert kept.is_file()
     assert _files(split) == _files(whole)
     assert "Late" in (split / "id/a/1.ttl").read_text(encoding="utf-8")
 

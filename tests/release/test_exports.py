@@ -15,7 +15,8 @@ from se_pipeline.canonical.normalise import conform
 from se_pipeline.canonical.schema import ensure_columns
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.namespaces import ESS_ORG_STRUCTURE, ESS_QUALIFIERS, SEPT
-from se_pipeline.release.exports import STANDARD_COLUMNS, load_good_frames, write_partner_exports
+from se_pipeline.release.exports import STANDARD_COLUMNS, write_partner_exports
+from se_pipeline.state import GoodFrames
 from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.registry import get_source
 from se_pipeline.state import write_frame
@@ -258,7 +259,7 @@ def test_from_state_parquet(frames, tmp_path) -> None:
     """Frames as the release reads them (Parquet in state/<source>/good/) export identically."""
     for name, frame in frames.items():
         write_frame(tmp_path / "state" / name / "good" / "canonical.parquet", frame)
-    loaded = load_good_frames(tmp_path / "state", [*frames, "never_fetched"])
+    loaded = GoodFrames(tmp_path / "state", [*frames, "never_fetched"])
     assert set(loaded) == set(frames)
     a, b = tmp_path / "a", tmp_path / "b"
     write_partner_exports(frames, a, BASE)

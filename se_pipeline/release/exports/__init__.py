@@ -14,7 +14,7 @@ our IRIs, so they are as stable as the IRIs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import pandas as pd
 
@@ -25,15 +25,7 @@ from se_pipeline.release.exports.murmurations import write_profiles
 from se_pipeline.release.exports.standard_csv import STANDARD_COLUMNS, StandardCsvWriter
 from se_pipeline.release.exports.vocabs import used_concepts, write_vocabs
 
-__all__ = ["STANDARD_COLUMNS", "load_good_frames", "write_partner_exports"]
-
-
-def load_good_frames(state_dir: Path, sources: Iterable[str]) -> Mapping[str, pd.DataFrame]:
-    """The sources' last good rows, each read when asked for (see `state.GoodFrames`), so
-    exports hold one source at a time."""
-    from se_pipeline.state import GoodFrames
-
-    return GoodFrames(state_dir, sources)
+__all__ = ["STANDARD_COLUMNS", "write_partner_exports"]
 
 
 def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, base_iri: str,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from se_pipeline import lifeline
 from se_pipeline.files import save_digests
-from se_pipeline.release.exports import load_good_frames, write_partner_exports
+from se_pipeline.release.exports import write_partner_exports
+from se_pipeline.state import GoodFrames
 from se_pipeline.runtime import background, tune_gc
 
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     tune_gc()
     background()
     digests: dict[str, str] = {}
-    write_partner_exports(load_good_frames(args.state_dir, args.sources), args.target_dir, args.base_iri, digests,
+    write_partner_exports(GoodFrames(args.state_dir, args.sources), args.target_dir, args.base_iri, digests,
                           read_only=True)
     if args.digests:
         save_digests(digests, args.digests)

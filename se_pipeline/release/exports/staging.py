@@ -19,8 +19,8 @@ import os
 import shutil
 from pathlib import Path
 
-from se_pipeline.release.exports import load_good_frames, write_partner_exports
-from se_pipeline.state import SourceState
+from se_pipeline.release.exports import write_partner_exports
+from se_pipeline.state import GoodFrames, SourceState
 
 #: Under the output directory: the one staged set (`files/` and `manifest.json`).
 STAGED = Path("work") / "exports-staged"
@@ -54,7 +54,7 @@ def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) 
     # The key of the rows before they are read: rows replaced meanwhile then fail to match,
     # rather than match exports made partly from the rows they replaced.
     made_from = key(state_dir, sources, base_iri)
-    written = write_partner_exports(load_good_frames(state_dir, sources), files, base_iri, digests, read_only=True)
+    written = write_partner_exports(GoodFrames(state_dir, sources), files, base_iri, digests, read_only=True)
     manifest = {"key": made_from, "digests": {Path(p).relative_to(files).as_posix(): d for p, d in digests.items()}}
     (building / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
