@@ -9,6 +9,7 @@ the parent dies, however it dies, and the helper's watcher thread exits the proc
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -66,6 +67,12 @@ def hold() -> None:
     """In a helper: exit as soon as the parent's lifeline closes (no-op when run by hand)."""
     if os.environ.get(ENV) != "stdin":
         return
+    # A parent already gone (killed while this helper was starting) is seen here, before
+    # any work: the watcher below may only get the GIL milliseconds later, time enough for
+    # the helper to recreate a directory the next run has just removed. The parent never
+    # writes, so a readable lifeline is one at end of file.
+    if select.select([0], [], [], 0)[0] and not os.read(0, 4096):
+        os._exit(ORPHANED)
 
     def watch() -> None:
         # Raw fd 0, not sys.stdin: a daemon thread blocked inside a buffered reader makes

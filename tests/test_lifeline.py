@@ -66,3 +66,25 @@ def test_a_helper_run_by_hand_has_no_lifeline(tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, "-m", "sleeper"], env=env, stdin=subprocess.DEVNULL, timeout=30)
     assert done.returncode == 0 and marker.exists()
+
+
+def test_a_helper_whose_parent_died_before_it_held_its_lifeline_does_no_work(tmp_path: Path) -> None:
+    """A build killed while its helper is still importing: the helper must stop at `hold()`,
+    before writing anything (it once recreated the removed partial release this way)."""
+    marker = tmp_path / "marker"
+    # No watcher thread ever runs here (as when it would get the GIL only after the
+    # helper's first writes): only `hold()`'s own check can stop the helper.
+    script = SLEEPER.format(marker=str(marker)).replace("time.sleep(3)", "")
+    script = script.replace("from se_pipeline import lifeline",
+                            "import threading\nthreading.Thread.start = lambda self: None\nfrom se_pipeline import lifeline")
+    (tmp_path / "sleeper.py").write_text(script)
+    env = {**os.environ, "SE_PIPELINE_LIFELINE": "stdin",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    read_end, write_end = os.pipe()
+    os.close(write_end)  # the parent is gone before the helper starts
+    try:
+        done = subprocess.run([sys.executable, "-m", "sleeper"], env=env, stdin=read_end, timeout=30)
+    finally:
+        os.close(read_end)
+    assert done.returncode == 75  # lifeline.ORPHANED
+    assert not marker.exists()
