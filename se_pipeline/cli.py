@@ -66,9 +66,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from se_pipeline.gate.errors import GateError
     from se_pipeline.gate.validate_cli import validate_path
 
-    conforms, summary = validate_path(Path(args.target))
+    try:
+        conforms, summary = validate_path(Path(args.target))
+    except GateError as e:
+        print(f"se-pipeline validate: {e}", file=sys.stderr)
+        return 2
     print(summary)
     return 0 if conforms else 1
 
@@ -136,5 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def console() -> None:
+    """The `se-pipeline` command: `main`, then exit without interpreter teardown
+    (`runtime.exit_now`)."""
+    from se_pipeline.runtime import exit_now
+
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

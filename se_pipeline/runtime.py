@@ -18,6 +18,9 @@ with the same peak RSS. Cycles are still collected, only in larger batches.
 from __future__ import annotations
 
 import gc
+import os
+import sys
+from typing import NoReturn
 
 YOUNG_THRESHOLD = 100_000
 
@@ -60,3 +63,22 @@ def give_back_memory(*, collect: bool = True) -> None:
     trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
     if trim is not None:
         trim(0)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End this process with `code` at once, once stdout, stderr and logging are flushed.
+
+    Interpreter shutdown frees every object one at a time and joins leftover threads: the
+    CLI spent 0.88 s on it after a run of 3x10^4 enterprises, time the caller waits for
+    the process that holds Dagster's definitions and a run's frames. The kernel takes the
+    memory back at once. Only for a process's entry point, once every file it wrote is
+    closed: buffers of files still open are lost."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a broken pipe: nothing more can be said
+            pass
+    os._exit(code)

@@ -67,6 +67,18 @@ def test_validate_command_on_release_and_file(sample_release: Path, tmp_path: Pa
     assert main(["validate", str(bad)]) == 1
 
 
+@pytest.mark.parametrize("target, message", [
+    ("missing.ttl", "no such file or release directory"),
+    ("broken.ttl", "does not parse as turtle"),
+    (".", "is not a release directory (no dataset.nq.gz)"),
+])
+def test_validate_says_what_it_cannot_read(target: str, message: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "broken.ttl").write_text("<https://x.org/e> a <unclosed .")
+    assert main(["validate", str(tmp_path / target)]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("sources: {no_such_source: {url: file:///x}}\n")

@@ -88,7 +88,7 @@ def test_the_worker_exits_once_no_later_stage_needs_it(monkeypatch) -> None:
             calls.append("stop")
 
     monkeypatch.setattr(lanes, "_stages", lambda defs, w, e: [(["a"], ["b"]), (["c"], ["d"]), (["e"], []), (["f"], [])])
-    monkeypatch.setattr(lanes, "_execute", lambda defs, keys: calls.append(f"run {keys}") or lanes.Outcome(True))
-    assert lanes._run_stages(None, {}, set(), FakeWorker()).success
+    monkeypatch.setattr(lanes, "_execute", lambda defs, keys, instance: calls.append(f"run {keys}") or lanes.Outcome(True))
+    assert lanes._run_stages(None, {}, set(), FakeWorker(), None).success
     assert calls == ["start ['b']", "run ['a']", "result", "start ['d']", "run ['c']", "result", "stop",
                      "run ['e']", "run ['f']"]

@@ -34,3 +34,21 @@ def test_a_release_helper_lowers_its_priority() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     before, after = map(int, out.stdout.split())
     assert after == min(before + HELPER_NICENESS, 19)
+
+
+def test_exit_now_flushes_what_was_written_and_keeps_the_status() -> None:
+    """Buffered output (a pipe is block-buffered) must reach the caller: the CLI's last
+    line is the release it made."""
+    code = ("import logging, sys\nfrom se_pipeline.runtime import exit_now\n"
+            "logging.basicConfig(stream=sys.stderr)\nprint('release made', end='')\n"
+            "logging.getLogger('x').error('logged')\nexit_now(3)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (3, "release made")
+    assert "logged" in done.stderr
+
+
+def test_the_command_line_ends_with_main_s_status_and_message() -> None:
+    done = subprocess.run([sys.executable, "-m", "se_pipeline.cli", "validate", "/nonexistent/file.ttl"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == "se-pipeline validate: no such file or release directory: /nonexistent/file.ttl\n"

@@ -48,6 +48,12 @@ MEDIA = {
 INITIATIVE = ESSGLOBAL + "SSEInitiative"
 
 
+#: gzip level of dataset.nq.gz. Level 3 against 6 on the 142 MB of N-Quads of 3x10^4
+#: enterprises: 0.47 s against 1.19 s to compress (on the build's critical path; ~33x that
+#: at 10^6), for a file 17 % larger (7.5 MB against 6.4 MB).
+NQUADS_GZIP_LEVEL = 3
+
+
 @dataclass
 class ReleaseResult:
     release_id: str
@@ -159,7 +165,7 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
     three files against the census. Turtle gets one prefix block per part (prefix
     directives may repeat anywhere in a Turtle document).
     """
-    with gzip.open(directory / "dataset.nq.gz", "wb", compresslevel=6) as nq_out, \
+    with gzip.open(directory / "dataset.nq.gz", "wb", compresslevel=NQUADS_GZIP_LEVEL) as nq_out, \
             (directory / "dataset.ttl").open("wb") as ttl_out, \
             (directory / "dataset.jsonld").open("w", encoding="utf-8") as jsonld_out:
 
