@@ -42,7 +42,7 @@ from typing import Callable, Iterator
 import pyoxigraph as ox
 
 from se_pipeline.access.describe import Description, address_of, description, pick_labels
-from se_pipeline.namespaces import OWL, SCHEMA, SKOS
+from se_pipeline.namespaces import ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SKOS
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH, vocabulary_labels, vocabulary_quads
 
 _NAME = SCHEMA + "name"
@@ -50,7 +50,12 @@ _SAME_AS = OWL + "sameAs"
 _PREF_LABEL = SKOS + "prefLabel"
 _NAME_MARKER, _SAME_AS_MARKER = (f"<{p}>".encode("utf-8") for p in (_NAME, _SAME_AS))
 _MARKERS = (_NAME_MARKER, _SAME_AS_MARKER, f"<{_PREF_LABEL}>".encode("utf-8"))
+#: The end of an enterprise's type statement: a record with documents, counted per file
+#: to share the writers' work.
+_ENTERPRISE_MARKER = f"> <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> .".encode("utf-8")
 _BLOCK = 1 << 20
+#: Up to this many sources, two writers' shares are the best split, tried exhaustively.
+_EXACT_SHARES_UP_TO = 16
 
 
 def owner(iri: str, base_iri: str) -> str | None:
@@ -70,6 +75,7 @@ class Routed:
     labels: list[ox.Quad] = field(default_factory=list)               # every skos:prefLabel
     names: dict[str, str] = field(default_factory=dict)               # sameAs end -> first schema:name
     own: dict[str, int] = field(default_factory=dict)                 # part graph -> own statement lines
+    enterprises: dict[str, int] = field(default_factory=dict)         # part graph -> enterprises typed in it
 
 
 def _segment(graph: str) -> str:
@@ -139,9 +145,9 @@ def _same_as_ends(parts: list[tuple[str, Path]]) -> set[str]:
     return ends
 
 
-def _lines_to_route(path: Path, base_iri: str, own_segment: str, named: set[str]) -> tuple[list[bytes], int]:
+def _lines_to_route(path: Path, base_iri: str, own_segment: str, named: set[str]) -> tuple[list[bytes], int, int]:
     """(the lines of `path` that need parsing, without their newline; how many lines are
-    the source's own: their subject is one of its records).
+    the source's own: their subject is one of its records; how many enterprises it types).
 
     A line needs parsing if it names a marker (`schema:name` only when its subject is
     in `named`), or if its subject is another source's record; any other subject (a link
@@ -153,7 +159,7 @@ def _lines_to_route(path: Path, base_iri: str, own_segment: str, named: set[str]
     base = f"<{base_iri}".encode("utf-8")
     own_prefix = base + own_segment.encode("utf-8") + b"/"
     candidates: list[bytes] = []
-    own = 0
+    own = enterprises = 0
 
     def is_named(line: bytes) -> bool:  # subject bytes are the IRI (escapes are parsed anyway)
         return line[1:line.find(b">")].decode("utf-8", "replace") in named
@@ -162,6 +168,7 @@ def _lines_to_route(path: Path, base_iri: str, own_segment: str, named: set[str]
         lines = block.count(b"\n") + (not block.endswith(b"\n"))
         owned = block.count(b"\n" + own_prefix) + block.startswith(own_prefix)
         own += owned
+        enterprises += block.count(_ENTERPRISE_MARKER)
         picked: dict[int, bytes] = {}
         if owned != lines:  # a source's graph is nearly always all its own
             at = 0
@@ -173,7 +180,7 @@ def _lines_to_route(path: Path, base_iri: str, own_segment: str, named: set[str]
             _marked(block, marker, picked, is_named if marker == _NAME_MARKER else None)
         _escaped(block, picked)
         candidates += [picked[at] for at in sorted(picked)]
-    return candidates, own
+    return candidates, own, enterprises
 
 
 def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
@@ -184,7 +191,7 @@ def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
     for graph, path in parts:
         own_segment = _segment(graph)
         try:
-            candidates, routed.own[graph] = _lines_to_route(path, base_iri, own_segment, named)
+            candidates, routed.own[graph], routed.enterprises[graph] = _lines_to_route(path, base_iri, own_segment, named)
         except OSError as e:  # name the file: the caller only sees a path otherwise
             raise OSError(f"cannot read graph <{graph}> from {path}: {e}") from e
         g = ox.NamedNode(graph)
@@ -206,19 +213,33 @@ def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
     return routed
 
 
-def shares(parts: list[tuple[str, Path]], n: int) -> list[set[str]]:
-    """The parts' source segments dealt out to `n` writers, largest file first to the
-    writer with the fewest bytes so far (the same answer in every writer: it depends only
-    on the parts and their files' sizes). Segments with no graph of their own go to the
-    first writer (see `source_parts`)."""
+def shares(work: dict[str, int], n: int) -> list[set[str]]:
+    """Source segments dealt out to `n` writers by their `work` (enterprises: a writer's
+    time goes with the documents it writes, three files each), so that the busiest
+    writer has as little as possible: for two writers (the release's case) the best split,
+    tried exhaustively up to `_EXACT_SHARES_UP_TO` segments; otherwise the largest first
+    to the least loaded. The same answer in every writer: it depends only on `work`.
+
+    Dealt by file size (the largest first), the two writers of 10^6 enterprises had
+    617,000 and 375,000 enterprises and one finished 110 s after the other."""
+    order = sorted(work, key=lambda s: (-work[s], s))
+    if n == 2 and 0 < len(order) <= _EXACT_SHARES_UP_TO:
+        total = sum(work.values())
+        # The largest segment stays with writer 0 (the mirror split is the same); the
+        # first mask reaching the least busiest load wins.
+        best_load, best_mask = total, 0
+        for mask in range(1 << (len(order) - 1)):
+            load = work[order[0]] + sum(work[s] for k, s in enumerate(order[1:]) if mask >> k & 1)
+            if max(load, total - load) < best_load:
+                best_load, best_mask = max(load, total - load), mask
+        first = {order[0]} | {s for k, s in enumerate(order[1:]) if best_mask >> k & 1}
+        return [first, set(order) - first]
     load = [0] * n
     dealt: list[set[str]] = [set() for _ in range(n)]
-    sized = sorted(((path.stat().st_size if path.is_file() else 0, _segment(graph)) for graph, path in parts),
-                   key=lambda x: (-x[0], x[1]))
-    for size, segment in sized:
+    for segment in order:
         k = load.index(min(load))
         dealt[k].add(segment)
-        load[k] += size
+        load[k] += work[segment]
     return dealt
 
 
@@ -339,12 +360,15 @@ def _by_record(quads: list[ox.Quad], prefix: str) -> tuple[dict[str, list[ox.Tri
 
 def source_parts(parts: list[tuple[str, Path]], base_iri: str, share: tuple[int, int] = (0, 1)) -> Iterator[SourcePart]:
     """Every source that has records, for writer `share` = (i, n): the sources
-    `shares(parts, n)[i]` deals to it; the first writer also takes the sources whose
+    `shares` deals to it by the enterprises each file types; the first writer also takes the sources whose
     records are only described in others' graphs. Graphs with no records of their own
     (links) are only routed."""
     i, n = share
-    mine = shares(parts, n)[i]
     routed = route(parts, base_iri)
+    work: dict[str, int] = {}
+    for graph, _ in parts:
+        work[_segment(graph)] = work.get(_segment(graph), 0) + routed.enterprises.get(graph, 0)
+    mine = shares(work, n)[i]
     with_files: set[str] = set()
     for graph, path in parts:
         segment = _segment(graph)

@@ -5,11 +5,19 @@ and N-Quads; pyld, offline, for JSON-LD — or Oxigraph's own JSON-LD parser abo
 where pyld would take minutes) and must hold exactly the quads we meant to publish.
 Comparison is by an order-independent fingerprint (count + sum of 64-bit hashes of
 each statement's canonical N-Triples / N-Quads line), so it streams in constant memory.
+
+In two steps that can run at once, in two processes (a fingerprint uses the salted
+built-in `hash`, so it is compared only within the process that made it):
+`check_nquads` proves dataset.nq.gz holds what the build meant to publish, and
+`check_formats` (`python -m se_pipeline.release.gate RELEASE_DIR`, a helper of the
+build) proves dataset.ttl and dataset.jsonld hold exactly dataset.nq.gz's statements.
 """
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -132,15 +140,65 @@ def nquads_file_fingerprint(nq_gz: Path) -> Fingerprint:
     return fp.result()
 
 
-def check_release_files(release_dir: Path, expected_quads: Fingerprint, expected_triples: Fingerprint) -> list[str]:
-    """Problems found re-reading dataset.ttl / .nq.gz / .jsonld (empty list = all good)."""
-    problems: list[str] = []
+def without_graph_names(lines: bytes) -> bytes:
+    """Whole N-Quads lines as Oxigraph writes a release's (each statement in a named graph,
+    the lines of a graph consecutive) as N-Triples lines: each line's graph name removed
+    with one `replace` per run of lines of one graph, not per line. Raises ValueError if
+    a line has no graph name, or the lines of a graph are not consecutive."""
+    kept: list[bytes] = []
+    end = len(lines)
+    while end:
+        last = lines[lines.rfind(b"\n", 0, end - 1) + 1:end]
+        ending = last[last.rfind(b" <"):]  # b" <graph> .\n": "\n" only ends a line
+        if not ending.endswith(b"> .\n"):  # (a triple ending in an IRI passes: `check_nquads` refuses it)
+            raise ValueError(f"a line without a graph name: {last[:120]!r}")
+        start = lines.rfind(b"\n", 0, lines.find(ending, 0, end)) + 1
+        run = lines[start:end]
+        stripped = run.replace(ending, b" .\n")
+        if len(run) - len(stripped) != run.count(b"\n") * (len(ending) - 3):
+            raise ValueError(f"the lines of graph {ending[1:-3].decode('utf-8', 'replace')} are not consecutive")
+        kept.append(stripped)
+        end = start
+    return b"".join(reversed(kept))
+
+
+def nquads_lines_fingerprints(nq_gz: Path) -> tuple[Fingerprint, Fingerprint]:
+    """Fingerprints of a release's gzipped N-Quads lines as written: of the quads, and of
+    the same statements without their graph names (what dataset.ttl holds). The lines are
+    not parsed: `check_nquads` parses the same file strictly and compares it with what
+    was meant to be published."""
+    quads, triples = FingerprintBuilder(), FingerprintBuilder()
+
+    def block(lines: bytes) -> None:
+        quads.add_lines(lines)
+        triples.add_lines(without_graph_names(lines))
+
+    sink = WholeLines(block)
+    with gzip.open(nq_gz, "rb") as f:
+        while chunk := f.read(1 << 20):
+            sink.write(chunk)
+    if tail := sink.end():
+        block(tail + b"\n")
+    return quads.result(), triples.result()
+
+
+def check_nquads(nq_gz: Path, expected_quads: Fingerprint) -> list[str]:
+    """Problems of dataset.nq.gz, parsed strictly, against the quads meant to be published."""
     try:
-        nq = nquads_file_fingerprint(release_dir / "dataset.nq.gz")
-        if nq != expected_quads:
-            problems.append(f"dataset.nq.gz holds {nq}, expected {expected_quads}")
+        nq = nquads_file_fingerprint(nq_gz)
     except (SyntaxError, ValueError, OSError) as e:
-        problems.append(f"dataset.nq.gz does not parse strictly: {e}")
+        return [f"dataset.nq.gz does not parse strictly: {e}"]
+    return [] if nq == expected_quads else [f"dataset.nq.gz holds {nq}, expected {expected_quads}"]
+
+
+def check_formats(release_dir: Path) -> list[str]:
+    """Problems of dataset.ttl and dataset.jsonld, each parsed strictly, against the
+    statements of dataset.nq.gz (which `check_nquads` proves)."""
+    try:
+        expected_quads, expected_triples = nquads_lines_fingerprints(release_dir / "dataset.nq.gz")
+    except (ValueError, OSError) as e:
+        return [f"dataset.nq.gz cannot be read as a release's lines: {e}"]
+    problems: list[str] = []
     try:
         ttl = fingerprint(ox.parse(path=str(release_dir / "dataset.ttl"), format=ox.RdfFormat.TURTLE))
         if ttl != expected_triples:
@@ -156,6 +214,34 @@ def check_release_files(release_dir: Path, expected_quads: Fingerprint, expected
     return problems
 
 
+def check_release_files(release_dir: Path, expected_quads: Fingerprint) -> list[str]:
+    """Problems found re-reading dataset.nq.gz / .ttl / .jsonld in this process (empty
+    list = all good)."""
+    return check_nquads(release_dir / "dataset.nq.gz", expected_quads) + check_formats(release_dir)
+
+
 def require(problems: list[str]) -> None:
     if problems:
         raise ReleaseError("release gate failed; latest not switched:\n  - " + "\n  - ".join(problems))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m se_pipeline.release.gate RELEASE_DIR`: `check_formats`; exit status 1 with
+    the problems on stderr if there are any. The release build runs it as a helper beside
+    its own `check_nquads` and changelog."""
+    from se_pipeline import lifeline
+    from se_pipeline.runtime import tune_gc
+
+    parser = argparse.ArgumentParser(prog="python -m se_pipeline.release.gate", description=main.__doc__)
+    parser.add_argument("release_dir", type=Path)
+    args = parser.parse_args(argv)
+    lifeline.hold()
+    tune_gc()
+    problems = check_formats(args.release_dir)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """Documents written one source at a time equal those written from the whole release."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -9,7 +10,7 @@ import pytest
 
 from se_pipeline.access.describe import pick_labels
 from se_pipeline.access.doc_partitions import (
-    ConceptLabels, NotGrouped, owner, record_statements, shares, source_parts,
+    ConceptLabels, NotGrouped, owner, record_statements, route, shares, source_parts,
 )
 from se_pipeline.access.static_docs import write_source_documents, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SE_GRAPH, SKOS
@@ -131,7 +132,8 @@ def test_two_writers_sharing_the_sources_write_the_documents_of_the_whole_releas
     parts = _parts(tmp_path)
     whole, split = tmp_path / "whole", tmp_path / "split"
     write_static_documents(_whole_store(parts), whole, B)
-    dealt = shares(parts, 2)
+    routed = route(parts, B)
+    dealt = shares({g.rsplit("/", 1)[-1]: n for g, n in routed.enterprises.items()}, 2)
     assert dealt[0] | dealt[1] == {"a", "b", "links"} and not dealt[0] & dealt[1]
     written = []
     for i in (0, 1):
@@ -143,14 +145,27 @@ def test_two_writers_sharing_the_sources_write_the_documents_of_the_whole_releas
     assert _files(split) == _files(whole)
 
 
-def test_shares_deal_the_largest_files_first_to_the_lightest_writer(tmp_path: Path) -> None:
-    sizes = {"big": 900, "mid": 500, "small": 400, "tiny": 10}
-    parts = []
-    for name, size in sizes.items():
-        (tmp_path / f"{name}.nt").write_bytes(b"x" * size)
-        parts.append((SE_GRAPH + name, tmp_path / f"{name}.nt"))
-    assert shares(parts, 2) == [{"big", "tiny"}, {"mid", "small"}]
-    assert shares(parts, 1) == [set(sizes)]
+def test_two_writers_get_the_best_split_of_the_enterprises() -> None:
+    # Largest first to the least loaded would give 7 and 5 here.
+    assert shares({"a": 3, "b": 3, "c": 2, "d": 2, "e": 2}, 2) == [{"a", "b"}, {"c", "d", "e"}]
+    # The 10^6 synthetic release's sources: 617,415 and 374,724 enterprises as dealt by file size.
+    work = {"coops_uk": 233075, "standard_csv": 148496, "transformap": 147928, "usda_csa": 130844,
+            "dotcoop": 122099, "wfto": 105149, "fairtrade": 104548, "links": 0}
+    first, second = shares(work, 2)
+    assert first | second == set(work) and not first & second
+    busiest = max(sum(work[s] for s in share) for share in (first, second))
+    every_split = (max(sum(w for w, side in zip(work.values(), sides) if side == k) for k in (0, 1))
+                   for sides in itertools.product((0, 1), repeat=len(work)))
+    assert busiest == min(every_split) == 503_102
+    assert shares({"a": 1}, 2) == [{"a"}, set()]
+
+
+def test_many_writers_or_sources_are_dealt_largest_first_to_the_least_loaded() -> None:
+    assert shares({"big": 900, "mid": 500, "small": 400, "tiny": 10}, 3) == [{"big"}, {"mid"}, {"small", "tiny"}]
+    many = {f"s{k:02d}": 100 - k for k in range(20)}
+    first, second = shares(many, 2)
+    assert first | second == set(many) and abs(sum(many[s] for s in first) - sum(many[s] for s in second)) <= 100
+    assert shares(many, 1) == [set(many)]
 
 
 def test_a_source_store_holds_its_graph_and_only_what_was_routed_to_it(tmp_path: Path) -> None:
@@ -182,10 +197,12 @@ def test_routing_reads_blocks_of_whole_lines_whatever_the_block_size(tmp_path: P
 
     def routed() -> tuple:
         r = doc_partitions.route(parts, B)
-        return r.own, r.names, {k: sorted(map(str, v)) for k, v in r.extras.items()}, sorted(map(str, r.labels))
+        return (r.own, r.names, {k: sorted(map(str, v)) for k, v in r.extras.items()}, sorted(map(str, r.labels)),
+                r.enterprises)
 
     whole = routed()
     assert whole[0] == {SE_GRAPH + "a": 10, SE_GRAPH + "b": 2, SE_GRAPH + "links": 0}
+    assert whole[4] == {SE_GRAPH + "a": 3, SE_GRAPH + "b": 2, SE_GRAPH + "links": 0}  # enterprises typed
     assert sorted(whole[2]) == ["a", "b", "c"] and len(whole[3]) == 1
     assert f"<{B}b/7> <{OWL}sameAs> <{B}c/9> <{SE_GRAPH}links>" in whole[2]["c"]  # the file's last line
     for size in (1, 7, 64):

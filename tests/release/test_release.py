@@ -105,16 +105,65 @@ def test_gate_refuses_a_tampered_file(settings: Settings, tmp_path: Path) -> Non
         p.chmod(0o755 if p.is_dir() else 0o644)
     with gzip.open(copy / "dataset.nq.gz", "rb") as f:
         quads = list(ox.parse(f, format=ox.RdfFormat.N_QUADS))
-    expected_q, expected_t = gate.fingerprint(quads), gate.fingerprint(q.triple for q in quads)
-    assert gate.check_release_files(copy, expected_q, expected_t) == []
+    expected = gate.fingerprint(quads)
+    assert gate.check_release_files(copy, expected) == []
     text = (copy / "dataset.ttl").read_text()
     (copy / "dataset.ttl").write_text(text.replace("Suma Wholefoods", "Suma Wholefood", 1))
-    problems = gate.check_release_files(copy, expected_q, expected_t)
+    problems = gate.check_release_files(copy, expected)
     assert len(problems) == 1 and problems[0].startswith("dataset.ttl holds")
+    # The helper the build runs finds the same, on its own.
+    helper = subprocess.run([sys.executable, "-m", "se_pipeline.release.gate", str(copy)],
+                            capture_output=True, text=True, timeout=120)
+    assert helper.returncode == 1 and helper.stderr.startswith("dataset.ttl holds")
     (copy / "dataset.jsonld").write_text('{"@context": "https://example.org/remote-context.jsonld", "@id": "x"}')
-    assert any("dataset.jsonld" in p for p in gate.check_release_files(copy, expected_q, expected_t))
+    assert any("dataset.jsonld" in p for p in gate.check_release_files(copy, expected))
+    assert gate.check_release_files(copy, gate.fingerprint(quads[1:]))[0].startswith("dataset.nq.gz holds")
     with pytest.raises(ReleaseError):
         gate.require(["x"])
+
+
+def test_a_turtle_file_that_differs_from_the_nquads_stops_the_release(settings: Settings, monkeypatch) -> None:
+    """The formats are re-read by a helper process; its verdict must stop the release."""
+    from se_pipeline.release import build
+
+    ingest_and_gate(settings)
+    first = publish(settings)
+    write_datasets = build.write_datasets
+
+    def one_name_wrong(directory: Path, *args) -> None:
+        write_datasets(directory, *args)
+        text = (directory / "dataset.ttl").read_text(encoding="utf-8")
+        (directory / "dataset.ttl").write_text(text.replace("Suma Wholefoods", "Suma Wholefood", 1), encoding="utf-8")
+
+    monkeypatch.setattr(build, "write_datasets", one_name_wrong)
+    time.sleep(1.1)  # a new release id (second resolution)
+    with pytest.raises(ReleaseError, match=r"(?s)release gate failed.*dataset\.ttl holds"):
+        publish(settings)
+    assert settings.latest.resolve() == first.path
+    assert sorted(p.name for p in settings.releases_dir.iterdir()) == [first.path.name]
+
+
+def test_nquads_lines_without_their_graph_names_are_the_statements_as_triples(tmp_path: Path) -> None:
+    graphs = [f"https://w3id.org/se-pipeline/graph/{g}" for g in ("a", "b", "links")]
+    quads = [ox.Quad(ox.NamedNode(f"https://x.org/id/{i}"), ox.NamedNode("https://schema.org/name"),
+                     ox.Literal(f"n {i} <https://x.org/g> .") if i % 3 else ox.NamedNode(graphs[i % 2]),
+                     ox.NamedNode(graphs[min(i // 40, 2)])) for i in range(100)]
+    path = tmp_path / "d.nq.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+    assert gate.nquads_lines_fingerprints(path) == (gate.fingerprint(quads), gate.fingerprint(q.triple for q in quads))
+    lines = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    by_line = b"".join(line[:line.rindex(b" <")] + b" .\n" for line in lines.splitlines())
+    for cut in (0, 1, 39, 40, 41, 80, 99):  # a block may start and end anywhere between lines
+        head = b"".join(lines.splitlines(keepends=True)[:cut])
+        tail = lines[len(head):]
+        assert gate.without_graph_names(head) + gate.without_graph_names(tail) == by_line
+    swapped = lines.splitlines(keepends=True)
+    swapped[0], swapped[50] = swapped[50], swapped[0]  # graph a's lines no longer consecutive
+    with pytest.raises(ValueError, match="not consecutive"):
+        gate.without_graph_names(b"".join(swapped))
+    with pytest.raises(ValueError, match="without a graph name"):
+        gate.without_graph_names(lines + b'<https://x.org/s> <https://x.org/p> "no graph" .\n')
 
 
 def test_releases_are_write_once_and_ids_unique(settings: Settings) -> None:
