@@ -293,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-max", type=int, default=100_000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/se-bench"))
     ap.add_argument("--keep", action="store_true", help="keep generated data and outputs")
+    ap.add_argument("--results", type=Path, default=HERE, help="folder of results-<date>.md (default: benchmarks/)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.with_1m and 1_000_000 not in sizes:
@@ -323,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         sec = table(n, o, b, cli) + f"\n\nGenerated in {gen_s:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
         print(sec, flush=True)
         sections.append(sec)
-        (HERE / f"results-{date.today().isoformat()}.md").write_text("\n\n".join(sections) + "\n", encoding="utf-8")
+        (args.results / f"results-{date.today().isoformat()}.md").write_text("\n\n".join(sections) + "\n", encoding="utf-8")
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     return 0
