@@ -225,8 +225,8 @@ def shares(work: dict[str, int], n: int) -> list[set[str]]:
     order = sorted(work, key=lambda s: (-work[s], s))
     if n == 2 and 0 < len(order) <= _EXACT_SHARES_UP_TO:
         total = sum(work.values())
-        # The largest segment stays with writer 0 (the mirror split is the same); the
-        # first mask reaching the least busiest load wins.
+        # The largest segment stays with writer 0 (the mirror split is the same); of
+        # equally good splits the first mask found is kept.
         best_load, best_mask = total, 0
         for mask in range(1 << (len(order) - 1)):
             load = work[order[0]] + sum(work[s] for k, s in enumerate(order[1:]) if mask >> k & 1)
