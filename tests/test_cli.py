@@ -69,12 +69,14 @@ def test_validate_command_on_release_and_file(sample_release: Path, tmp_path: Pa
 
 @pytest.mark.parametrize("target, message", [
     ("missing.ttl", "no such file or release directory"),
+    ("broken.ttl.bak", "unknown RDF file type '.bak'"),
     ("broken.ttl", "does not parse as turtle"),
     (".", "is not a release directory (no dataset.nq.gz)"),
 ])
 def test_validate_says_what_it_cannot_read(target: str, message: str, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "broken.ttl").write_text("<https://x.org/e> a <unclosed .")
+    (tmp_path / "broken.ttl.bak").write_text("<https://x.org/e> a <https://x.org/C> .")
     assert main(["validate", str(tmp_path / target)]) == 2
     assert message in capsys.readouterr().err
 

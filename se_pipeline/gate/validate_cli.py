@@ -14,7 +14,7 @@ FORMATS = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".jsonld": "json-ld",
 
 def validate_path(target: Path) -> tuple[bool, str]:
     """(conforms, human summary). Raises `GateError` when `target` cannot be read: not a
-    release directory or RDF file, or a file that does not parse."""
+    release directory or an RDF file of a known type, or a file that does not parse."""
     if target.is_dir():
         if not (target / "dataset.nq.gz").is_file():
             raise GateError(f"{target} is not a release directory (no dataset.nq.gz)")
@@ -22,7 +22,7 @@ def validate_path(target: Path) -> tuple[bool, str]:
     else:
         fmt = FORMATS.get(target.suffix.lower())
         if fmt is None:
-            return False, f"unknown RDF file type {target.suffix!r} (known: {', '.join(FORMATS)})"
+            raise GateError(f"unknown RDF file type {target.suffix!r} (known: {', '.join(FORMATS)})")
         if not target.is_file():
             raise GateError(f"no such file or release directory: {target}")
         graph = rdflib.Dataset() if fmt == "nquads" else rdflib.Graph()

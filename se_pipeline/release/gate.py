@@ -115,6 +115,19 @@ class WholeLines:
         return rest
 
 
+def _gzip_line_blocks(path: Path, take: Callable[[bytes], None]) -> None:
+    """Hand the gzipped file's lines to `take` in blocks of whole lines, the last one
+    completed with a newline if the file lacks it. Blocks of 1 MiB stay in the CPU's cache
+    and reuse their memory (16 MiB: 2.05-2.55 s against 1.71-2.16 s to fingerprint the
+    726,577 statements of 3x10^4 enterprises)."""
+    sink = WholeLines(take)
+    with gzip.open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            sink.write(chunk)
+    if tail := sink.end():
+        take(tail + b"\n")
+
+
 def nquads_file_fingerprint(nq_gz: Path) -> Fingerprint:
     """Fingerprint of a gzipped N-Quads file written by Oxigraph (one canonical statement
     per line): each block of whole lines is parsed strictly, and its lines are hashed as
@@ -129,14 +142,7 @@ def nquads_file_fingerprint(nq_gz: Path) -> Fingerprint:
         if fp.count - before != statements:
             raise ValueError(f"{fp.count - before} lines hold {statements} statements")
 
-    sink = WholeLines(block)
-    with gzip.open(nq_gz, "rb") as f:
-        # Blocks of 1 MiB stay in the CPU's cache and reuse their memory (16 MiB: 2.05-2.55
-        # s against 1.71-2.16 s for the 726,577 statements of 3x10^4 enterprises).
-        while chunk := f.read(1 << 20):
-            sink.write(chunk)
-    if tail := sink.end():
-        block(tail)
+    _gzip_line_blocks(nq_gz, block)
     return fp.result()
 
 
@@ -173,12 +179,7 @@ def nquads_lines_fingerprints(nq_gz: Path) -> tuple[Fingerprint, Fingerprint]:
         quads.add_lines(lines)
         triples.add_lines(without_graph_names(lines))
 
-    sink = WholeLines(block)
-    with gzip.open(nq_gz, "rb") as f:
-        while chunk := f.read(1 << 20):
-            sink.write(chunk)
-    if tail := sink.end():
-        block(tail + b"\n")
+    _gzip_line_blocks(nq_gz, block)
     return quads.result(), triples.result()
 
 
