@@ -41,11 +41,23 @@ def sha256_file(path: Path | str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def save_digests(digests: dict[str, str], target: Path, *, append: bool = False) -> None:
+def save_digests(digests: dict[str, str], target: Path, *, append: bool = False,
+                 under: Path | str | None = None) -> None:
     """`digests` (file path -> SHA-256) as `sha256sum` lines, for `read_digests`; `append`
-    adds them to the lines already in `target`."""
+    adds them to the lines already in `target`; with `under` (a folder every path is in),
+    the paths are written relative to it ("/" separated), so they stay true when the
+    folder is moved."""
+    prefix = None if under is None else os.fspath(under).rstrip(os.sep) + os.sep
+
+    def name(path: str) -> str:
+        if prefix is None:
+            return path
+        if not path.startswith(prefix):
+            raise ValueError(f"{path} is not under {under}")
+        return path[len(prefix):].replace(os.sep, "/")
+
     with target.open("a" if append else "w", encoding="utf-8") as out:
-        out.writelines(f"{d}  {p}\n" for p, d in digests.items())
+        out.writelines(f"{d}  {name(p)}\n" for p, d in digests.items())
 
 
 def read_digests(source: Path, under: Path | str | None = None) -> dict[str, str]:

@@ -57,3 +57,20 @@ def test_digests_under_a_folder_are_keyed_by_their_path_in_it(tmp_path: Path) ->
     save_digests(digests, tmp_path / "sums")
     assert read_digests(tmp_path / "sums", under=release) == {
         "id/s/a  b.ttl": digests[str(release / "id" / "s" / "a  b.ttl")], "top.json": digests[str(release / "top.json")]}
+
+
+def test_digests_saved_under_a_folder_survive_moving_it(tmp_path: Path) -> None:
+    """`save_digests(under=...)` writes paths relative to the folder, so a staged folder
+    can be renamed before its digests are read; a path outside the folder is an error."""
+    staged = tmp_path / ".staging-1"
+    (staged / "murmurations").mkdir(parents=True)
+    digests = {str(staged / "murmurations" / "x  y.json"): write_file(staged / "murmurations" / "x  y.json", b"1"),
+               str(staged / "top.csv"): write_file(staged / "top.csv", b"2")}
+    save_digests(digests, tmp_path / "sums", under=staged)
+    save_digests({str(staged / "late.json"): "0" * 64}, tmp_path / "sums", append=True, under=f"{staged}/")
+    staged.rename(tmp_path / "staged")
+    assert read_digests(tmp_path / "sums") == {
+        "murmurations/x  y.json": digests[str(staged / "murmurations" / "x  y.json")],
+        "top.csv": digests[str(staged / "top.csv")], "late.json": "0" * 64}
+    with pytest.raises(ValueError, match="not under"):
+        save_digests({str(tmp_path / "elsewhere.txt"): "0" * 64}, tmp_path / "other", under=staged)

@@ -111,6 +111,11 @@ def typed_literal(lex: str, dt: str | None, lang: str | None) -> tuple[str, str 
     """Compact literal with rdflib's lexical normalisation of typed (non-string) literals."""
     if lang or dt is None or dt == XSD_STRING or dt == RDF_LANGSTRING:
         return (lex, dt, lang or None)
+    return _normalised(lex, dt)
+
+
+@lru_cache(maxsize=1 << 17)
+def _normalised(lex: str, dt: str) -> tuple[str, str, None]:
     return (str(_rdflib_literal(lex, dt)), dt, None)
 
 
@@ -545,7 +550,54 @@ def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
 
 # --- validation ------------------------------------------------------------------------
 
+class _Step:
+    """One shape applied at a focus node, flattened: a node shape's sh:property shapes are
+    steps of their own right after it, so a node's results come in the order of its shapes.
+
+    `passes` remembers, per value, whether every value-level check passes: most values
+    repeat (types, countries, sectors, sources), and a dict lookup costs less than the
+    checks. Blank nodes are never remembered (a label can equal an IRI's text)."""
+
+    __slots__ = ("shape", "path", "min_count", "max_count", "checks", "passes", "classes", "lang_tag_patterns",
+                 "has_values", "absent_results")
+
+    def __init__(self, s: Shape) -> None:
+        self.shape = s
+        self.path = s.path
+        self.min_count = s.min_count
+        self.max_count = s.max_count
+        self.checks = s.value_checks
+        self.passes: dict[Term, bool] = {}
+        self.classes = s.classes
+        self.lang_tag_patterns = s.lang_tag_patterns
+        self.has_values = s.has_values
+        #: a property step whose path the node lacks reports only these
+        self.absent_results = bool(s.min_count or s.has_values)
+
+    def result(self, focus: Term, value: Term | None, component: str) -> Result:
+        s = self.shape
+        return Result(focus, s.path, value, s.node, component, s.message, s.severity)
+
+
+#: Values whose verdict a step remembers (beyond it, unseen values are checked every time).
+PASSES_REMEMBERED = 1 << 14
+
+
+def _steps(shapes: Iterable[Shape], made: dict[int, _Step]) -> list[_Step]:
+    out: list[_Step] = []
+    for s in shapes:
+        step = made.get(id(s))
+        if step is None:
+            step = made[id(s)] = _Step(s)
+        out.append(step)
+        out += _steps(s.properties, made)
+    return out
+
+
 _EMPTY: dict = {}
+_MIN_COUNT, _MAX_COUNT = SH + "MinCountConstraintComponent", SH + "MaxCountConstraintComponent"
+_CLASS, _SPARQL, _HAS_VALUE = (SH + "ClassConstraintComponent", SH + "SPARQLConstraintComponent",
+                               SH + "HasValueConstraintComponent")
 
 
 class Validator:
@@ -553,20 +605,24 @@ class Validator:
 
     def __init__(self, shapes_graph: rdflib.Graph) -> None:
         self.c = compile_shapes(shapes_graph)
-        self._focus_cache: dict[Any, list[Shape]] = {}
+        self._made: dict[int, _Step] = {}
+        self._focus_cache: dict[Any, tuple[list[Shape], list[_Step]]] = {}
+        self._lang_preds = frozenset(p for preds, _, _ in self.c.targets.lang_targets for p in preds)
 
     @property
     def relevant(self) -> frozenset[str]:
         return self.c.relevant
 
     # A block: {node: {predicate: {value: None}}} plus {targetObjectsOf predicate: {node: None}}.
-    def _shapes_for(self, node: Term, preds: dict, objt: tuple) -> list[Shape]:
+    def _steps_for(self, node: Term, preds: dict, objt: tuple) -> list[_Step]:
+        """The steps of every shape that targets `node`, in target order (cached per kind
+        of node: its types, the targetSubjectsOf predicates it has, what it is the object of)."""
         t = self.c.targets
         types = preds.get(RDF_TYPE)
         key = (frozenset(types) if types else None,
                tuple(p for p in self.c.subjects_of if p in preds), objt)
-        shapes = self._focus_cache.get(key)
-        if shapes is None:
+        cached = self._focus_cache.get(key)
+        if cached is None:
             found: dict[int, Shape] = {}
             for cls in (types or ()):
                 for s in t.classes.get(cls, ()) if type(cls) is str else ():
@@ -577,15 +633,18 @@ class Validator:
             for p in objt:
                 for s in t.objects_of[p]:
                     found[id(s)] = s
-            shapes = self._focus_cache[key] = list(found.values())
-        if t.lang_targets and type(node) is not tuple:
+            shapes = list(found.values())
+            cached = self._focus_cache[key] = (shapes, _steps(shapes, self._made))
+        shapes, steps = cached
+        if self._lang_preds and type(node) is not tuple and not self._lang_preds.isdisjoint(preds):
             extra = []
             for lang_preds, regex, s in t.lang_targets:
-                if any(_bad_tag(preds.get(p), regex) for p in lang_preds if p in preds):
+                if s not in shapes and s not in extra \
+                        and any(_bad_tag(preds.get(p), regex) for p in lang_preds if p in preds):
                     extra.append(s)
             if extra:
-                shapes = shapes + [s for s in extra if s not in shapes]
-        return shapes
+                steps = steps + _steps(extra, self._made)
+        return steps
 
     def evaluate(self, props: dict, objt: dict[str, dict], out: list[Result], owner: Term | None = None) -> None:
         """Validate one closed block (all results appended to `out`)."""
@@ -596,38 +655,49 @@ class Validator:
             for n in nodes:
                 targeted.setdefault(n, []).append(p)
         for node, preds in props.items():
-            by = targeted.pop(node, None)
+            by = targeted.pop(node, None) if targeted else None
             self._node(node, preds, tuple(sorted(by)) if by else (), props, out, owner)
         for node, by in targeted.items():  # objects without triples of their own (literals, dangling IRIs)
             self._node(node, _EMPTY, tuple(sorted(by)), props, out, owner)
 
-    def _node(self, node: Term, preds: dict, objt: tuple, props: dict, out: list[Result], owner: Term | None) -> None:
-        for s in self._shapes_for(node, preds, objt):
-            # An optional property the node does not have has nothing to check; most of our
-            # property shapes are optional, so skipping the call saves a large share of time.
-            if s.path is not None and s.path not in preds and not s.min_count and not s.has_values \
-                    and not s.properties:
-                continue
-            self._apply(s, node, preds, props, out, owner)
-
-    def _apply(self, s: Shape, focus: Term, preds: dict, props: dict, out: list[Result], owner: Term | None) -> None:
-        if s.path is None:
-            values: Iterable[Term] = (focus,)
-            nvalues = 1
-        else:
-            vals = preds.get(s.path)
-            values = vals if vals else ()
-            nvalues = len(vals) if vals else 0
-            if nvalues < s.min_count:
-                out.append(Result(focus, s.path, None, s.node, SH + "MinCountConstraintComponent", s.message, s.severity))
-            if s.max_count is not None and nvalues > s.max_count:
-                out.append(Result(focus, s.path, None, s.node, SH + "MaxCountConstraintComponent", s.message, s.severity))
-        if nvalues:
-            for comp, check in s.value_checks:
+    def _node(self, focus: Term, preds: dict, objt: tuple, props: dict, out: list[Result], owner: Term | None) -> None:
+        for step in self._steps_for(focus, preds, objt):
+            path = step.path
+            if path is None:
+                values: Any = (focus,)
+            else:
+                values = preds.get(path)
+                if not values:
+                    # Most property shapes are optional: a node without the property has
+                    # nothing to check unless the shape asks for a count or a value.
+                    if step.absent_results:
+                        if step.min_count:
+                            out.append(step.result(focus, None, _MIN_COUNT))
+                        for _ in step.has_values:
+                            out.append(step.result(focus, None, _HAS_VALUE))
+                    continue
+                n = len(values)
+                if n < step.min_count:
+                    out.append(step.result(focus, None, _MIN_COUNT))
+                if step.max_count is not None and n > step.max_count:
+                    out.append(step.result(focus, None, _MAX_COUNT))
+            if step.checks:
+                passes = step.passes
+                failed = False
                 for v in values:
-                    if not check(v):
-                        out.append(Result(focus, s.path, v, s.node, comp, s.message, s.severity))
-            for cls in s.classes:
+                    ok = passes.get(v)
+                    if ok is None or type(v) is BNode:
+                        ok = all(check(v) for _, check in step.checks)
+                        if type(v) is not BNode and len(passes) < PASSES_REMEMBERED:
+                            passes[v] = ok
+                    if not ok:
+                        failed = True
+                if failed:  # which checks, in the order pyshacl reports them
+                    for comp, check in step.checks:
+                        for v in values:
+                            if not check(v):
+                                out.append(step.result(focus, v, comp))
+            for cls in step.classes:
                 for v in values:
                     if type(v) is tuple:
                         ok = False
@@ -637,19 +707,14 @@ class Validator:
                         types = props.get(v, _EMPTY).get(RDF_TYPE)
                         ok = bool(types) and cls in types
                     if not ok:
-                        out.append(Result(focus, s.path, v, s.node, SH + "ClassConstraintComponent", s.message,
-                                          s.severity))
-            for regex in s.lang_tag_patterns:
+                        out.append(step.result(focus, v, _CLASS))
+            for regex in step.lang_tag_patterns:
                 for v in values:
                     if type(v) is tuple and v[2] and regex.search(v[2]) is None:
-                        out.append(Result(focus, s.path, v, s.node, SH + "SPARQLConstraintComponent", s.message,
-                                          s.severity))
-        for hv in s.has_values:
-            if hv not in values:
-                out.append(Result(focus, s.path, None, s.node, SH + "HasValueConstraintComponent", s.message,
-                                  s.severity))
-        for p in s.properties:
-            self._apply(p, focus, preds, props, out, owner)
+                        out.append(step.result(focus, v, _SPARQL))
+            for hv in step.has_values:
+                if hv not in values:
+                    out.append(step.result(focus, None, _HAS_VALUE))
 
     # --- drivers -----------------------------------------------------------------------
 
@@ -680,23 +745,29 @@ class Validator:
         props: dict = {}
         objt: dict = {}
         out: list[Result] = []
+        last_g: Any = None
+        last_s: Any = None
+        preds: dict = {}
         for g, s, p, o in triples:
             if p not in relevant:
                 continue
-            key = (g, s.partition("#")[0] if type(s) is str else s)
-            if key != current:
-                if current is not None:
-                    self.evaluate(props, objt, out, current[1])
-                    yield from out
-                    out.clear()
-                    closed.add(hash(current))
-                    props, objt = {}, {}
-                if hash(key) in closed:
-                    raise NotGrouped(f"{key[1]} reappears after its block")
-                current = key
-            preds = props.get(s)
-            if preds is None:
-                preds = props[s] = {}
+            if s != last_s or g != last_g:  # statements of one subject come in runs
+                key = (g, s.partition("#")[0] if type(s) is str else s)
+                if key != current:
+                    if current is not None:
+                        self.evaluate(props, objt, out, current[1])
+                        if out:
+                            yield from out
+                            out.clear()
+                        closed.add(hash(current))
+                        props, objt = {}, {}
+                    if hash(key) in closed:
+                        raise NotGrouped(f"{key[1]} reappears after its block")
+                    current = key
+                last_g, last_s = g, s
+                preds = props.get(s)
+                if preds is None:
+                    preds = props[s] = {}
             vals = preds.get(p)
             if vals is None:
                 preds[p] = {o: None}
@@ -790,8 +861,13 @@ def ox_statements(validator: Validator, statements: Iterable[Any], skip_graphs: 
         t = type(o)
         if t is named:
             o = o.value
-        elif t is literal and not o.language and o.datatype.value == XSD_STRING:
-            o = (o.value, None, None)
+        elif t is literal:
+            lang = o.language
+            if lang:
+                o = (o.value, None, lang)
+            else:
+                dt = o.datatype.value
+                o = (o.value, None, None) if dt == XSD_STRING else typed_literal(o.value, dt, None)
         else:
             o = from_ox(o)
         yield g, s, p, o

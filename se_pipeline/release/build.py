@@ -370,7 +370,7 @@ def build_release(
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.
         # Keyed by path in the release, one entry per file (4x10^6 at 10^6 enterprises).
-        written = staged if staged is not None else read_digests(work / "exports.sha256", under=partial)
+        written = staged if staged is not None else read_digests(work / "exports.sha256")  # relative already
         for i in range(len(documents)):
             written.update(read_digests(work / f"documents.sha256.{i}", under=partial))
         listed = write_checksums(partial, ChainMap({f.path.name: f.sha256 for f in files}, written))

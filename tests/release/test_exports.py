@@ -13,6 +13,7 @@ import pytest
 
 from se_pipeline.canonical.normalise import conform
 from se_pipeline.canonical.schema import ensure_columns
+from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.namespaces import ESS_ORG_STRUCTURE, ESS_QUALIFIERS, SEPT
 from se_pipeline.release.exports import STANDARD_COLUMNS, write_partner_exports
@@ -71,9 +72,11 @@ def frames() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def exported(frames, tmp_path_factory) -> tuple[Path, list[Path]]:
-    target = tmp_path_factory.mktemp("exports")
-    return target, write_partner_exports(frames, target, BASE)
+def exported(frames, tmp_path_factory) -> tuple[Path, int]:
+    """The exports of `frames` in a folder, how many files were written, and (beside the
+    folder, as `profiles.sha256`) the profiles' digests."""
+    target = tmp_path_factory.mktemp("exports") / "files"
+    return target, write_partner_exports(frames, target, BASE, target.parent / "profiles.sha256")
 
 
 def all_rows(frames) -> list[dict]:
@@ -90,12 +93,17 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_files_written(exported, frames) -> None:
+    """Three documents and one profile per enterprise; the digests name every profile by
+    its path in the folder ("/" separated) and are the SHA-256 of its bytes."""
     target, written = exported
     n = sum(len(f) for f in frames.values())
-    assert all(p.is_file() and p.resolve().is_relative_to(target.resolve()) for p in written)
-    names = {p.name for p in written}
-    assert {"standard.csv", "vocabs.json", "enterprises.geojson"} <= names
-    assert len([p for p in written if p.parent.name == "murmurations"]) == n
+    files = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    profiles = {f for f in files if f.startswith("murmurations/")}
+    assert files - profiles == {"standard.csv", "vocabs.json", "enterprises.geojson"}
+    assert len(profiles) == n and written == len(files)
+    digests = read_digests(target.parent / "profiles.sha256")
+    assert set(digests) == profiles
+    assert all(digests[f] == sha256_file(target / f) for f in profiles)
 
 
 def test_standard_csv_columns_and_rows(exported, frames) -> None:
@@ -334,3 +342,19 @@ def test_exports_written_source_by_source_equal_whole_documents(frames, exported
     assert (target / "vocabs.json").read_bytes() == json_bytes(vocab_index(used_concepts(rows)))
     with (target / "standard.csv").open(encoding="utf-8", newline="") as f:
         assert [r["Identifier"] for r in csv.DictReader(f)] == [e.identifier for e in rows]
+
+
+def test_sources_written_in_slices_equal_whole_sources(frames, exported, tmp_path, monkeypatch) -> None:
+    """A source larger than `ROWS_AT_ONCE` goes in slices (10^6 enterprises: the exports'
+    memory); every file, profiles included, is the same bytes as written whole."""
+    import se_pipeline.release.exports as exports
+
+    target, _ = exported
+    assert max(len(f) for f in frames.values()) > 7  # slices of 7 split some sources
+    monkeypatch.setattr(exports, "ROWS_AT_ONCE", 7)
+    sliced = tmp_path / "sliced"
+    written = write_partner_exports(frames, sliced, BASE, tmp_path / "sliced.sha256")
+    assert written == exported[1] == sum(1 for p in target.rglob("*") if p.is_file())
+    for path in sorted(p for p in target.rglob("*") if p.is_file()):
+        assert (sliced / path.relative_to(target)).read_bytes() == path.read_bytes(), path.name
+    assert read_digests(tmp_path / "sliced.sha256") == read_digests(target.parent / "profiles.sha256")

@@ -2,8 +2,8 @@
 
 Writes the partner exports of the named sources' last good rows; the release build runs
 it as a child process beside its own work (see `se_pipeline.release.build`). `--digests`
-saves the SHA-256 of every Murmurations profile written, for the release's SHA256SUMS;
-the profiles are created read-only, as the release's files end up.
+saves the SHA-256 of every Murmurations profile written, for the release's SHA256SUMS
+(paths relative to TARGET_DIR); the profiles are created read-only, as the release's files end up.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from se_pipeline import lifeline
-from se_pipeline.files import save_digests
 from se_pipeline.release.exports import write_partner_exports
 from se_pipeline.state import GoodFrames
 from se_pipeline.runtime import background, tune_gc
@@ -29,11 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     lifeline.hold()
     tune_gc()
     background()
-    digests: dict[str, str] = {}
-    write_partner_exports(GoodFrames(args.state_dir, args.sources), args.target_dir, args.base_iri, digests,
-                          read_only=True)
     if args.digests:
-        save_digests(digests, args.digests)
+        args.digests.write_bytes(b"")  # appended to source slice by source slice
+    write_partner_exports(GoodFrames(args.state_dir, args.sources), args.target_dir, args.base_iri, args.digests,
+                          read_only=True)
     return 0
 
 

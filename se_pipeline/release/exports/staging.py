@@ -19,11 +19,14 @@ import os
 import shutil
 from pathlib import Path
 
+from se_pipeline.files import read_digests
 from se_pipeline.release.exports import write_partner_exports
 from se_pipeline.state import GoodFrames, SourceState
 
-#: Under the output directory: the one staged set (`files/` and `manifest.json`).
+#: Under the output directory: the one staged set (`files/`, `manifest.json` and `DIGESTS`).
 STAGED = Path("work") / "exports-staged"
+#: The profiles' SHA-256 (`sha256sum` lines, paths relative to `files/`), written as they are.
+DIGESTS = "profiles.sha256"
 
 
 def staged_dir(output_dir: Path) -> Path:
@@ -50,16 +53,16 @@ def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) 
     building = target.with_name(f".{target.name}-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     files = building / "files"
-    digests: dict[str, str] = {}
+    building.mkdir(parents=True)
     # The key of the rows before they are read: rows replaced meanwhile then fail to match,
     # rather than match exports made partly from the rows they replaced.
     made_from = key(state_dir, sources, base_iri)
-    written = write_partner_exports(GoodFrames(state_dir, sources), files, base_iri, digests, read_only=True)
-    manifest = {"key": made_from, "digests": {Path(p).relative_to(files).as_posix(): d for p, d in digests.items()}}
-    (building / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    written = write_partner_exports(GoodFrames(state_dir, sources), files, base_iri, building / DIGESTS,
+                                    read_only=True)
+    (building / "manifest.json").write_text(json.dumps({"key": made_from}), encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     building.rename(target)
-    return len(written)
+    return written
 
 
 def adopt(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, target_dir: Path) -> dict[str, str] | None:
@@ -76,7 +79,12 @@ def adopt(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, 
         shutil.rmtree(staged, ignore_errors=True)
         return None
     files = staged / "files"
+    try:
+        digests = read_digests(staged / DIGESTS)  # paths relative to files/, as in the release
+    except OSError:
+        shutil.rmtree(staged, ignore_errors=True)
+        return None
     for entry in sorted(os.listdir(files)):
         os.rename(files / entry, Path(target_dir) / entry)  # same file system: output/
     shutil.rmtree(staged, ignore_errors=True)
-    return manifest["digests"]
+    return digests
