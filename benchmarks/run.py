@@ -11,7 +11,8 @@ Measured per stage: wall seconds, records/s, triples/s, and peak RSS. Peak RSS i
 maximum resident set size of the benchmark process sampled every 20 ms (psutil thread)
 while the stage runs; stages run in order in one process per N, so a stage's figure
 includes what earlier stages still hold (Python rarely returns freed memory). The CLI
-figure is the child's ru_maxrss (whole run). Results: stdout + benchmarks/results-<date>.md.
+figure is the peak of its whole process tree (the CLI, its lane worker and release helpers,
+summed, sampled every 100 ms). Results: stdout + benchmarks/results-<date>.md.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import gzip
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -38,34 +38,61 @@ PY = sys.executable
 
 
 class Sampler:
-    """Peak RSS of this process while a stage runs (20 ms sampling)."""
+    """Peak RSS while something runs: this process by default (the stages, every 20 ms), or
+    with `tree` a child and all its descendants summed (the CLI run: its lane worker and
+    release helpers are processes of their own, and the memory target is for all of them
+    at once, which no one process's `ru_maxrss` gives)."""
 
-    def __init__(self) -> None:
-        self.proc = psutil.Process()
+    def __init__(self, proc: psutil.Process | None = None, *, tree: bool = False, every: float = 0.02) -> None:
+        self.proc = proc or psutil.Process()
+        self.tree = tree
+        self.every = every
         self.peak = 0
         self._stop = threading.Event()
         self._t: threading.Thread | None = None
 
+    def rss(self) -> int:
+        """Resident bytes now (0 for processes that have already gone)."""
+        try:
+            procs = [self.proc, *self.proc.children(recursive=True)] if self.tree else [self.proc]
+        except psutil.Error:
+            return 0
+        total = 0
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            self._stop.wait(0.02)
+            self.peak = max(self.peak, self.rss())
+            self._stop.wait(self.every)
 
-    @contextmanager
-    def stage(self, out: dict[str, Any], name: str, records: int | None = None, triples: int | None = None) -> Iterator[dict]:
-        self.peak = self.proc.memory_info().rss
+    def start(self) -> None:
+        self.peak = self.rss()
         self._stop.clear()
         self._t = threading.Thread(target=self._loop, daemon=True)
         self._t.start()
+
+    def stop(self) -> int:
+        """Stop sampling; the peak in bytes."""
+        self._stop.set()
+        if self._t is not None:
+            self._t.join()
+        return max(self.peak, self.rss())
+
+    @contextmanager
+    def stage(self, out: dict[str, Any], name: str, records: int | None = None, triples: int | None = None) -> Iterator[dict]:
+        self.start()
         row: dict[str, Any] = {"stage": name, "records": records, "triples": triples}
         t0 = time.perf_counter()
         try:
             yield row
         finally:
             row["seconds"] = time.perf_counter() - t0
-            self._stop.set()
-            self._t.join()
-            row["peak_rss_mb"] = max(self.peak, self.proc.memory_info().rss) / 2**20
+            row["peak_rss_mb"] = self.stop() / 2**20
             out.setdefault("stages", []).append(row)
             print(f"  {name:<28} {row['seconds']:8.2f} s  peak {row['peak_rss_mb']:7.0f} MB", file=sys.stderr, flush=True)
 
@@ -220,13 +247,14 @@ def cli_run(data: Path, out_dir: Path) -> dict[str, Any]:
     exe = Path(PY).parent / "se-pipeline"
     shutil.rmtree(out_dir, ignore_errors=True)
     t0 = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    p = subprocess.run([str(exe), "run", "--config", str(data / "config.yaml"), "--output", str(out_dir)],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([str(exe), "run", "--config", str(data / "config.yaml"), "--output", str(out_dir)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tree = Sampler(psutil.Process(p.pid), tree=True, every=0.1)
+    tree.start()
+    stdout, stderr = p.communicate()
     seconds = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": seconds, "ok": p.returncode == 0, "stdout": p.stdout.strip(), "stderr": p.stderr.strip()[-2000:],
-            "peak_rss_mb": rss / 1024 if rss > before else None}
+    return {"seconds": seconds, "ok": p.returncode == 0, "stdout": stdout.strip(), "stderr": stderr.strip()[-2000:],
+            "peak_rss_mb": tree.stop() / 2**20}
 
 
 def fmt_rate(n: int | None, s: float) -> str:
@@ -271,9 +299,8 @@ def table(n: int, o: dict[str, Any], b: dict[str, Any] | None, cli: dict[str, An
                      f"{base_pub:.2f} | | {ours_pub / base_pub:.3f} ({base_pub / ours_pub:.0f}x faster) | |")
     else:
         lines.append("| (baseline not run at this size: capped by --baseline-max) | | | | | | | | |")
-    cli_rss = f"{cli['peak_rss_mb']:.0f}" if cli.get("peak_rss_mb") else "n/a"
     lines.append(f"| **full CLI run** `se-pipeline run` | **{cli['seconds']:.1f}** | {fmt_rate(n, cli['seconds'])} | "
-                 f"{fmt_rate(o['triples'], cli['seconds'])} | {cli_rss} | | | | {'ok' if cli['ok'] else 'FAILED'}: {cli['stdout'][:120]} |")
+                 f"{fmt_rate(o['triples'], cli['seconds'])} | {cli['peak_rss_mb']:.0f} | | | | {'ok' if cli['ok'] else 'FAILED'}: {cli['stdout'][:120]} |")
     for note in o.get("notes", []):
         lines.append(f"\nNote: {note}")
     return "\n".join(lines)

@@ -26,6 +26,23 @@ def test_the_benchmark_prints_every_stage_beside_its_baseline(tmp_path: Path) ->
     assert "x faster" in publish or "x slower" in publish  # the ratio against rdflib's serialisers
     cli = next(line for name, line in rows.items() if name.startswith("full CLI run"))
     assert "| ok: release" in cli
+    cli_peak_mb = cli.split("|")[5].strip()  # the CLI's whole process tree (it was once "n/a")
+    assert cli_peak_mb.isdigit() and int(cli_peak_mb) > 50, cli
     [results] = tmp_path.glob("results-*.md")
     assert "### N = 200 records" in results.read_text(encoding="utf-8")
     assert not (tmp_path / "work" / "200").exists()  # working files go unless --keep
+
+
+def test_the_cli_peak_counts_the_whole_process_tree() -> None:
+    """The 4 GiB target is for the CLI and its helper processes together, so memory that
+    only a grandchild holds must count (a single process's `ru_maxrss` misses it)."""
+    import psutil
+
+    from benchmarks.run import Sampler
+
+    hold = "import time; b = b'x' * (200 << 20); time.sleep(1.5)"
+    p = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {hold!r}])"])
+    tree = Sampler(psutil.Process(p.pid), tree=True, every=0.05)
+    tree.start()
+    assert p.wait(timeout=60) == 0
+    assert tree.stop() >= 200 << 20
