@@ -1,12 +1,16 @@
 """The documented benchmark command runs end to end (it once broke unnoticed when a
 release helper it used was renamed): every stage, the CLI run and the baseline, at a
-size small enough for the test suite. Its figures are not asserted: speed is measured
+size small enough for the test suite. Its timings are not asserted: speed is measured
 by running it, not by tests."""
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import psutil
+
+from benchmarks.run import Sampler
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("fetch+parse+canonical", "reconcile (find_links)", "RDF + SHACL gate (per source)", "serialise N-Quads (gz)",
@@ -36,10 +40,6 @@ def test_the_benchmark_prints_every_stage_beside_its_baseline(tmp_path: Path) ->
 def test_the_cli_peak_counts_the_whole_process_tree() -> None:
     """The 4 GiB target is for the CLI and its helper processes together, so memory that
     only a grandchild holds must count (a single process's `ru_maxrss` misses it)."""
-    import psutil
-
-    from benchmarks.run import Sampler
-
     hold = "import time; b = b'x' * (200 << 20); time.sleep(1.5)"
     p = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {hold!r}])"])
     tree = Sampler(psutil.Process(p.pid), tree=True, every=0.05)
