@@ -9,19 +9,23 @@ webhook (`SE_PIPELINE_WEBHOOK_URL`) is bound the same way: unset means "no alert
 from __future__ import annotations
 
 import os
-import time
 from typing import Optional
 
 import dagster as dg
 import requests
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from se_pipeline.acquire.http import HttpClient
 from se_pipeline.settings import Settings, load_settings
 from se_pipeline.sources.registry import all_sources
 
+HttpResource = HttpClient
+"""The shared HTTP client as assets take it: `def coops_uk(context, http: HttpResource)`."""
 
-class PipelineSettings(dg.ConfigurableResource):
-    """Where output goes and which config file repoints sources (see `settings.py`)."""
+
+class SettingsResource(dg.ConfigurableResource):
+    """Where output goes and which config file repoints sources (see `settings.py`);
+    `load()` validates the file, so a bad config fails with its one-line `ConfigError`."""
 
     config_file: Optional[str] = None
     output_dir: Optional[str] = None
@@ -58,26 +62,27 @@ class WebhookNotifier(dg.ConfigurableResource):
     def post(self, payload: dict) -> bool:
         """POST `payload` as JSON; True when sent, False when no URL is configured.
 
-        Tries `1 + retries` times (connection errors, timeouts, 5xx, 429) with a short
-        backoff, then raises `requests.RequestException`: Dagster shows the error on the
-        sensor's tick and in the failed run's log (the alert is not re-sent later)."""
+        Tries `1 + retries` times (connection errors, timeouts, 5xx, 429) with an
+        exponential backoff, then raises `requests.RequestException`: Dagster shows the
+        error on the sensor's tick and in the failed run's log (the alert is not re-sent later)."""
         if not self.url:
             return False
-        for attempt in range(self.retries + 1):
-            try:
+        retrying = Retrying(stop=stop_after_attempt(self.retries + 1), retry=retry_if_exception(_worth_retrying),
+                            wait=wait_exponential(multiplier=self.backoff_s), reraise=True)
+        for attempt in retrying:
+            with attempt:
                 response = requests.post(self.url, json=payload, timeout=self.timeout_s,
                                          headers={"User-Agent": "se-pipeline-alerts"})
-            except (requests.ConnectionError, requests.Timeout):
-                if attempt == self.retries:
-                    raise
-            else:
-                if response.status_code < 500 and response.status_code != 429:
-                    response.raise_for_status()  # 4xx: the URL or payload is wrong; retrying will not help
-                    return True
-                if attempt == self.retries:
-                    response.raise_for_status()
-            time.sleep(self.backoff_s * 2 ** attempt)
-        return False  # not reached
+                response.raise_for_status()  # 4xx: the URL or payload is wrong; not retried
+        return True
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    """Connection problems, timeouts, 5xx and 429 may pass; other errors will not."""
+    if isinstance(error, requests.HTTPError):
+        status = error.response.status_code if error.response is not None else 0
+        return status >= 500 or status == 429
+    return isinstance(error, (requests.ConnectionError, requests.Timeout))
 
 
 def api_key_resource_name(env_var: str) -> str:
@@ -86,14 +91,13 @@ def api_key_resource_name(env_var: str) -> str:
 
 def build_resources(config_file: str | None = None, output_dir: str | None = None) -> dict[str, object]:
     """Resources for `Definitions`; CLI arguments win over the environment."""
-    settings = PipelineSettings(
+    settings = SettingsResource(
         config_file=config_file or os.environ.get("SE_PIPELINE_CONFIG"),
         output_dir=output_dir or os.environ.get("SE_PIPELINE_OUTPUT"),
     )
-    http_options = settings.load().http
     resources: dict[str, object] = {
         "settings": settings,
-        "http": HttpClient(**{k: v for k, v in http_options.items() if k in HttpClient.model_fields}),
+        "http": HttpResource(**settings.load().http.model_dump()),
         "webhook": WebhookNotifier(
             url=dg.EnvVar("SE_PIPELINE_WEBHOOK_URL") if os.environ.get("SE_PIPELINE_WEBHOOK_URL") else None,
             dagster_url=dg.EnvVar("SE_PIPELINE_DAGSTER_URL") if os.environ.get("SE_PIPELINE_DAGSTER_URL") else None,

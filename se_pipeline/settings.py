@@ -1,49 +1,127 @@
-"""Run settings: where output goes, the data base IRI, and per-source overrides.
+"""Run settings: where output goes, the data base IRI, per-source options, HTTP rules.
 
 Cross-cutting policy lives here so that the CLI, the Dagster resources and the tests
 read one configuration. A `--config` YAML file looks like:
 
 ```yaml
 base_iri: https://w3id.org/se-pipeline/id/     # optional
+output: /srv/se-data                             # optional; the CLI's --output wins
 sources:
   coops_uk: {url: "https://example.org/organisations.csv"}
   usda_csa: {url: "https://www.usdalocalfoodportal.com/api/csa/", states: [VT, NY]}
   dotcoop: {enabled: false}
+file_roots: [exports]                            # folders file:// URLs may read (default: this file's folder)
 http:
   allow_private_addresses: false                 # tests opt in for loopback servers
 ```
+
+Every value is validated when the file is loaded (pydantic models, unknown keys refused,
+booleans, numbers, lists and URLs of the right type), and any problem is one line
+naming the file, the key path and what is allowed there (`ConfigError`).
+
+Design note for new kinds of source: `sources.<name>` is validated by the options model
+of the registered source `<name>` (`sources/<name>/options.py`, else `SourceOptions`).
+A source configured only in the run config (a partner catalogue, say) will carry a
+`kind:` key; `_source_model` is the one place that would pick its model by that key.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
 
-from se_pipeline import PROJECT_ROOT
+from se_pipeline import PROJECT_ROOT, __version__
+from se_pipeline.config_errors import ConfigError, one_line
 from se_pipeline.identity.iri import check_base
 from se_pipeline.namespaces import DEFAULT_DATA_BASE
+from se_pipeline.sources.options import SourceOptions
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "output"
+BUNDLED_SAMPLES = Path(__file__).resolve().parent / "sources"
+"""Always readable through file:// (each source's default URL is its bundled sample)."""
+
+__all__ = ["BUNDLED_SAMPLES", "DEFAULT_OUTPUT", "ConfigError", "HttpOptions", "RunConfig", "Settings", "load_settings"]
 
 
-class ConfigError(ValueError):
-    """The configuration file is unreadable or names something unknown."""
+class HttpOptions(BaseModel):
+    """`http:` in the run config: the shared HTTP client's rules (`acquire.http.HttpClient`
+    has the same fields; a test keeps the two in step)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    connect_timeout_s: PositiveFloat = 5.0
+    read_timeout_s: PositiveFloat = 30.0
+    max_retries: NonNegativeInt = 4
+    backoff_base_s: NonNegativeFloat = 0.5
+    backoff_max_s: NonNegativeFloat = 30.0
+    retry_after_cap_s: NonNegativeFloat = 60.0
+    max_bytes: PositiveInt = 200_000_000
+    user_agent: str = f"se-pipeline/{__version__} (+https://w3id.org/se-pipeline/)"
+    respect_robots: bool = True
+    allow_private_addresses: bool = False
+    allow_http: bool = False
 
 
-@dataclass(frozen=True)
-class Settings:
+class RunConfig(BaseModel):
+    """The run config file as written. `sources` entries are checked per source
+    afterwards (each source has its own options model)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    base_iri: Optional[str] = None
+    output: Optional[str] = None
+    sources: dict[str, Optional[dict[str, Any]]] = Field(default_factory=dict)
+    http: HttpOptions = Field(default_factory=HttpOptions)
+    file_roots: Optional[list[str]] = None
+
+
+class Settings(BaseModel):
+    """What a run uses: the config file resolved (paths absolute, options typed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     output_dir: Path = DEFAULT_OUTPUT
     base_iri: str = DEFAULT_DATA_BASE
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    http: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, SourceOptions] = Field(default_factory=dict)
+    http: HttpOptions = Field(default_factory=HttpOptions)
+    file_roots: tuple[Path, ...] = ()
+    """Folders whose files `file://` URLs may read, besides the bundled samples."""
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _typed_sources(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {name: raw if isinstance(raw, SourceOptions) else _source_model(name).model_validate(raw or {})
+                for name, raw in value.items()}
+
+    def source_config(self, name: str) -> SourceOptions:
+        """The typed options of source `name` (its defaults when the config is silent)."""
+        return self.sources.get(name) or _source_model(name)()
 
     def source_options(self, name: str) -> dict[str, Any]:
-        return dict(self.sources.get(name) or {})
+        """The options as a plain dict, for adapters (`build_urls`, `SourceContext.options`)."""
+        return self.source_config(name).as_dict()
 
     def enabled(self, name: str) -> bool:
-        return bool(self.source_options(name).get("enabled", True))
+        return self.source_config(name).enabled
+
+    @property
+    def allowed_file_roots(self) -> tuple[Path, ...]:
+        """Where `file://` sources may read: the configured roots and the bundled samples."""
+        return tuple(dict.fromkeys(p.resolve() for p in (*self.file_roots, BUNDLED_SAMPLES)))
 
     @property
     def state_dir(self) -> Path:
@@ -58,31 +136,59 @@ class Settings:
         return self.output_dir / "latest"
 
 
-def load_settings(config_file: str | Path | None = None, output_dir: str | Path | None = None) -> Settings:
-    """Settings from an optional YAML file; `output_dir` (the CLI's --output) wins."""
-    data: dict[str, Any] = {}
-    if config_file:
-        path = Path(config_file)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read config {path}: {e}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"config {path} must be a mapping")
-        unknown = set(data) - {"base_iri", "sources", "http", "output"}
-        if unknown:
-            raise ConfigError(f"config {path}: unknown keys {sorted(unknown)}")
-    from se_pipeline.sources.registry import all_sources  # late: registry imports adapters
+def _source_model(name: str) -> type[SourceOptions]:
+    from se_pipeline.sources.registry import all_sources  # late: the registry imports adapters
 
     known = all_sources()
-    sources = data.get("sources") or {}
-    bad = set(sources) - set(known)
-    if bad:
-        raise ConfigError(f"config names unknown sources {sorted(bad)}; known: {', '.join(known)}")
-    out = Path(output_dir or data.get("output") or DEFAULT_OUTPUT).resolve()
+    if name not in known:
+        raise ValueError(f"unknown source {name!r} (allowed: {', '.join(known)})")
+    return known[name].options_model
+
+
+def load_settings(config_file: str | Path | None = None, output_dir: str | Path | None = None) -> Settings:
+    """Settings from an optional YAML file; `output_dir` (the CLI's --output) wins.
+    Raises `ConfigError` (one line) for anything the file gets wrong."""
+    if not config_file:
+        return Settings(output_dir=Path(output_dir or DEFAULT_OUTPUT).resolve())
+    path = Path(config_file)
+    where = f"config {path}"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot read the file ({e.strerror or e})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{where}: not valid YAML{at} ({getattr(e, 'problem', None) or 'syntax error'})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: (top level): expected a mapping of keys "
+                          f"(allowed: {', '.join(RunConfig.model_fields)})")
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(one_line(where, e, RunConfig)) from None
+    sources: dict[str, SourceOptions] = {}
+    for name, raw in config.sources.items():
+        try:
+            model = _source_model(name)
+        except ValueError as e:
+            raise ConfigError(f"{where}: sources.{name}: {e}") from None
+        try:
+            sources[name] = model.model_validate(raw or {})
+        except ValidationError as e:
+            raise ConfigError(one_line(where, e, model, ("sources", name))) from None
+    try:
+        base_iri = check_base(config.base_iri or DEFAULT_DATA_BASE)
+    except ValueError as e:
+        raise ConfigError(f"{where}: base_iri: {e}") from None
+    folder = path.resolve().parent
+    roots = [folder / r for r in config.file_roots] if config.file_roots is not None else [folder]
     return Settings(
-        output_dir=out,
-        base_iri=check_base(data.get("base_iri") or DEFAULT_DATA_BASE),
-        sources={k: dict(v or {}) for k, v in sources.items()},
-        http=dict(data.get("http") or {}),
+        output_dir=Path(output_dir or config.output or DEFAULT_OUTPUT).resolve(),
+        base_iri=base_iri,
+        sources=sources,
+        http=config.http,
+        file_roots=tuple(p.resolve() for p in roots),
     )

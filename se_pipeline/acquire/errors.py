@@ -35,7 +35,10 @@ class ConnectionFailed(AcquireError):
 
 
 class HttpStatusError(AcquireError):
-    """The server answered with an error status (after retries for 5xx/429)."""
+    """The server answered with an error status (after retries for 5xx/429);
+    `retry_after` is the wait its `Retry-After` header asked for, in seconds."""
+
+    retry_after: float | None = None
 
     def __init__(self, source: str, status: int, url: str, message: str | None = None,
                  *, transient: bool | None = None) -> None:

@@ -1,13 +1,15 @@
 """`fetch()`: one source URL -> checked bytes + provenance, kept in the raw store.
 
 Local files (`file://` URLs or plain paths: bundled samples and manual exports) are read
-directly; `http(s)://` goes through the shared `HttpClient`, conditionally when the
+directly, only inside the policy's `file_roots` and only when they are regular files; `http(s)://` goes through the shared `HttpClient`, conditionally when the
 previous fetch left an ETag/Last-Modified and its bytes are still in the raw store, so
 an unchanged upstream costs one small request and no re-processing.
 """
 from __future__ import annotations
 
 import mimetypes
+import os
+import stat as stat_mode
 from dataclasses import dataclass, replace
 from email.utils import formatdate
 from pathlib import Path
@@ -78,17 +80,7 @@ def _fetch_local(url: str, source: str, policy: SourcePolicy, previous: FetchRec
         path = local_path(url)
     except DisallowedUrl as e:
         raise DisallowedUrl(source, url, e.reason) from None
-    try:
-        stat = path.stat()
-        if stat.st_size > policy.max_bytes:
-            raise TooLarge(source, url, policy.max_bytes, stat.st_size)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AcquireError(source, f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise AcquireError(source, f"is a directory, not a file: {path}") from None
-    except PermissionError:
-        raise AcquireError(source, f"permission denied: {path}") from None
+    data, stat = _read_file(path, url, policy, source)
     content_type = mimetypes.guess_type(path.name)[0]
     record = FetchRecord(
         url=url, final_url=path.resolve().as_uri(), fetched_at=utc_now_iso(), status=None, etag=None,
@@ -97,6 +89,55 @@ def _fetch_local(url: str, source: str, policy: SourcePolicy, previous: FetchRec
     )
     # A file that changed size while we read it is as broken as a truncated download.
     return _accept(data, record, policy, source, previous, raw_dir, content_length=stat.st_size)
+
+
+_SPECIAL = ((stat_mode.S_ISDIR, "a directory"), (stat_mode.S_ISFIFO, "a FIFO (named pipe)"),
+            (stat_mode.S_ISSOCK, "a socket"), (stat_mode.S_ISCHR, "a character device"),
+            (stat_mode.S_ISBLK, "a block device"))
+
+
+def _read_file(path: Path, url: str, policy: SourcePolicy, source: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file inside `policy.file_roots`, at most `max_bytes` of them.
+
+    The path is resolved (symlinks followed) before the roots are checked, so a link
+    cannot lead outside them. The file is opened non-blocking and checked with `fstat`
+    on the open descriptor, so a FIFO, socket or device is refused before a single byte
+    is read (a FIFO would block or never end; /dev/zero never ends), and the read stops
+    one byte past the cap whatever the file claims its size is."""
+    resolved = path.resolve()
+    if not policy.file_allowed(resolved):
+        roots = ", ".join(str(r) for r in policy.file_roots) or "none"
+        raise DisallowedUrl(source, url, f"{path} is outside the folders file:// sources may read "
+                                         f"(file_roots: {roots})")
+    try:
+        _refuse_special(os.stat(resolved), path, url, source)  # a socket cannot even be opened
+        fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise AcquireError(source, f"file not found: {path}") from None
+    except PermissionError:
+        raise AcquireError(source, f"permission denied: {path}") from None
+    except OSError as e:
+        raise AcquireError(source, f"cannot open {path}: {e.strerror}") from None
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        info = os.fstat(fd)
+        _refuse_special(info, path, url, source)  # the file opened is the one checked
+        if info.st_size > policy.max_bytes:
+            raise TooLarge(source, url, policy.max_bytes, info.st_size)
+        data = bytearray()
+        while len(data) <= policy.max_bytes:
+            chunk = f.read(policy.max_bytes + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+        if len(data) > policy.max_bytes:
+            raise TooLarge(source, url, policy.max_bytes)
+    return bytes(data), info
+
+
+def _refuse_special(info: os.stat_result, path: Path, url: str, source: str) -> None:
+    for test, kind in _SPECIAL:
+        if test(info.st_mode):
+            raise DisallowedUrl(source, url, f"{path} is {kind}, not a regular file")
 
 
 def _fetch_http(url: str, source: str, policy: SourcePolicy, http: HttpClient, previous: FetchRecord | None,

@@ -2,9 +2,12 @@
 
 Every network fetch goes through `HttpClient.get`, so the rules live in one place:
 
-* explicit (connect, read) timeouts, and the source's total time budget across retries;
-* retries with exponential backoff and full jitter on 5xx, 408/429 and dropped
-  connections; `Retry-After` honoured on 429/503 but capped, so a server cannot park us;
+* explicit (connect, read) timeouts, and the source's total time budget: a wall-clock
+  deadline over robots.txt, every attempt and the body read (read in small pieces with
+  the deadline checked between them, so a body dripping one byte a second ends there);
+* one retry layer, declared with tenacity: exponential backoff with full jitter on 5xx,
+  408/429, timeouts and dropped connections; `Retry-After` honoured on 429/503 but
+  capped, so a server cannot park us; no retry that would end past the deadline;
 * a streamed download with a byte cap (decompressed bytes, so a gzip bomb is caught too);
 * redirects followed by hand (at most 5), every hop re-checked against the source's host
   allowlist and the address rules (no loopback/private/link-local/reserved addresses
@@ -19,7 +22,6 @@ TTL could in principle race the check. Sources are allowlisted hosts, which boun
 from __future__ import annotations
 
 import ipaddress
-import random
 import socket
 import time
 from dataclasses import dataclass, field
@@ -33,7 +35,8 @@ import dagster as dg
 import requests
 from pydantic import PrivateAttr
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import ReadTimeoutError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from se_pipeline import __version__
 from se_pipeline.acquire.errors import (
@@ -106,7 +109,7 @@ def address_refusal(address: str) -> str | None:
 
 class HttpClient(dg.ConfigurableResource):
     """Shared HTTP resource. Configuration is plain fields (settable from `http:` in the
-    run config); test hooks (`sleep`, `clock`, `rng`, `resolve`) are private attributes
+    run config); test hooks (`sleep`, `clock`, `resolve`) are private attributes
     set with `with_hooks`, so they never appear in Dagster config."""
 
     connect_timeout_s: float = 5.0
@@ -125,21 +128,18 @@ class HttpClient(dg.ConfigurableResource):
     _robots: dict = PrivateAttr(default_factory=dict)
     _sleep: Any = PrivateAttr(default_factory=lambda: time.sleep)
     _clock: Any = PrivateAttr(default_factory=lambda: time.monotonic)
-    _rng: Any = PrivateAttr(default_factory=random.Random)
     _resolve: Any = PrivateAttr(default_factory=lambda: socket.getaddrinfo)
 
     # -- hooks and lifecycle -------------------------------------------------------------
 
     def with_hooks(self, *, sleep: Callable[[float], None] | None = None,
-                   clock: Callable[[], float] | None = None, rng: random.Random | None = None,
+                   clock: Callable[[], float] | None = None,
                    resolve: Callable[..., Any] | None = None) -> "HttpClient":
-        """Replace the sleep/clock/random/DNS functions (tests); returns self."""
+        """Replace the sleep/clock/DNS functions (tests); returns self."""
         if sleep is not None:
             self._sleep = sleep
         if clock is not None:
             self._clock = clock
-        if rng is not None:
-            self._rng = rng
         if resolve is not None:
             self._resolve = resolve
         return self
@@ -279,39 +279,46 @@ class HttpClient(dg.ConfigurableResource):
 
     # -- transport -----------------------------------------------------------------------
 
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
-        return self._rng.uniform(0.0, min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1)))
-
     def _with_retries(self, url: str, headers: Mapping[str, str], policy: SourcePolicy, source: str,
                       deadline: float, cap: int) -> tuple[HttpResult, int]:
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            try:
-                self._check_url(url, policy, source)  # re-resolved on every attempt
-                result = self._send_once(url, headers, cap, deadline, source)
-            except AcquireError as e:
-                if not e.transient or isinstance(e, TooLarge):
-                    raise
-                error: AcquireError = e
-            else:
-                status = result.status_code
-                if status in (408, 429) or (status >= 500 and status != 501):
-                    error = HttpStatusError(source, status, url, transient=True)
-                    if status in (429, 503):
-                        retry_after = parse_retry_after(result.headers.get("Retry-After"))
-                elif status >= 400:
-                    raise HttpStatusError(source, status, url)
-                else:
-                    return result, attempt
-            if attempt > self.max_retries:
-                raise _annotate(error, f"after {attempt} attempt(s)")
-            delay = min(retry_after, self.retry_after_cap_s) if retry_after is not None else self._backoff(attempt)
-            if self._clock() + delay >= deadline:
-                raise _annotate(error, f"time budget of {policy.total_budget_s}s spent after {attempt} attempt(s)")
-            self._sleep(delay)
+        """One request under the retry rules (the only retry layer of a fetch): transient
+        failures are tried again after `Retry-After` (capped) or a full-jitter backoff,
+        at most `max_retries` times and never when the wait would end past the deadline."""
+
+        def attempt() -> HttpResult:
+            self._check_url(url, policy, source)  # addresses re-resolved on every attempt
+            result = self._send_once(url, headers, cap, deadline, source)
+            status = result.status_code
+            if status in (408, 429) or (status >= 500 and status != 501):
+                error = HttpStatusError(source, status, url, transient=True)
+                if status in (429, 503):
+                    error.retry_after = parse_retry_after(result.headers.get("Retry-After"))
+                raise error
+            if status >= 400:
+                raise HttpStatusError(source, status, url)
+            return result
+
+        jitter = wait_random_exponential(multiplier=self.backoff_base_s, max=self.backoff_max_s)
+
+        def wait(state: RetryCallState) -> float:
+            retry_after = getattr(state.outcome.exception(), "retry_after", None) if state.outcome else None
+            return min(retry_after, self.retry_after_cap_s) if retry_after is not None else jitter(state)
+
+        def give_up(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            assert isinstance(error, AcquireError)
+            n = state.attempt_number
+            if n > self.max_retries:
+                raise _annotate(error, f"after {n} attempt(s)")
+            raise _annotate(error, f"time budget of {policy.total_budget_s:g}s spent after {n} attempt(s)")
+
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, AcquireError) and e.transient and not isinstance(e, TooLarge)),
+            stop=stop_after_attempt(self.max_retries + 1) | (lambda s: self._clock() + s.upcoming_sleep >= deadline),
+            wait=wait, sleep=self._sleep, retry_error_callback=give_up, reraise=True,
+        )
+        result = retrying(attempt)
+        return result, retrying.statistics["attempt_number"]
 
     def _send_once(self, url: str, headers: Mapping[str, str], cap: int, deadline: float, source: str, *,
                    truncate: bool = False, read_timeout: float | None = None) -> HttpResult:
@@ -341,26 +348,33 @@ class HttpClient(dg.ConfigurableResource):
             if declared is not None and declared > cap and not truncate:
                 raise TooLarge(source, url, cap, declared)
             body = bytearray()
-            for chunk in resp.iter_content(CHUNK_BYTES):
+            while True:
+                # read1: whatever has arrived (at most CHUNK_BYTES, decompressed), so a
+                # slow drip returns often and the deadline is checked between pieces.
+                if self._clock() > deadline:
+                    raise FetchTimeout(source, f"time budget spent while reading the body of {url} "
+                                               f"({len(body)} bytes received)")
+                chunk = resp.raw.read1(CHUNK_BYTES, decode_content=True)
+                if not chunk:
+                    break
                 body += chunk
                 if len(body) > cap:
                     if truncate:
                         del body[cap:]
                         break
                     raise TooLarge(source, url, cap)
-                if self._clock() > deadline:
-                    raise FetchTimeout(source, f"time budget spent while downloading {url}")
             result.content = bytes(body)
             return result
-        except requests.exceptions.ChunkedEncodingError as e:
-            raise ContentMismatch(source, "truncated", f"connection closed before the body of {url} was complete ({e})",
-                                  transient=True) from None
-        except requests.exceptions.ConnectionError as e:
-            if _caused_by(e, ReadTimeoutError):
-                raise FetchTimeout(source, f"read timeout while downloading {url}") from None
-            raise ConnectionFailed(source, f"connection lost while downloading {url}: {e}") from None
-        except requests.exceptions.Timeout:
+        except ReadTimeoutError:
             raise FetchTimeout(source, f"read timeout while downloading {url}") from None
+        except DecodeError:
+            raise ContentMismatch(source, "content_encoding", f"the body of {url} does not decode "
+                                                              f"as its Content-Encoding {resp.headers.get('Content-Encoding')!r}") from None
+        except ProtocolError:
+            raise ContentMismatch(source, "truncated", f"connection closed before the body of {url} was complete",
+                                  transient=True) from None
+        except (requests.exceptions.ConnectionError, OSError) as e:
+            raise ConnectionFailed(source, f"connection lost while downloading {url} ({type(e).__name__})") from None
         finally:
             resp.close()
 
@@ -370,15 +384,6 @@ def _int_or_none(value: str | None) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _caused_by(error: BaseException, kind: type) -> bool:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, kind) or any(isinstance(a, kind) for a in getattr(seen, "args", ())):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _annotate(error: AcquireError, note: str) -> AcquireError:

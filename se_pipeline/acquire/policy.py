@@ -7,6 +7,7 @@ size cap and time budget.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 EXPECTED_KINDS = ("csv", "json", "geojson", "jsonld", "turtle", "any")
 
@@ -27,6 +28,7 @@ class SourcePolicy:
     max_bytes: int = 200_000_000
     total_budget_s: float = 300.0
     allow_private_addresses: bool = False
+    file_roots: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.expected not in EXPECTED_KINDS:
@@ -49,3 +51,7 @@ class SourcePolicy:
             elif host == entry:
                 return True
         return False
+
+    def file_allowed(self, path: Path) -> bool:
+        """Is the resolved `path` inside one of the `file_roots`?"""
+        return any(path.is_relative_to(root.resolve()) for root in self.file_roots)

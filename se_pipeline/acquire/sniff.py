@@ -4,6 +4,10 @@ Servers fail in ways that still return `200 OK`: an HTML error or login page, an
 body, a body cut short, an export whose columns were renamed. Catching these here, with
 a named reason, keeps a broken upstream from silently replacing good data downstream.
 
+Error texts never quote the body (they reach public files when a source fails): they
+name the check, the position and the expected form; the rejected bytes themselves are
+kept in the raw store for a steward to open.
+
 Decoding is strict on purpose: a wrong guess at an encoding turns "Société" into
 "SociÃ©tÃ©" or into U+FFFD for ever, so we either decode cleanly and record the
 encoding, or refuse with `EncodingError` — never `errors="replace"`.
@@ -81,14 +85,15 @@ def decode_text(data: bytes, declared: str | None, *, source: str = "") -> tuple
             try:
                 return data.decode(enc), enc
             except UnicodeDecodeError as e:
-                raise EncodingError(source, f"starts with a {enc} byte-order mark but is not valid {enc}: {e}",
-                                    encoding=enc) from None
+                raise EncodingError(source, f"starts with a {enc} byte-order mark but is not valid {enc} "
+                                            f"({e.reason} at byte {e.start})", encoding=enc) from None
     want = _codec(declared)
     if want and (want.startswith("utf-16") or want.startswith("utf-32")):
         try:
             return data.decode(want), want
         except UnicodeDecodeError as e:
-            raise EncodingError(source, f"declared {want} but not valid {want}: {e}", encoding=want) from None
+            raise EncodingError(source, f"declared {want} but not valid {want} ({e.reason} at byte {e.start})",
+                                encoding=want) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_error:
@@ -131,7 +136,8 @@ def _detect(data: bytes, source: str, utf8_error: UnicodeDecodeError) -> tuple[s
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as e:
-        raise EncodingError(source, f"detected {enc} but the bytes do not decode in it: {e}", encoding=enc) from None
+        raise EncodingError(source, f"detected {enc} but the bytes do not decode in it ({e.reason} at byte {e.start})",
+                            encoding=enc) from None
     if not _clean(text):
         raise EncodingError(source, f"detected {enc} but the text contains control characters", encoding=enc)
     for other in results:
@@ -189,8 +195,7 @@ def check_content(data: bytes, *, expected: str, expected_header: list[str] | No
     if expected not in _TEXT_KINDS:
         return
     if data.startswith(_BINARY_MAGIC) or (not utf16 and b"\x00" in data[:8192]):
-        raise ContentMismatch(source, "binary", f"expected {expected} text but the body is binary "
-                                                f"(starts {data[:8]!r})")
+        raise ContentMismatch(source, "binary", f"expected {expected} text but the body is binary")
     head = _prefix_text(data, encoding)
     lower = head[:1024].lower()
     looks_html = (lower.startswith(("<!doctype html", "<html", "<head", "<body"))
@@ -198,16 +203,16 @@ def check_content(data: bytes, *, expected: str, expected_header: list[str] | No
                   or ("html" in (content_type or "").lower() and lower.startswith("<")))
     if looks_html:
         raise ContentMismatch(source, "html", f"expected {expected} but got an HTML page "
-                                              f"(Content-Type {content_type or 'unknown'}): {head[:80]!r}")
+                                              f"(Content-Type {content_type or 'unknown'})")
     if lower.startswith("<?xml") and expected != "turtle":
-        raise ContentMismatch(source, "xml", f"expected {expected} but got XML: {head[:80]!r}")
+        raise ContentMismatch(source, "xml", f"expected {expected} but got XML")
     if expected in _JSON_KINDS:
         if not head.startswith(("{", "[")):
-            raise ContentMismatch(source, "not_json", f"expected {expected} but the body starts {head[:40]!r}")
+            raise ContentMismatch(source, "not_json", f"expected {expected} but the body does not start with '{{' or '['")
         tail = data[-4096:].rstrip()
         if not utf16 and not tail.endswith((b"}", b"]")):
-            raise ContentMismatch(source, "truncated", f"{expected} body does not end with '}}' or ']' "
-                                                       f"(ends {tail[-20:]!r})", transient=True)
+            raise ContentMismatch(source, "truncated", f"{expected} body does not end with '}}' or ']'",
+                                  transient=True)
     if expected == "csv" and expected_header:
         _check_header(data, expected_header, encoding, source)
 
@@ -222,7 +227,7 @@ def _check_header(data: bytes, expected_header: list[str], encoding: str | None,
     missing = [c for c in expected_header if c not in names]
     if missing:
         raise ContentMismatch(source, "header_changed",
-                              f"expected columns missing from the header: {missing}; header is {names}")
+                              f"expected columns missing from the header (line 1): {missing}")
 
 
 def _header_line(data: bytes, encoding: str | None) -> str:

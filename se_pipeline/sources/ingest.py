@@ -23,9 +23,12 @@ from se_pipeline.canonical.schema import ensure_columns
 from se_pipeline.quarantine import write_quarantine
 from se_pipeline.settings import Settings
 from se_pipeline.sources.base import ParseResult, SourceContext
-from se_pipeline.sources.errors import SourceError, SourceFormatError
+from se_pipeline.sources.errors import SourceError, SourceFormatError, public_message
 from se_pipeline.sources.registry import SourceSpec
 from se_pipeline.state import SourceState, read_json, write_frame, write_json
+
+DEFAULT_BUDGET_S = 300.0
+"""Wall-clock seconds one source's fetch may take when its options do not say."""
 
 
 @dataclass
@@ -36,7 +39,8 @@ class IngestOutcome:
     quarantined: int = 0
     dropped: int = 0
     not_modified: bool = False
-    error: str | None = None
+    error: str | None = None  # what went wrong and where, never quoting the data: it reaches public files
+    detail: str | None = None  # the full message, for the steward (run state and logs only)
     transient: bool = False  # a retry later may help (timeouts, 5xx, 429)
     disabled: bool = False  # switched off in the config: not fetched, not released
     fetches: list[dict[str, Any]] = field(default_factory=list)
@@ -59,15 +63,16 @@ def source_urls(spec: SourceSpec, settings: Settings, secret: str | None) -> lis
 
 
 def policy_for(spec: SourceSpec, settings: Settings) -> SourcePolicy:
-    options = settings.source_options(spec.name)
+    options = settings.source_config(spec.name)
     return SourcePolicy(
-        allowed_hosts=list(options.get("allowed_hosts") or spec.allowed_hosts),
+        allowed_hosts=list(spec.allowed_hosts if options.allowed_hosts is None else options.allowed_hosts),
         expected=spec.expected,
         expected_header=list(spec.expected_header) or None,
         manual_export_only=spec.manual_export_only,
-        max_bytes=int(options.get("max_bytes") or settings.http.get("max_bytes") or 200_000_000),
-        total_budget_s=float(options.get("total_budget_s") or 300),
-        allow_private_addresses=bool(settings.http.get("allow_private_addresses", False)),
+        max_bytes=options.max_bytes or settings.http.max_bytes,
+        total_budget_s=options.total_budget_s or DEFAULT_BUDGET_S,
+        allow_private_addresses=settings.http.allow_private_addresses,
+        file_roots=settings.allowed_file_roots,
     )
 
 
@@ -83,11 +88,13 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
         write_json(state.run / "status.json", {"ok": True, "disabled": True, "source": spec.name})
         return outcome
     previous = [FetchRecord.from_dict(d) for d in read_json(state.good / "fetch.json").get("fetches", [])]
+    where = ""  # the URL being fetched or parsed, named in the error
     try:
         t0 = time.perf_counter()
         policy = policy_for(spec, settings)
         fetched = []
         for url in source_urls(spec, settings, secret):
+            where = url
             prev = next((p for p in previous if p.url == redact(url, secret)), None)
             got = fetch(url, source=spec.name, policy=policy, http=http, previous=prev, raw_dir=state.raw)
             record = got.record.to_dict()
@@ -111,6 +118,7 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
         t1 = time.perf_counter()
         parsed: list[ParseResult] = []
         for url, got, record in fetched:
+            where = url
             ctx = SourceContext(spec.name, spec.mapping, url=redact(url, secret),
                                 encoding=record.get("encoding"), options=settings.source_options(spec.name))
             try:
@@ -133,9 +141,11 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             for k, v in p.notes.items():
                 outcome.notes.setdefault(k, v)
     except (AcquireError, SourceError, UnicodeError, ValueError) as e:
-        outcome.error = redact(f"{type(e).__name__}: {e}", secret)
+        outcome.error = redact(public_message(e, spec.name, where), secret)
+        outcome.detail = redact(f"{type(e).__name__}: {e}", secret)
         outcome.transient = bool(getattr(e, "transient", False))
-        write_json(state.run / "status.json", {"ok": False, "error": outcome.error, "source": spec.name})
+        write_json(state.run / "status.json", {"ok": False, "error": outcome.error, "detail": outcome.detail,
+                                               "source": spec.name})
         return outcome
     write_frame(state.run / "canonical.parquet", canonical)
     write_quarantine(state.run / "quarantine.csv", quarantine)

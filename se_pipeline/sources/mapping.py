@@ -58,7 +58,8 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
 
     def column(name: str) -> pd.Series:
         if name not in cols:
-            raise MappingError(source, f"mapped column {name!r} not in data (columns: {list(cols)[:40]})")
+            raise MappingError(source, f"mapped column {name!r} not in data (columns: {list(cols)[:40]})",
+                               public=f"mapped column {name!r} (source.yaml) is not in the data's header")
         return _blank(raw[cols[name]], missing)
 
     for fld, spec in (mapping.get("columns") or {}).items():

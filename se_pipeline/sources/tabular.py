@@ -29,7 +29,9 @@ def decode(raw: bytes, source: str, encoding: str | None = None) -> tuple[str, s
             return raw.decode(enc), ("utf-8" if enc == "utf-8-sig" else enc)
         except UnicodeDecodeError as e:
             last = e
-    raise SourceFormatError(source, f"bytes are not valid {' or '.join(c for c in candidates if c)}: {last}")
+    names = " or ".join(c for c in candidates if c)
+    position = f" ({last.reason} at byte {last.start})" if last else ""
+    raise SourceFormatError(source, f"bytes are not valid {names}: {last}", public=f"bytes are not valid {names}{position}")
 
 
 def read_csv_text(text: str, source: str, *, delimiter: str = ",") -> pd.DataFrame:
@@ -44,7 +46,7 @@ def read_csv_text(text: str, source: str, *, delimiter: str = ",") -> pd.DataFra
     except StopIteration:
         raise SourceFormatError(source, "empty CSV: no header line") from None
     except csv.Error as e:
-        raise SourceFormatError(source, f"unreadable CSV header: {e}") from None
+        raise SourceFormatError(source, f"unreadable CSV header: {e}", public="unreadable CSV header (line 1)") from None
     names = [h.strip() if h.strip() else f"_unnamed_{i}" for i, h in enumerate(header)]
     width = len(names)
     rows: list[list[str]] = []
@@ -69,7 +71,8 @@ def read_csv_text(text: str, source: str, *, delimiter: str = ",") -> pd.DataFra
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise SourceFormatError(source, f"CSV syntax error near line {reader.line_num}: {e}") from None
+        raise SourceFormatError(source, f"CSV syntax error near line {reader.line_num}: {e}",
+                                public=f"CSV syntax error near line {reader.line_num}") from None
     frame = pd.DataFrame(rows, columns=names, dtype="object") if rows else pd.DataFrame(columns=names, dtype="object")
     frame[LINE] = lines
     return frame

@@ -34,7 +34,7 @@ def test_file_url_and_plain_path(tmp_path: Path) -> None:
     src = tmp_path / "my export.csv"
     src.write_bytes(CSV)
     raw = tmp_path / "raw"
-    policy = SourcePolicy(expected="csv", expected_header=["id", "name"])
+    policy = SourcePolicy(expected="csv", expected_header=["id", "name"], file_roots=(tmp_path,))
     got = fetch(src.as_uri(), source="s", policy=policy, http=None, previous=None, raw_dir=raw)
     assert got.data == CSV
     r = got.record
@@ -50,17 +50,17 @@ def test_file_missing_and_too_large(tmp_path: Path) -> None:
     from se_pipeline.acquire.errors import AcquireError
 
     with pytest.raises(AcquireError, match="not found"):
-        fetch((tmp_path / "nope.csv").as_uri(), source="s", policy=SourcePolicy(), raw_dir=tmp_path / "raw")
+        fetch((tmp_path / "nope.csv").as_uri(), source="s", policy=SourcePolicy(file_roots=(tmp_path,)), raw_dir=tmp_path / "raw")
     big = tmp_path / "big.csv"
     big.write_bytes(b"a\n" * 100)
     with pytest.raises(TooLarge):
-        fetch(big.as_uri(), source="s", policy=SourcePolicy(max_bytes=10), raw_dir=tmp_path / "raw")
+        fetch(big.as_uri(), source="s", policy=SourcePolicy(max_bytes=10, file_roots=(tmp_path,)), raw_dir=tmp_path / "raw")
 
 
 def test_manual_export_only(tmp_path: Path) -> None:
     src = tmp_path / "export.csv"
     src.write_bytes(CSV)
-    manual = SourcePolicy(expected="csv", manual_export_only=True, allowed_hosts=["example.org"])
+    manual = SourcePolicy(expected="csv", manual_export_only=True, allowed_hosts=["example.org"], file_roots=(tmp_path,))
     with pytest.raises(ManualExportOnly, match="manual"):
         fetch("https://example.org/export.csv", source="s", policy=manual, raw_dir=tmp_path / "raw")
     assert fetch(src.as_uri(), source="s", policy=manual, raw_dir=tmp_path / "raw").data == CSV
@@ -77,7 +77,7 @@ def test_cp1252_detected_and_recorded(tmp_path: Path) -> None:
     text = "id,name,town\n1,Société “Coopérative” – Café,Genève\n2,Zürich Bäckerei,Besançon\n"
     src = tmp_path / "legacy.csv"
     src.write_bytes(text.encode("cp1252"))
-    got = fetch(src.as_uri(), source="s", policy=SourcePolicy(expected="csv", expected_header=["name"]),
+    got = fetch(src.as_uri(), source="s", policy=SourcePolicy(expected="csv", expected_header=["name"], file_roots=(tmp_path,)),
                 raw_dir=tmp_path / "raw")
     assert got.record.encoding == "cp1252"
     assert got.data.decode(got.record.encoding) == text
@@ -87,13 +87,13 @@ def test_undecodable_garbage_raises(tmp_path: Path) -> None:
     src = tmp_path / "garbage.csv"
     src.write_bytes(b"id,name\n" + bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D, 0xC3, 0x28]) * 40 + b"\n")
     with pytest.raises(EncodingError):
-        fetch(src.as_uri(), source="s", policy=SourcePolicy(expected="csv"), raw_dir=tmp_path / "raw")
+        fetch(src.as_uri(), source="s", policy=SourcePolicy(expected="csv", file_roots=(tmp_path,)), raw_dir=tmp_path / "raw")
 
 
 def test_any_accepts_binary(tmp_path: Path) -> None:
     src = tmp_path / "data.zip"
     src.write_bytes(b"PK\x03\x04" + bytes(range(256)))
-    got = fetch(src.as_uri(), source="s", policy=SourcePolicy(expected="any"), raw_dir=tmp_path / "raw")
+    got = fetch(src.as_uri(), source="s", policy=SourcePolicy(expected="any", file_roots=(tmp_path,)), raw_dir=tmp_path / "raw")
     assert got.record.encoding is None
 
 
