@@ -15,10 +15,16 @@ from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
 
 def _run(args: argparse.Namespace) -> int:
     from se_pipeline.lanes import run_publish
+    from se_pipeline.run_lock import OutputBusy, run_lock
     from se_pipeline.settings import load_settings
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
-    outcome = run_publish(settings, args.config, lanes=args.lanes)
+    try:
+        with run_lock(settings.output_dir, wait_s=args.wait):
+            outcome = run_publish(settings, args.config, lanes=args.lanes)
+    except OutputBusy as e:
+        print(f"se-pipeline: {e}", file=sys.stderr)
+        return 3
     for line in outcome.problems:
         print(line, file=sys.stderr)
     meta = outcome.release
@@ -99,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run every source and publish a release")
     r.add_argument("--config", help="YAML: sources.<name>.url to repoint a source (default: bundled samples)")
     r.add_argument("--output", help=f"output directory (default: {DEFAULT_OUTPUT})")
+    r.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="if another run is using the output folder, wait up to SECONDS for it "
+                        "(default 0: exit at once with status 3, naming the other run)")
     r.add_argument("--lanes", type=int, choices=(1, 2), default=2, help="processes the job runs in at once "
                    "(default 2, from 4 MB of input; 1: the whole job in this process)")
     r.set_defaults(func=_run)

@@ -1,7 +1,8 @@
 """Quarantine records: every input record (or value) that is not published, and why.
 
 Cross-cutting on purpose: sources, canonicalisation and the SHACL gate all quarantine,
-and the release publishes one `quarantine.csv` built from all of them.
+and the release publishes one `quarantine.csv` built from all of them. Cells go through
+`csv_cells` (a record id or reason quoting an upstream value may look like a formula).
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
+
+from se_pipeline.csv_cells import original, safe_row
 
 QUARANTINE_COLUMNS = ("source", "record_id", "line", "field", "reason")
 
@@ -32,7 +35,7 @@ def write_quarantine(path: Path, records: Iterable[QuarantineRecord]) -> int:
         w = csv.writer(f)
         w.writerow(QUARANTINE_COLUMNS)
         for r in records:
-            w.writerow([r.source, r.record_id, r.line, r.field, r.reason])
+            w.writerow(safe_row([r.source, r.record_id, r.line, r.field, r.reason]))
             n += 1
     return n
 
@@ -43,7 +46,8 @@ def read_quarantine(path: Path) -> list[QuarantineRecord]:
         return []
     with path.open(newline="", encoding="utf-8") as f:
         return [
-            QuarantineRecord(row["source"], row["record_id"], int(row["line"] or 0), row["field"], row["reason"])
+            QuarantineRecord(original(row["source"]), original(row["record_id"]), int(row["line"] or 0),
+                             original(row["field"]), original(row["reason"]))
             for row in csv.DictReader(f)
         ]
 

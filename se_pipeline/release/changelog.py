@@ -17,6 +17,7 @@ import gzip
 from collections import Counter
 from pathlib import Path
 
+from se_pipeline.csv_cells import safe_row
 from se_pipeline.namespaces import SE_GRAPH
 
 CHANGES = ("added", "removed", "changed")
@@ -76,7 +77,7 @@ def write_changelog(previous_nq: Path | None, current: RecordDigests, target: Pa
     with target.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["source", "change", "record"])
-        w.writerows(rows)
+        w.writerows(safe_row(row) for row in rows)
     counts: dict[str, Counter[str]] = {}
     for source, change, _ in rows:
         counts.setdefault(source, Counter())[change] += 1

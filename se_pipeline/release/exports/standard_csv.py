@@ -15,6 +15,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from se_pipeline.csv_cells import safe_cell
 from se_pipeline.release.exports.common import Enterprise
 
 STANDARD_COLUMNS: tuple[str, ...] = (
@@ -83,7 +84,7 @@ class StandardCsvWriter:
         self._writer.writeheader()
 
     def write(self, rows: list[Enterprise]) -> None:
-        self._writer.writerows(standard_row(e) for e in rows)
+        self._writer.writerows({k: safe_cell(v) for k, v in standard_row(e).items()} for e in rows)
 
     def __enter__(self) -> "StandardCsvWriter":
         return self

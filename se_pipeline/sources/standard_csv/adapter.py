@@ -33,11 +33,12 @@ from typing import Any
 import pandas as pd
 
 from se_pipeline.canonical.schema import LIST_COLUMNS
+from se_pipeline.csv_cells import original
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.mapping import apply_mapping
 from se_pipeline.sources.standard_csv.essglobal_bases import check_concept
-from se_pipeline.sources.tabular import decode, read_csv_text
+from se_pipeline.sources.tabular import LINE, decode, read_csv_text
 
 
 def _cells(frame: pd.DataFrame, column: str, missing: set[str]) -> list[str | None]:
@@ -85,6 +86,8 @@ def map_vocabulary(raw: pd.DataFrame, mapped: pd.DataFrame, mapping: dict[str, A
 def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     text, encoding = decode(raw, ctx.source, ctx.encoding)
     frame = read_csv_text(text, ctx.source)
+    cells = [c for c in frame.columns if c != LINE]
+    frame[cells] = frame[cells].map(original)  # values our writer made spreadsheet-safe (csv_cells), as they were
     mapping = ctx.mapping
     absent = [c for c in ("Identifier", "Name") if c not in frame.columns]
     if absent:
