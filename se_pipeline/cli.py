@@ -20,7 +20,12 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
     try:
-        with run_lock(settings.output_dir, wait_s=args.wait):
+        with run_lock(settings.output_dir, wait_s=args.wait,
+                      on_wait=lambda who: print(f"se-pipeline: waiting up to {args.wait:g} s: {who}",
+                                                file=sys.stderr, flush=True)) as lock:
+            if lock.get("took_over_from"):
+                print(f"se-pipeline: the run with pid {lock['took_over_from']} ended without releasing "
+                      f"{settings.output_dir}; taking it over", file=sys.stderr)
             outcome = run_publish(settings, args.config, lanes=args.lanes)
     except OutputBusy as e:
         print(f"se-pipeline: {e}", file=sys.stderr)

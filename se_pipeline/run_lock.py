@@ -46,12 +46,14 @@ def _describe(output_dir: Path, info: dict[str, Any]) -> str:
 
 
 @contextmanager
-def run_lock(output_dir: Path, *, wait_s: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
+def run_lock(output_dir: Path, *, wait_s: float = 0.0, on_wait: Callable[[str], None] | None = None,
+             sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
     """Hold the output folder's run lock for the `with` block.
 
-    Waits up to `wait_s` seconds for a live holder to finish, then raises `OutputBusy`.
-    Yields what was written into the lock file (pid, start time, host, and the previous
-    holder's pid when its lock was stale)."""
+    Waits up to `wait_s` seconds for a live holder to finish (telling `on_wait` who it
+    is waiting for, once), then raises `OutputBusy`. Yields what was written into the
+    lock file (pid, start time, host, and `took_over_from`: the pid of a run that ended
+    without releasing the folder)."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     lock_file = output_dir / LOCK_NAME
@@ -65,6 +67,9 @@ def run_lock(output_dir: Path, *, wait_s: float = 0.0, sleep: Callable[[float], 
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise OutputBusy(_describe(output_dir, holder(lock_file))) from None
+                if on_wait is not None:
+                    on_wait(_describe(output_dir, holder(lock_file)).split(";")[0])
+                    on_wait = None
                 sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
         previous = holder(lock_file)
         mine: dict[str, Any] = {

@@ -85,7 +85,7 @@ def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     cfg = tmp_path / "c.yaml"
     cfg.write_text("sources: {no_such_source: {url: file:///x}}\n")
     assert main(["run", "--config", str(cfg), "--output", str(tmp_path / "o")]) == 2
-    assert "unknown sources ['no_such_source']" in capsys.readouterr().err
+    assert "sources.no_such_source: unknown source 'no_such_source' (allowed: coops_uk," in capsys.readouterr().err
 
 
 def only(source: str, url: str, extra: dict | None = None) -> dict:

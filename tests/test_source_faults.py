@@ -106,6 +106,30 @@ def test_timeout_is_transient_and_keeps_last_good(tmp_path: Path, client: HttpCl
         server.stop()
 
 
+def test_dripping_body_ends_at_the_budget_and_keeps_last_good(tmp_path: Path, client: HttpClient) -> None:
+    """One byte every 0.05 s never trips the read timeout; the total budget ends it."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        settings = settings_for(tmp_path, server.url_for(PATH), total_budget_s=1)
+        good_run(server, settings, client)
+
+        def drip(request):
+            def body():
+                for byte in SAMPLE[:400]:
+                    time.sleep(0.05)
+                    yield bytes([byte])
+            return Response(body(), 200, content_type="text/csv", headers={"Content-Length": "400"})
+
+        server.expect_request(PATH).respond_with_handler(drip)
+        outcome = ingest(SPEC, settings, client)
+        assert not outcome.ok and "time budget spent while reading the body" in outcome.error
+        assert release_says_stale(settings)
+    finally:
+        server.clear()
+        server.stop()
+
+
 def test_unchanged_source_costs_one_304_and_no_reprocessing(httpserver: HTTPServer, tmp_path: Path,
                                                            client: HttpClient) -> None:
     settings = settings_for(tmp_path, httpserver.url_for(PATH))

@@ -49,7 +49,8 @@ def public_message(error: BaseException, source: str, where: str = "") -> str:
     written never to quote the body; other errors keep their class, the place (`where`:
     the URL or file) and a line number, and drop their free text, which may quote data."""
     if isinstance(error, AcquireError):
-        return f"{type(error).__name__}: {error}"
+        text = f"{type(error).__name__}: {error}"
+        return f"{text} (reading {where})" if where and where not in text else text
     if isinstance(error, SourceError) and error.public:
         return f"{type(error).__name__}: {source}: {error.public}"
     what = next((text for kind, text in _GENERIC.items() if isinstance(error, kind)), "the data could not be read")

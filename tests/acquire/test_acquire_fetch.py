@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -211,3 +214,66 @@ def test_http_needs_allowlist_and_https_by_default(tmp_path: Path) -> None:
               http=HttpClient(respect_robots=False), raw_dir=tmp_path)
     with pytest.raises(DisallowedUrl, match="allowlist"):
         fetch("https://example.org/x.csv", source="s", policy=SourcePolicy(), http=None, raw_dir=tmp_path)
+
+
+# -- which local files may be read -------------------------------------------------------
+
+def test_file_outside_the_roots_is_refused_unread(tmp_path: Path) -> None:
+    allowed, elsewhere = tmp_path / "allowed", tmp_path / "elsewhere"
+    allowed.mkdir()
+    elsewhere.mkdir()
+    secret = elsewhere / "secret.csv"
+    secret.write_bytes(CSV)
+    policy = SourcePolicy(expected="csv", file_roots=(allowed,))
+    with pytest.raises(DisallowedUrl, match="outside the folders file:// sources may read"):
+        fetch(secret.as_uri(), source="s", policy=policy, raw_dir=tmp_path / "raw")
+    (allowed / "link.csv").symlink_to(secret)  # a link inside the root leading out of it
+    with pytest.raises(DisallowedUrl, match="outside"):
+        fetch((allowed / "link.csv").as_uri(), source="s", policy=policy, raw_dir=tmp_path / "raw")
+    with pytest.raises(DisallowedUrl, match="outside"):
+        fetch((allowed / ".." / "elsewhere" / "secret.csv").as_uri(), source="s", policy=policy,
+              raw_dir=tmp_path / "raw")
+    assert not (tmp_path / "raw").exists()  # nothing was read, nothing kept
+
+
+def test_fifo_is_refused_before_reading(tmp_path: Path) -> None:
+    """A FIFO would be read past max_bytes (its size is 0) or block for ever."""
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    written: list[int] = []
+
+    def writer() -> None:  # a real writer: without the fix, the fetch reads all of this
+        try:
+            with open(fifo, "wb") as f:
+                for _ in range(100):
+                    written.append(f.write(b"id,name\n" * 128))
+        except BrokenPipeError:
+            pass
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    policy = SourcePolicy(expected="csv", max_bytes=1000, file_roots=(tmp_path,))
+    try:
+        with pytest.raises(DisallowedUrl, match="FIFO"):
+            fetch(fifo.as_uri(), source="s", policy=policy, raw_dir=tmp_path / "raw")
+    finally:
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's open return; drain it
+        give_up = time.monotonic() + 10
+        while thread.is_alive() and time.monotonic() < give_up:
+            try:
+                os.read(reader, 65536)
+            except BlockingIOError:
+                thread.join(0.01)
+        os.close(reader)
+    assert not thread.is_alive()
+
+
+def test_device_is_refused(tmp_path: Path) -> None:
+    policy = SourcePolicy(expected="any", file_roots=(Path("/dev"),))
+    with pytest.raises(DisallowedUrl, match="character device"):
+        fetch("file:///dev/null", source="s", policy=policy, raw_dir=tmp_path / "raw")
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DisallowedUrl, match="directory"):
+        fetch(tmp_path.as_uri(), source="s", policy=SourcePolicy(file_roots=(tmp_path,)), raw_dir=tmp_path / "raw")

@@ -347,3 +347,26 @@ def test_dns_failure_is_retried_then_reported(client: HttpClient, sleeps) -> Non
     with pytest.raises(ConnectionFailed, match="cannot resolve"):
         client.get("https://data.example.org/x.csv", policy=strict)
     assert len(calls) == client.max_retries + 1 and len(sleeps) == client.max_retries
+
+
+def dripping(total: int, every_s: float):
+    """A handler sending `total` bytes of CSV one at a time, `every_s` apart (a careless
+    or hostile upstream that keeps the connection alive without ever finishing)."""
+    def handler(request: Request) -> Response:
+        def body():
+            for i in range(total):
+                time.sleep(every_s)
+                yield b"id,name\n"[i % 8:i % 8 + 1]
+        return Response(body(), content_type="text/csv", headers={"Content-Length": str(total)})
+    return handler
+
+
+def test_budget_ends_a_dripping_body(threaded_server: HTTPServer, sleeps) -> None:
+    """Each byte arrives well inside the read timeout, so only the wall-clock budget,
+    checked between small reads, can end the download."""
+    threaded_server.expect_request("/drip").respond_with_handler(dripping(200, 0.05))
+    client = HttpClient(allow_http=True, respect_robots=False, read_timeout_s=5).with_hooks(sleep=sleeps)
+    tight = SourcePolicy(allowed_hosts=["localhost"], allow_private_addresses=True, total_budget_s=0.5)
+    with pytest.raises(FetchTimeout, match=r"time budget spent while reading the body .*time budget of 0.5s"):
+        client.get(threaded_server.url_for("/drip"), policy=tight, source="s")
+    assert sleeps == []  # no retry: the budget is spent
