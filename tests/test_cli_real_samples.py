@@ -51,7 +51,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("../shared/samples absent")
     tmp = tmp_path_factory.mktemp("real-samples")
     config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump({"sources": {
+    config.write_text(yaml.safe_dump({"file_roots": [str(SAMPLES.resolve())], "sources": {
         name: {"url": (SAMPLES / f).resolve().as_uri()} for name, (f, _) in REAL.items()}}))
     assert main(["run", "--config", str(config), "--output", str(tmp / "out")]) == 0
     return (tmp / "out" / "latest").resolve()

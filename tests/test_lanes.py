@@ -67,7 +67,7 @@ def test_a_worker_that_dies_is_a_failed_lane_that_says_why(tmp_path: Path) -> No
     worker.stop()
     assert not outcome.success and outcome.release is None
     assert "sources lane worker exited (1)" in outcome.problems[0]
-    assert "ConfigError: config names unknown sources" in outcome.problems[0]  # its traceback, from its log
+    assert "sources: expected a mapping (key: value)" in outcome.problems[0]  # its error, from its log
 
 
 def test_the_worker_exits_once_no_later_stage_needs_it(monkeypatch) -> None:

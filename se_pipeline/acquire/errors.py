@@ -93,7 +93,8 @@ class ManualExportOnly(AcquireError):
 
 class ContentMismatch(AcquireError):
     """The bytes are not what the source should serve (`reason` is a short code:
-    empty, truncated, length_mismatch, html, xml, binary, not_json, header_changed)."""
+    empty, truncated, length_mismatch, html, xml, binary, not_json, header_changed,
+    content_encoding). `detail` never quotes the body: it may reach public files."""
 
     def __init__(self, source: str, reason: str, detail: str, *, transient: bool | None = None) -> None:
         self.reason = reason

@@ -368,8 +368,8 @@ class HttpClient(dg.ConfigurableResource):
         except ReadTimeoutError:
             raise FetchTimeout(source, f"read timeout while downloading {url}") from None
         except DecodeError:
-            raise ContentMismatch(source, "content_encoding", f"the body of {url} does not decode "
-                                                              f"as its Content-Encoding {resp.headers.get('Content-Encoding')!r}") from None
+            raise ContentMismatch(source, "content_encoding",
+                                  f"the body of {url} does not decode as its declared Content-Encoding") from None
         except ProtocolError:
             raise ContentMismatch(source, "truncated", f"connection closed before the body of {url} was complete",
                                   transient=True) from None

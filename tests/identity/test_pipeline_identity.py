@@ -42,7 +42,7 @@ def test_coops_uk_and_dotcoop_samples_are_linked_and_counterparts_found(tmp_path
     dot = SAMPLES / "dotcoop" / "ActiveDomainsLonLat_2019-10-03_sample.csv"
     if not (cuk.is_file() and dot.is_file()):
         pytest.skip("../shared/samples absent")
-    settings = Settings(output_dir=tmp_path / "out",
+    settings = Settings(output_dir=tmp_path / "out", file_roots=(SAMPLES,),
                         sources={"coops_uk": {"url": cuk.as_uri()}, "dotcoop": {"url": dot.as_uri()}})
     release = run_pipeline(settings, ["coops_uk", "dotcoop"])
     store = load_store(release.path)
@@ -99,7 +99,8 @@ def test_iris_are_stable_and_edits_show_as_links_and_withdrawals(tmp_path: Path)
 
     edited = tmp_path / "edited.csv"
     _edit(sample, edited)
-    settings = Settings(output_dir=tmp_path / "out", sources={"coops_uk": {"url": edited.as_uri()}})
+    settings = Settings(output_dir=tmp_path / "out", sources={"coops_uk": {"url": edited.as_uri()}},
+                        file_roots=(tmp_path,))
     second = run_pipeline(settings, ["coops_uk"])
     base = "https://w3id.org/se-pipeline/id/coops_uk/"
     assert _subjects(first) | {base + "R906011"} == _subjects(second)  # nothing disappears
