@@ -110,3 +110,19 @@ def test_public_message_keeps_kind_place_and_line_but_not_text() -> None:
     except SourceFormatError as error:
         text = public_message(error, "s", "file:///x.csv")
     assert text == "SourceFormatError: s: the data is not in the format this source reads in file:///x.csv near line 7"
+
+
+def test_private_file_outside_the_config_folder_is_not_read(tmp_path: Path) -> None:
+    from se_pipeline.settings import load_settings
+
+    (tmp_path / "etc").mkdir()
+    private = tmp_path / "etc" / "shadow"
+    private.write_bytes(SHADOW)
+    (tmp_path / "conf").mkdir()
+    config = tmp_path / "conf" / "my.yaml"
+    config.write_text(f"sources: {{coops_uk: {{url: '{private.as_uri()}'}}}}\n", encoding="utf-8")
+    outcome = ingest(all_sources()["coops_uk"], load_settings(config, tmp_path / "out"), None)
+    assert not outcome.ok and SECRET not in (outcome.detail or "")
+    assert f"refusing {private.as_uri()}: {private} is outside the folders file:// sources may read" in outcome.error
+    assert str(tmp_path / "conf") not in outcome.error  # the allowed folders are not published
+    assert not list((tmp_path / "out").rglob("*.bin"))  # nothing read, nothing kept
