@@ -75,8 +75,11 @@ class _Quiet(SimpleHTTPRequestHandler):
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map,
                       ".trig": "application/trig", ".ttl": "text/turtle", ".nq": "application/n-quads"}
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: requests are recorded by `log_request`."""
 
 
 @contextmanager
