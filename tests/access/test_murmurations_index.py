@@ -142,3 +142,22 @@ def test_cli_dry_run_and_argument_errors(releases: TwoReleases, capsys: pytest.C
     assert main(["murmurations", "publish", "--release", str(tmp_path), "--base-url", "https://d.example.org",
                  "--index", "https://i.example.org", "--state", str(tmp_path / "s.json")]) == 2
     assert "no murmurations/ folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("state_text, message", [("{not json", "unreadable state file"),
+                                                 ('{"index": "https://other.example.org", "nodes": {}}', "not a state file of index")])
+def test_a_state_file_that_is_not_ours_is_refused(releases: TwoReleases, tmp_path: Path, state_text: str, message: str) -> None:
+    from se_pipeline.access.murmurations_index import PublishError
+
+    state = tmp_path / "s.json"
+    state.write_text(state_text)
+    with pytest.raises(PublishError, match=message):
+        publish(releases.second.path, "https://d.example.org", "https://i.example.org", state_path=state)
+
+
+@pytest.mark.parametrize("url", ["https://user:pw@d.example.org", "ftp://d.example.org", "javascript:alert(1)", "http://d.example.org"])
+def test_urls_with_credentials_other_schemes_or_plain_http_are_refused(releases: TwoReleases, tmp_path: Path, url: str) -> None:
+    from se_pipeline.access.murmurations_index import PublishError
+
+    with pytest.raises(PublishError, match="--base-url"):
+        publish(releases.second.path, url, "https://i.example.org", state_path=tmp_path / "s.json")

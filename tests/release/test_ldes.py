@@ -192,3 +192,19 @@ def test_a_previous_stream_listing_a_page_outside_its_release_is_refused(tmp_pat
 <> tree:relation [ a tree:GreaterThanOrEqualToRelation ; tree:value "2026-01-01T00:00:00Z" ; tree:node <{node}> ] .""")
     with pytest.raises(ReleaseError, match="lists a page that is not in the release"):
         ldes.previous_pages(rel)
+
+
+def test_hostile_literals_stay_inside_their_member_graph(tmp_path: Path) -> None:
+    nasty = '"} <http://evil.example/s> <http://evil.example/p> <http://evil.example/o> . GRAPH <x> { \\n\\u0000 ☃ @base <z> .'
+    line = f'<{e(1)}> <https://schema.org/name> "{nasty.replace(chr(34), chr(92) + chr(34))}"'
+    rel = fake_release(tmp_path, "r1", {"src": [line]}, [])
+    result = ldes.write_event_stream(rel, None, [("src", e(1).encode())], "r1", datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                     "https://w3id.org/se-pipeline/id/", tmp_path)
+    page = rel / result.pages[0].path
+    found = members(parse(page, BASE + "p.trig"), "https://w3id.org/se-pipeline/id/changes")
+    (member,) = found.values()
+    assert len(member["graph"]) == 1
+    (_, _, name), = member["graph"]
+    assert str(name).startswith('"} <http://evil.example/s>') and "☃" in str(name)
+    ds = parse(page, BASE + "p.trig")
+    assert not list(ds.quads((URIRef("http://evil.example/s"), None, None, None)))
