@@ -16,6 +16,9 @@ from se_pipeline.release import ldes
 from se_pipeline.release.errors import ReleaseError
 from tests.release.ldes_helpers import CHANGED, WITHDRAWN, TwoReleases, build_two_releases
 
+# rdflib's own TriG parser still uses its deprecated ConjunctiveGraph internally.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
+
 TREE = rdflib.Namespace(ldes.TREE)
 AS = rdflib.Namespace(ldes.AS)
 BASE = "http://partner.example/release/"  # where a page would be served: relative links resolve against it
