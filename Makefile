@@ -17,9 +17,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/se-pipeline run
 
-## Run the whole test suite (installs headless Chromium for the browser tests if missing).
+## The TREE community's LDES client (npm), which replays our event stream in the tests.
+LDES_CLIENT = tests/release/ldes-client
+$(LDES_CLIENT)/node_modules/.installed: $(LDES_CLIENT)/package.json $(LDES_CLIENT)/package-lock.json
+	npm ci --prefix $(LDES_CLIENT) --no-audit --no-fund --ignore-scripts
+	touch $@
+
+## Run the whole test suite (installs headless Chromium for the browser tests and the
+## LDES client if missing; without npm the LDES client test is skipped).
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || sh scripts/install-chromium.sh
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LDES_CLIENT)/node_modules/.installed; \
+	else echo "npm not found: tests/release/test_ldes_client.py will be skipped"; fi
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 ## Open the Dagster UI on http://127.0.0.1:3000

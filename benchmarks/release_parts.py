@@ -2,7 +2,8 @@
 
 `python -m benchmarks.release_parts OUTPUT_DIR [SCRATCH_DIR]`, after `se-pipeline run
 --output OUTPUT_DIR`: writes the datasets, re-reads them as the release gate does,
-writes the changelog against OUTPUT_DIR/latest, then the static documents with one
+writes the changelog against OUTPUT_DIR/latest, the event stream as a stream's first
+release writes it (every record a member), then the static documents with one
 writer, under SCRATCH_DIR (default: a new folder beside OUTPUT_DIR; never deleted
 here, since a large delete slows this VM's next file creations for minutes). A full
 run overlaps these parts on two cores; this says what each costs by itself.
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -25,6 +27,7 @@ from se_pipeline.namespaces import DEFAULT_DATA_BASE, SE_GRAPH
 from se_pipeline.release import gate
 from se_pipeline.release.build import GraphPart, _Census, write_datasets
 from se_pipeline.release.changelog import write_changelog
+from se_pipeline.release.ldes import write_event_stream
 
 T = TypeVar("T")
 
@@ -65,6 +68,9 @@ def main() -> None:
     previous = args.output / "latest" / "dataset.nq.gz"
     timed("changelog", lambda: write_changelog(previous if previous.is_file() else None, census.records,
                                                scratch / "changelog.csv"))
+    # The event stream as its first release writes it (every record a member: its worst case).
+    timed("event stream (start)", lambda: write_event_stream(scratch, None, census.records.digests, "start",
+                                                             datetime.now(timezone.utc), args.base_iri, scratch))
     documents = [sys.executable, "-m", "se_pipeline.access.static_docs", str(scratch / "documents"), args.base_iri,
                  *(a for p in parts for a in ("--part", p.graph, str(p.path))), "--digests", str(scratch / "digests")]
     timed("static documents (1)", lambda: subprocess.run(documents, check=True))

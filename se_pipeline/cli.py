@@ -104,6 +104,20 @@ def _approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _murmurations_publish(args: argparse.Namespace) -> int:
+    from se_pipeline.access.murmurations_index import PublishError, publish
+
+    try:
+        outcome = publish(Path(args.release), args.base_url, args.index, apply=args.apply,
+                          state_path=Path(args.state) if args.state else None)
+    except PublishError as e:
+        print(f"se-pipeline murmurations publish: {e}", file=sys.stderr)
+        return 2
+    for line in outcome.lines(applied=args.apply):
+        print(line)
+    return 1 if outcome.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="se-pipeline", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -143,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--config")
     a.add_argument("--output")
     a.set_defaults(func=_approve)
+    m = sub.add_parser("murmurations", help="Murmurations Index registration of a release's profiles")
+    mp = m.add_subparsers(dest="action", required=True).add_parser(
+        "publish", help="register the hosted profiles with an Index, delete withdrawn ones (dry run by default)")
+    mp.add_argument("--release", default=str(DEFAULT_OUTPUT / "latest"), help="release directory (default: output/latest)")
+    mp.add_argument("--base-url", required=True, help="where the release is hosted: profiles are <base-url>/murmurations/<file>")
+    mp.add_argument("--index", required=True, help="the Index API root, e.g. https://index.murmurations.network")
+    mp.add_argument("--apply", action="store_true", help="do it (default: print what would be done)")
+    mp.add_argument("--state", help="what was registered (default: <output>/state/murmurations/<index>.json)")
+    mp.set_defaults(func=_murmurations_publish)
     return p
 
 

@@ -348,6 +348,7 @@ Details: <a href="shacl-report.ttl">shacl-report.ttl</a>, <a href="quarantine.cs
 <table id="downloads-table"><thead><tr><th>file</th><th>bytes</th><th>sha256</th></tr></thead><tbody>
 {% for name, size, digest in p.downloads %}<tr><td><a href="{{ name }}">{{ name }}</a></td><td class="n">{{ size }}</td><td><code>{{ digest }}</code></td></tr>
 {% endfor %}</tbody></table>
+{% if "changes.ttl" in p.downloads|map(attribute=0) %}<p id="event-stream">Follow the changes instead of downloading every release: <a href="changes.ttl">changes.ttl</a> is a Linked Data Event Stream of every record added, changed or withdrawn, release by release.</p>{% endif %}
 <p class="muted">Verify with <code>sha256sum -c SHA256SUMS</code>.</p>
 </main></body></html>
 """

@@ -30,6 +30,7 @@ from se_pipeline.release.exports import staging as exports_staging
 from se_pipeline.release.changelog import RecordDigests, write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
 from se_pipeline.release.jsonld import write_jsonld
+from se_pipeline.release.ldes import write_event_stream
 from se_pipeline.release.publish import (
     finish_release, flush_in_background, new_release_id, start_release, switch_latest, write_checksums,
 )
@@ -43,7 +44,7 @@ MEDIA = {
     "dataset.ttl": "text/turtle", "dataset.jsonld": "application/ld+json",
     "dataset.nq.gz": "application/n-quads", "quarantine.csv": "text/csv", "dropped-values.csv": "text/csv",
     "shacl-report.ttl": "text/turtle", "changelog.csv": "text/csv", "standard.csv": "text/csv",
-    "vocabs.json": "application/json", "enterprises.geojson": "application/geo+json",
+    "vocabs.json": "application/json", "enterprises.geojson": "application/geo+json", "changes.ttl": "text/turtle",
 }
 INITIATIVE = ESSGLOBAL + "SSEInitiative"
 
@@ -313,6 +314,8 @@ def build_release(
         changes = write_changelog(previous, census.records, partial / "changelog.csv")
         for s in summaries:
             s.changes = dict(changes.get(s.name, {}))
+        write_event_stream(partial, settings.latest.resolve() if previous else None, census.records.digests,
+                           release_id, issued, settings.base_iri, work)
         t0 = time.perf_counter()
         _wait(formats)
         seconds["reread_formats_wait"] = time.perf_counter() - t0

@@ -18,6 +18,7 @@ from se_pipeline import __version__
 from se_pipeline.namespaces import (
     DCAT, DCTERMS, PREFIXES, PROV, RDF_TYPE, SE_BASE, SE_GRAPH, SE_RELEASE, SE_SOURCE, SEP, VOID, XSD,
 )
+from se_pipeline.release.ldes import EVENT_STREAM_FILE, LDES_SPEC
 
 SPDX = "http://spdx.org/rdf/terms#"
 RELEASE_LICENCE = "https://opendatacommons.org/licenses/by/1-0/"
@@ -109,6 +110,15 @@ def catalog_triples(
         add(ox.Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")))
         add(ox.Triple(checksum, _n(SPDX + "checksumValue"), _lit(f.sha256, XSD + "hexBinary")))
         add(ox.Triple(dist, _n(DCTERMS + "license"), _n(RELEASE_LICENCE)))
+        if f.path.name == EVENT_STREAM_FILE:  # the changes as a Linked Data Event Stream (release.ldes)
+            service = _n(f"{download_base}{release_id}/{f.path.name}#service")
+            add(ox.Triple(dist, _n(DCTERMS + "conformsTo"), _n(LDES_SPEC)))
+            add(ox.Triple(dist, _n(DCAT + "accessService"), service))
+            add(ox.Triple(service, a, _n(DCAT + "DataService")))
+            add(ox.Triple(service, _n(DCTERMS + "title"), _lit("Changes release by release (Linked Data Event Stream)", lang="en")))
+            add(ox.Triple(service, _n(DCAT + "endpointURL"), dist))
+            add(ox.Triple(service, _n(DCAT + "servesDataset"), rel))
+            add(ox.Triple(service, _n(DCTERMS + "conformsTo"), _n(LDES_SPEC)))
     for s in sources:
         ds = _n(SE_SOURCE + s.name)
         add(ox.Triple(rel, _n(VOID + "subset"), ds))
