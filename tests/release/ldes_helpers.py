@@ -46,7 +46,7 @@ class TwoReleases:
 
 
 def _release(output: Path, sample: Path, issued: datetime) -> ReleaseResult:
-    settings = Settings(output_dir=output, sources={"wfto": {"url": sample.as_uri()}})
+    settings = Settings(output_dir=output, file_roots=(sample.parent,), sources={"wfto": {"url": sample.as_uri()}})
     spec = all_sources()["wfto"]
     assert ingest(spec, settings, None).ok
     assert gate_source("wfto", settings).status == "promoted"
