@@ -11,6 +11,7 @@ sources:
   dotcoop: {enabled: false}
 http:
   allow_private_addresses: false                 # tests opt in for loopback servers
+geocoding: {embedded: true}                      # see se_pipeline/geocode/config.py
 ```
 """
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from se_pipeline import PROJECT_ROOT
+from se_pipeline.geocode.config import GeocodingConfig
 from se_pipeline.identity.iri import check_base
 from se_pipeline.namespaces import DEFAULT_DATA_BASE
 
@@ -38,6 +41,7 @@ class Settings:
     base_iri: str = DEFAULT_DATA_BASE
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     http: dict[str, Any] = field(default_factory=dict)
+    geocoding: GeocodingConfig = field(default_factory=GeocodingConfig)
 
     def source_options(self, name: str) -> dict[str, Any]:
         return dict(self.sources.get(name) or {})
@@ -69,7 +73,7 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
             raise ConfigError(f"cannot read config {path}: {e}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config {path} must be a mapping")
-        unknown = set(data) - {"base_iri", "sources", "http", "output"}
+        unknown = set(data) - {"base_iri", "sources", "http", "output", "geocoding"}
         if unknown:
             raise ConfigError(f"config {path}: unknown keys {sorted(unknown)}")
     from se_pipeline.sources.registry import all_sources  # late: registry imports adapters
@@ -80,9 +84,15 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
     if bad:
         raise ConfigError(f"config names unknown sources {sorted(bad)}; known: {', '.join(known)}")
     out = Path(output_dir or data.get("output") or DEFAULT_OUTPUT).resolve()
+    try:
+        geocoding = GeocodingConfig.model_validate(data.get("geocoding") or {})
+    except ValidationError as e:
+        raise ConfigError(f"config {config_file}: geocoding: " + "; ".join(
+            f"{'.'.join(str(x) for x in err['loc']) or '(section)'}: {err['msg']}" for err in e.errors())) from None
     return Settings(
         output_dir=out,
         base_iri=check_base(data.get("base_iri") or DEFAULT_DATA_BASE),
         sources={k: dict(v or {}) for k, v in sources.items()},
         http=dict(data.get("http") or {}),
+        geocoding=geocoding,
     )
