@@ -117,8 +117,9 @@ def geocode_frame(frame: pd.DataFrame, geocoder: Geocoder) -> tuple[pd.DataFrame
         precision[i], by[i] = hit.precision.iri, hit.gazetteer.iri
         report.placed[hit.gazetteer.id] += 1
         report.precision[hit.precision.value] += 1
-    out["lat"] = pd.Series(lats, index=out.index, dtype=frame["lat"].dtype if report.placed else None)
-    out["lon"] = pd.Series(lons, index=out.index, dtype=frame["lon"].dtype if report.placed else None)
+    if report.placed:
+        out["lat"] = pd.Series(lats, index=out.index, dtype="float64")
+        out["lon"] = pd.Series(lons, index=out.index, dtype="float64")
     out["geocode_precision"] = pd.Series(precision, index=out.index, dtype="object")
     out["geocoded_by"] = pd.Series(by, index=out.index, dtype="object")
     return out, report

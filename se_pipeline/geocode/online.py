@@ -138,7 +138,7 @@ class OnlineGeocoder:
                     POLICY_MIN_DELAY.get(self.domain, 0.0))
         # Errors are not swallowed: a failure must not be cached as "not found".
         self._geocode = RateLimiter(geocoder.geocode, min_delay_seconds=delay, max_retries=1,
-                                    error_wait_seconds=max(delay, 2.0), swallow_exceptions=False)
+                                    error_wait_seconds=max(2 * delay, 1.0), swallow_exceptions=False)
 
     def _query(self, place: Place) -> tuple[Any, dict[str, Any]]:
         if self.config.service == "nominatim":
@@ -162,7 +162,7 @@ class OnlineGeocoder:
             self.asked += 1
             try:
                 location = self._geocode(query, exactly_one=True, **kwargs)
-            except GeopyError as e:
+            except (GeopyError, ValueError) as e:  # ValueError: geopy refusing an impossible point
                 raise GeocodeError(f"{self.key}: {type(e).__name__}") from e
             found = None
             if location is not None:
