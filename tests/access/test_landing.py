@@ -11,6 +11,7 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import rdflib
@@ -157,6 +158,16 @@ def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
     assert clustered > 0 and clustered + singles == expected_points(evil_release)
     legend = re.findall(r'<li data-key="([^"]+)">', dom)
     assert legend[0] == OWN and set(legend) <= set(COLOURS)
+
+    # A hostile name, opened on the map (index.html#map=<IRI>), is shown as text and runs nothing.
+    for iri, shown in ((EVIL_IRI, "&lt;script&gt;alert(1)&lt;/script&gt;"),
+                       (EVIL_IRI + "2", "&lt;img src=x onerror=")):
+        opened = _chromium(["--dump-dom", "--virtual-time-budget=8000", f"{url}#map={quote(iri, safe='')}"],
+                           tmp_path).stdout.decode("utf-8")
+        popup = re.search(r'<div class="leaflet-popup-content"[^>]*>(.*?)</div></div>', opened, re.S)
+        assert popup is not None and shown in popup.group(1)
+        assert "<img" not in popup.group(1) and "<script" not in popup.group(1)
+        assert "PWNED" not in re.search(r"<title>(.*?)</title>", opened, re.S).group(1)
 
     shot = tmp_path / "page.png"
     _chromium([f"--screenshot={shot}", "--window-size=1280,1400", "--virtual-time-budget=5000", url], tmp_path)

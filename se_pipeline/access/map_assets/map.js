@@ -11,7 +11,7 @@
   var colours = {}, labels = {};
   data.legend.forEach(function (c) { colours[c.key] = c.colour; labels[c.key] = c.label; });
 
-  var map = L.map(el, { minZoom: 1, maxZoom: 15, zoomSnap: 0.5, worldCopyJump: false,
+  var map = L.map(el, { minZoom: 1, maxZoom: 13, zoomSnap: 0.5, worldCopyJump: false,
                         maxBounds: [[-90, -200], [90, 200]] });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("Country outlines: Natural Earth (public domain)");
@@ -58,7 +58,7 @@
   }
 
   var clusters = L.markerClusterGroup({
-    showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true,
+    showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true, animate: false,
     iconCreateFunction: function (cluster) {
       var n = cluster.getChildCount();
       var size = n < 10 ? 30 : n < 100 ? 36 : 44;
@@ -66,13 +66,14 @@
                          iconSize: L.point(size, size) });
     }
   });
-  var bounds = [];
+  var bounds = [], byIri = {};
   data.points.forEach(function (p) {
     var m = L.circleMarker([p[0], p[1]], { radius: 6, weight: 1, color: "#ffffff", fillColor: colours[p[4]],
                                            fillOpacity: 0.95, className: "pt pt-" + p[4] });
     m.bindPopup(function () { return popup(p); });
     clusters.addLayer(m);
     bounds.push([p[0], p[1]]);
+    byIri[p[3]] = m;
   });
   map.addLayer(clusters);
   if (bounds.length) {
@@ -80,5 +81,25 @@
   } else {
     map.setView([20, 0], 1.5, { animate: false });
   }
+  // index.html#map=<enterprise IRI> opens that enterprise on the map (a link others can share).
+  function openFromHash() {
+    var m = /^#map=(.+)$/.exec(window.location.hash);
+    var target = m && byIri[decodeURIComponent(m[1])];
+    if (target) {
+      // Not markercluster's zoomToShowLayer: it waits for an icon, which circle markers lack.
+      // The smallest zoom at which it is out of its cluster (without tiles, deeper shows nothing).
+      var z = Math.max(Math.round(map.getZoom()), 4);
+      map.setView(target.getLatLng(), z, { animate: false });
+      while (clusters.getVisibleParent(target) !== target && z < map.getMaxZoom()) {
+        z += 1;
+        map.setView(target.getLatLng(), z, { animate: false });
+      }
+      var parent = clusters.getVisibleParent(target);
+      if (parent && parent !== target && parent.spiderfy) { parent.spiderfy(); }   // same spot as others
+      target.openPopup();
+    }
+  }
+  window.addEventListener("hashchange", openFromHash);
+  openFromHash();
   el.setAttribute("data-ready", "true");
 }());
