@@ -86,3 +86,30 @@ def test_config_section(tmp_path: Path) -> None:
     config.write_text("geocoding: {colour: red}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="colour"):
         load_settings(config, tmp_path)
+
+
+def test_ingest_geocodes_the_bundled_sample_and_says_so(tmp_path: Path) -> None:
+    """The hook in `sources.ingest`: the real Co-operatives UK sample has postcodes and no
+    coordinates; after ingest most records have a point, marked, and the status counts them."""
+    from se_pipeline.settings import Settings
+    from se_pipeline.sources.ingest import ingest
+    from se_pipeline.sources.registry import all_sources
+    from se_pipeline.state import SourceState, read_frame, read_json
+
+    settings = Settings(output_dir=tmp_path)
+    outcome = ingest(all_sources()["coops_uk"], settings, http=None)
+    assert outcome.ok, outcome.error
+    run = SourceState.of(settings.state_dir, "coops_uk").run
+    frame = read_frame(run / "canonical.parquet")
+    placed = frame[frame["geocoded_by"].notna()]
+    assert len(frame) == outcome.rows and len(placed) >= len(frame) // 2
+    assert set(placed["geocode_precision"]) <= {Precision.POSTCODE.iri, Precision.LOCALITY.iri}
+    assert placed["lat"].between(49, 61).all() and placed["lon"].between(-9, 2).all()   # Great Britain
+    notes = read_json(run / "status.json")["notes"]["geocoding"]
+    assert sum(notes["placed"].values()) == len(placed) and notes["own"] == 0
+
+    off = Settings(output_dir=tmp_path / "off", geocoding=GeocodingConfig(enabled=False))
+    assert ingest(all_sources()["coops_uk"], off, http=None).ok
+    untouched = read_frame(SourceState.of(off.state_dir, "coops_uk").run / "canonical.parquet")
+    assert untouched["lat"].isna().all() and "geocoding" not in read_json(
+        SourceState.of(off.state_dir, "coops_uk").run / "status.json")["notes"]
