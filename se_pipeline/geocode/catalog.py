@@ -9,7 +9,7 @@ from se_pipeline.geocode.embedded import CODE_POINT_OPEN, GEONAMES_CITIES
 from se_pipeline.geocode.files import GEONAMES_POSTAL, ONSPD
 from se_pipeline.geocode.model import GazetteerInfo
 from se_pipeline.geocode.online import SERVICES
-from se_pipeline.namespaces import DCAT, DCTERMS, PROV, RDF_TYPE, RDFS, SE_SOURCE, SEP, XSD
+from se_pipeline.namespaces import DCAT, DCTERMS, FOAF, PROV, RDF_TYPE, RDFS, SE_SOURCE, SEP, XSD
 
 #: Every gazetteer a point can come from, by id (the ids recorded in each source's status).
 KNOWN: dict[str, GazetteerInfo] = {g.id: g for g in (CODE_POINT_OPEN, GEONAMES_CITIES, ONSPD, GEONAMES_POSTAL,
@@ -40,6 +40,9 @@ def gazetteer_triples(release: ox.NamedNode, run: ox.NamedNode,
             ox.Triple(node, ox.NamedNode(DCTERMS + "license"), ox.NamedNode(g.licence)),
             ox.Triple(node, ox.NamedNode(SEP + "attribution"), ox.Literal(g.attribution, language="en")),
             ox.Triple(node, ox.NamedNode(DCAT + "landingPage"), ox.NamedNode(g.homepage)),
+            # typed as DCAT-AP's range shapes expect
+            ox.Triple(ox.NamedNode(g.homepage), ox.NamedNode(RDF_TYPE), ox.NamedNode(FOAF + "Document")),
+            ox.Triple(ox.NamedNode(g.licence), ox.NamedNode(RDF_TYPE), ox.NamedNode(DCTERMS + "LicenseDocument")),
             ox.Triple(node, ox.NamedNode(SEP + "geocodedRecords"), ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))),
             ox.Triple(run, ox.NamedNode(PROV + "used"), node),
         ]

@@ -113,3 +113,23 @@ def test_ingest_geocodes_the_bundled_sample_and_says_so(tmp_path: Path) -> None:
     untouched = read_frame(SourceState.of(off.state_dir, "coops_uk").run / "canonical.parquet")
     assert untouched["lat"].isna().all() and "geocoding" not in read_json(
         SourceState.of(off.state_dir, "coops_uk").run / "status.json")["notes"]
+
+
+def test_gazetteers_in_the_catalog_satisfy_dcat_ap() -> None:
+    """The official DCAT-AP 3.0.1 shapes (../shared/reference), on the gazetteer descriptions alone."""
+    import pyshacl
+    import rdflib
+
+    reference = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "dcat-ap" / "3.0.1"
+    if not (reference / "shapes.ttl").is_file():
+        pytest.skip("../shared/reference/dcat-ap absent")
+    rel, run = ox.NamedNode("https://w3id.org/se-pipeline/release/r1"), ox.NamedNode("https://w3id.org/se-pipeline/release/r1#run")
+    triples = gazetteer_triples(rel, run, {"coops_uk": {"code-point-open": 2, "geonames-cities500": 1, "nominatim": 1}})
+    data = rdflib.Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")
+    shapes = rdflib.Graph().parse(reference / "shapes.ttl").parse(reference / "range.ttl")
+    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    violations = [report.value(r, sh.resultMessage) for r in report.subjects(rdflib.RDF.type, sh.ValidationResult)
+                  if report.value(r, sh.resultSeverity) == sh.Violation
+                  and str(report.value(r, sh.focusNode)).startswith(GAZETTEER)]
+    assert violations == []
