@@ -14,7 +14,6 @@ configuration refuses them unless `allow_share_alike` is set (see `config.py`).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
 import threading
@@ -29,7 +28,6 @@ from se_pipeline import __version__
 from se_pipeline.geocode.config import OnlineServiceConfig
 from se_pipeline.geocode.model import ODBL, GazetteerInfo, GeocodeError, Hit, Place, Precision
 
-log = logging.getLogger(__name__)
 
 _OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
 SERVICES: dict[str, GazetteerInfo] = {
