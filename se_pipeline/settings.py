@@ -13,6 +13,7 @@ sources:
 file_roots: [exports]                            # folders file:// URLs may read (default: this file's folder)
 http:
   allow_private_addresses: false                 # tests opt in for loopback servers
+geocoding: {embedded: true}                      # see se_pipeline/geocode/config.py
 ```
 
 Every value is validated when the file is loaded (pydantic models, unknown keys refused,
@@ -44,6 +45,7 @@ from pydantic import (
 
 from se_pipeline import PROJECT_ROOT, __version__
 from se_pipeline.config_errors import ConfigError, one_line
+from se_pipeline.geocode.config import GeocodingConfig
 from se_pipeline.identity.iri import check_base
 from se_pipeline.namespaces import DEFAULT_DATA_BASE
 from se_pipeline.sources.options import SourceOptions
@@ -85,6 +87,7 @@ class RunConfig(BaseModel):
     sources: dict[str, Optional[dict[str, Any]]] = Field(default_factory=dict)
     http: HttpOptions = Field(default_factory=HttpOptions)
     file_roots: Optional[list[str]] = None
+    geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
 
 
 class Settings(BaseModel):
@@ -98,6 +101,7 @@ class Settings(BaseModel):
     http: HttpOptions = Field(default_factory=HttpOptions)
     file_roots: tuple[Path, ...] = ()
     """Folders whose files `file://` URLs may read, besides the bundled samples."""
+    geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -191,4 +195,5 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
         sources=sources,
         http=config.http,
         file_roots=tuple(p.resolve() for p in roots),
+        geocoding=config.geocoding,
     )

@@ -1,9 +1,10 @@
 """The landing page of a release: one static `index.html`, readable offline.
 
-No external CSS, JS, fonts or images: styles are inline and the map is an inline SVG
-(equirectangular projection of geo:lat / geo:long, one circle per located enterprise).
-Every value that comes from data is escaped by Jinja2's autoescape; the page has no
-script at all.
+No external CSS, JS, fonts or images: styles are inline, and the map (`landing_map`:
+country outlines, clustered points coloured by geocode precision) inlines its vendored
+scripts. Every value that comes from data is escaped by Jinja2's autoescape (the map's data
+travels as escaped JSON and is shown as text); the only scripts are the map's, and the
+page's Content-Security-Policy allows those alone.
 
 Inputs, all from the release directory (or the partial one being built): dataset.nq.gz
 (counts, labels from the vocabulary graph, coordinates), catalog.ttl (licence,
@@ -24,12 +25,12 @@ import jinja2
 import pyoxigraph as ox
 
 from se_pipeline import QUERIES_DIR
+from se_pipeline.access.landing_map import csp, map_block, render_map
 from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.namespaces import DCAT, DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP, SH, SKOS, VOID
 from se_pipeline.release.publish import release_id_of
 
 LANGS = ("en", "fr", "es", "pt")
-POINT_COLOUR = "#e6007e"   # distinctive magenta: the browser test counts these pixels
 SKIP_DOWNLOADS = {"index.html"}
 
 
@@ -75,13 +76,10 @@ class Page:
     quarantine: list[tuple[str, str, int]] = field(default_factory=list)
     quarantine_total: int = 0
     dropped_total: int = 0
-    points: list[tuple[float, float, str]] = field(default_factory=list)   # (x, y, name)
-    map_box: tuple[float, float, float, float] = (0, 0, 360, 180)
-    map_grid: list[tuple[float, float, float, float]] = field(default_factory=list)
-    point_radius: float = 1.0
+    map_html: str = ""
+    csp: str = "default-src 'none'; style-src 'unsafe-inline'"
     queries: list[tuple[str, str, str]] = field(default_factory=list)  # (file, title, text)
     downloads: list[tuple[str, int, str]] = field(default_factory=list)  # (name, size, sha256)
-    point_colour: str = POINT_COLOUR
 
 
 def _first(store: ox.Store, s: ox.NamedNode, p: str) -> str:
@@ -91,11 +89,12 @@ def _first(store: ox.Store, s: ox.NamedNode, p: str) -> str:
 
 
 _ENTERPRISES = f"""SELECT ?e (MIN(STR(?src)) AS ?source) (MIN(STR(?cty)) AS ?country) (MIN(STR(?la)) AS ?lat)
-       (MIN(STR(?lo)) AS ?long) (MIN(STR(?n)) AS ?name) WHERE {{
+       (MIN(STR(?lo)) AS ?long) (MIN(STR(?n)) AS ?name) (MIN(STR(?pr)) AS ?precision) WHERE {{
   ?e <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> .
   OPTIONAL {{ ?e <{DCTERMS}source> ?src }}
   OPTIONAL {{ ?e <{ESSGLOBAL}hasAddress> ?a . ?a <{SCHEMA}addressCountry> ?cty }}
   OPTIONAL {{ ?e <{GEO}lat> ?la }} OPTIONAL {{ ?e <{GEO}long> ?lo }} OPTIONAL {{ ?e <{SCHEMA}name> ?n }}
+  OPTIONAL {{ ?e <{SEP}geocodePrecision> ?pr }}
 }} GROUP BY ?e"""
 _CONCEPTS = f"""SELECT ?p ?c (COUNT(DISTINCT ?e) AS ?n) WHERE {{
   ?e <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> ; ?p ?c .
@@ -114,7 +113,7 @@ class DataCounts:
     enterprises: int = 0
     by_source: Counter[str] = field(default_factory=Counter)
     by_country: Counter[str] = field(default_factory=Counter)
-    coords: list[tuple[str, float, float, str]] = field(default_factory=list)  # (IRI, lat, long, name)
+    coords: list[tuple[str, float, float, str, str]] = field(default_factory=list)  # (IRI, lat, long, name, precision)
     concepts: dict[str, Counter[str]] = field(default_factory=dict)            # predicate -> concept -> n
     labels: dict[str, dict[str, str]] = field(default_factory=dict)            # concept -> lang -> label
 
@@ -130,7 +129,8 @@ class DataCounts:
             except (AttributeError, ValueError):  # missing (None) or not a number
                 continue
             if -90 <= la <= 90 and -180 <= lo <= 180:
-                self.coords.append((row["e"].value, la, lo, name))
+                precision = row["precision"].value if row["precision"] is not None else ""
+                self.coords.append((row["e"].value, la, lo, name, precision))
         for row in store.query(_CONCEPTS, use_default_graph_as_union=True):
             self.concepts.setdefault(row["p"].value, Counter())[row["c"].value] += int(row["n"].value)
         for row in store.query(_LABELS, use_default_graph_as_union=True):
@@ -149,32 +149,6 @@ class DataCounts:
             others = " · ".join(f"{x}: {labels[x]}" for x in LANGS if x != shown and x in labels)
             out.append(Count(concept, main, n, others))
         return out
-
-
-def _map(page: Page, coords: list[tuple[float, float, str]]) -> None:
-    if not coords:
-        return
-    lats = [c[0] for c in coords]
-    lons = [c[1] for c in coords]
-    min_lon, max_lon = max(-180.0, min(lons) - 5), min(180.0, max(lons) + 5)
-    min_lat, max_lat = max(-90.0, min(lats) - 5), min(90.0, max(lats) + 5)
-    # at least 40 x 20 degrees, centred, so a single point still shows context
-    for lo, hi, span, bound in ((0, 1, 40.0, 180.0), (2, 3, 20.0, 90.0)):
-        box = [min_lon, max_lon, min_lat, max_lat]
-        if box[hi] - box[lo] < span:
-            mid = (box[hi] + box[lo]) / 2
-            box[lo], box[hi] = max(-bound, mid - span / 2), min(bound, mid + span / 2)
-        min_lon, max_lon, min_lat, max_lat = box
-    page.map_box = (min_lon, -max_lat, max_lon - min_lon, max_lat - min_lat)
-    page.point_radius = round(max(max_lon - min_lon, max_lat - min_lat) / 160, 3)
-    page.points = [(round(lon, 4), round(-lat, 4), name) for lat, lon, name in coords]
-    step = 10 if max(max_lon - min_lon, max_lat - min_lat) <= 90 else 30
-    for lon in range(-180, 181, step):
-        if min_lon <= lon <= max_lon:
-            page.map_grid.append((lon, -max_lat, lon, -min_lat))
-    for lat in range(-90, 91, step):
-        if min_lat <= lat <= max_lat:
-            page.map_grid.append((min_lon, -lat, max_lon, -lat))
 
 
 def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | None = None,
@@ -196,7 +170,8 @@ def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | N
     page.by_country = [Count(k, k, n) for k, n in sorted(data.by_country.items(), key=lambda kv: (-kv[1], kv[0]))]
     page.by_structure = data.concept_counts(ESSGLOBAL + "organisationalStructure")
     page.by_activity = data.concept_counts(ESSGLOBAL + "primarySector")
-    _map(page, [(la, lo, name) for _, la, lo, name in sorted(data.coords)])
+    block = map_block(data.coords, data.enterprises)
+    page.map_html, page.csp = render_map(block), csp(block)
 
     catalog = release / "catalog.ttl"
     titles: dict[str, str] = {}
@@ -274,6 +249,7 @@ TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{{ p.csp }}">
 <title>{{ p.title }} — release {{ p.release_id }}</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
@@ -286,7 +262,7 @@ th{background:#f2f2f4}td.n{text-align:right;overflow-wrap:normal;white-space:now
 .kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi div{background:#fff;border:1px solid #e3e3e3;padding:.6rem 1rem;border-radius:.4rem}
 .kpi b{display:block;font-size:1.5rem}.muted{color:#666;font-size:.85rem}
 pre{background:#fff;border:1px solid #e3e3e3;padding:.6rem;overflow-x:auto;font-size:.85rem}
-code{font-size:.88em;word-break:break-all}svg{background:#fff;border:1px solid #e3e3e3;width:100%;height:auto}
+code{font-size:.88em;word-break:break-all}
 .stale{color:#b00020;font-weight:600}
 </style>
 </head>
@@ -302,13 +278,7 @@ code{font-size:.88em;word-break:break-all}svg{background:#fff;border:1px solid #
 </div>
 {% if p.licence %}<p>Release licence: <a href="{{ p.licence|weblink }}">{{ p.licence }}</a>. Each source keeps its own licence and attribution, below.</p>{% endif %}
 
-<h2 id="map">Map</h2>
-<p class="muted">{{ p.points|length }} of {{ p.total_enterprises }} enterprises have coordinates (equirectangular projection).</p>
-<svg id="enterprise-map" xmlns="http://www.w3.org/2000/svg" viewBox="{{ p.map_box|join(' ') }}" preserveAspectRatio="xMidYMid meet" role="img" aria-label="map of enterprises">
-<rect x="{{ p.map_box[0] }}" y="{{ p.map_box[1] }}" width="{{ p.map_box[2] }}" height="{{ p.map_box[3] }}" fill="#eef3f7"/>
-{% for x1, y1, x2, y2 in p.map_grid %}<line x1="{{ x1 }}" y1="{{ y1 }}" x2="{{ x2 }}" y2="{{ y2 }}" stroke="#c9d4dd" stroke-width="{{ p.point_radius / 6 }}"/>
-{% endfor %}{% for x, y, name in p.points %}<circle class="pt" cx="{{ x }}" cy="{{ y }}" r="{{ p.point_radius }}" fill="{{ p.point_colour }}"><title>{{ name }}</title></circle>
-{% endfor %}</svg>
+{{ p.map_html }}
 
 <h2 id="sources">Sources, licences and attribution</h2>
 <table id="sources-table"><thead><tr><th>source</th><th>publisher</th><th>licence</th><th>attribution</th><th>enterprises</th><th>triples</th><th>quarantined</th><th>status</th></tr></thead><tbody>

@@ -55,6 +55,8 @@ CANONICAL_FIELDS: tuple[Field, ...] = (
     Field("country", "str", "ISO 3166-1 alpha-2 code, upper case."),
     Field("lat", "float", "WGS84 latitude in [-90, 90]."),
     Field("lon", "float", "WGS84 longitude in [-180, 180]."),
+    Field("geocode_precision", "str", "Set only when the pipeline geocoded the point (the source gave none): sep:geocodePrecision concept IRI (address, postcode, locality, region, country)."),
+    Field("geocoded_by", "str", "Set only when the pipeline geocoded the point: IRI of the gazetteer or service it came from (described in the catalog)."),
     Field("websites", "list", "Absolute http(s) URLs, normalised."),
     Field("email", "str", "Contact email address."),
     Field("phone", "str", "Contact phone number as given."),

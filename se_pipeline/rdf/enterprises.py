@@ -37,6 +37,7 @@ P = {name: _iri(ns + local) for name, ns, local in [
     ("members", SEP, "memberCount"), ("workers", SEP, "workerCount"), ("counted", SEP, "countDate"),
     ("memberof", SEP, "memberOf"), ("regid", SEP, "registryIdentifier"), ("url", SCHEMA, "url"),
     ("email", SCHEMA, "email"), ("phone", SCHEMA, "telephone"), ("lat", GEO, "lat"), ("long", GEO, "long"),
+    ("geoprecision", SEP, "geocodePrecision"), ("geocodedby", SEP, "geocodedBy"),
     ("modified", SCHEMA, "dateModified"), ("outlet", SEP, "outlet"), ("sameas", SCHEMA, "sameAs"),
     ("hasmembership", SEP, "hasMembership"), ("member", SEP, "member"), ("organisation", SEP, "organisation"),
     ("startdate", SEP, "startDate"), ("address", ESSGLOBAL, "hasAddress"),
@@ -144,6 +145,11 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     if present(row.get("lat")) and present(row.get("lon")):
         add(f"{s} {P['lat']} {decimal(row['lat'])} .\n")
         add(f"{s} {P['long']} {decimal(row['lon'])} .\n")
+        if present(row.get("geocode_precision")) and present(row.get("geocoded_by")):
+            # the point is ours, not the source's: how precise, and from which gazetteer
+            # (the catalog gives its licence and attribution)
+            add(f"{s} {P['geoprecision']} {_iri(row['geocode_precision'])} .\n")
+            add(f"{s} {P['geocodedby']} {_iri(row['geocoded_by'])} .\n")
     address = [(k, row.get(k)) for k in ("street", "locality", "region", "postcode", "country") if present(row.get(k))]
     if address:
         a = s[:-1] + "#address>"

@@ -276,6 +276,7 @@ def build_release(
                 quarantined=len(quarantined), stale=stale,
                 stale_reason=run_status.get("error") if stale else None,
                 fetches=read_json(state.good / "fetch.json").get("fetches", []),
+                geocoded=(good_status.get("notes") or {}).get("geocoding", {}).get("placed", {}),
             ))
         parts += extra_parts or []
         pending = validate(partial / "shacl-report.ttl", [(p.graph, p.path) for p in parts]) if validate else None

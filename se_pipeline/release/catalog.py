@@ -15,6 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from se_pipeline import __version__
+from se_pipeline.geocode.catalog import gazetteer_triples
 from se_pipeline.namespaces import (
     DCAT, DCTERMS, PREFIXES, PROV, RDF_TYPE, SE_BASE, SE_GRAPH, SE_RELEASE, SE_SOURCE, SEP, VOID, XSD,
 )
@@ -42,6 +43,7 @@ class SourceSummary:
     fetches: list[dict[str, Any]] = field(default_factory=list)
     classes: dict[str, int] = field(default_factory=dict)
     changes: dict[str, int] = field(default_factory=dict)  # added / removed / changed since the previous release
+    geocoded: dict[str, int] = field(default_factory=dict)  # gazetteer id -> records the pipeline placed with it
 
 
 @dataclass
@@ -162,6 +164,7 @@ def catalog_triples(
                               ("encoding", "encoding"), ("status", "httpStatus"), ("byte_size", "byteSize")):
                 if fetch.get(key) not in (None, ""):
                     add(ox.Triple(act, _n(SEP + prop), _lit(fetch[key])))
+    t += gazetteer_triples(rel, run, {s.name: s.geocoded for s in sources})
     return t
 
 

@@ -20,6 +20,7 @@ from se_pipeline.acquire.policy import SourcePolicy
 from se_pipeline.acquire.provenance import FetchRecord
 from se_pipeline.canonical.normalise import conform
 from se_pipeline.canonical.schema import ensure_columns
+from se_pipeline.geocode.apply import geocode_frame, geocoder_for
 from se_pipeline.quarantine import write_quarantine
 from se_pipeline.settings import Settings
 from se_pipeline.sources.base import ParseResult, SourceContext
@@ -136,6 +137,11 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             strip_html=bool(spec.mapping.get("html", False)),
         )
         outcome.seconds["canonical"] = time.perf_counter() - t2
+        if settings.geocoding.enabled:
+            t3 = time.perf_counter()
+            canonical, geocoded = geocode_frame(canonical, geocoder_for(settings.geocoding, settings.state_dir))
+            outcome.notes["geocoding"] = geocoded.as_dict()
+            outcome.seconds["geocode"] = time.perf_counter() - t3
         quarantine = [q for p in parsed for q in p.quarantine] + quarantine
         for p in parsed:
             for k, v in p.notes.items():

@@ -1,18 +1,23 @@
 """The static landing page (rendered in headless Chromium) and the static IRI documents."""
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import json
 import re
 import shutil
 import struct
 import subprocess
 import zlib
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import rdflib
 
-from se_pipeline.access.landing import POINT_COLOUR, write_landing_page
+from se_pipeline.access.landing import write_landing_page
+from se_pipeline.access.landing_map import COLOURS, OWN
 from se_pipeline.access.static_docs import release_store, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA
 
@@ -57,13 +62,30 @@ def expected_points(release: Path) -> int:
                and any(ds.quads((e, rdflib.URIRef(GEO + "long"), None, None))))
 
 
+def map_data(page: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S).group(1))
+
+
 def test_page_is_self_contained_and_escaped(evil_release: Path) -> None:
     page = (evil_release / "index.html").read_text(encoding="utf-8")
     assert "PWNED" in page and "<img src=x" not in page
-    assert EVIL not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "<script" not in page.lower()
+    assert EVIL not in page and "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
     assert not re.search(r'(src|href)="(https?:)?//[^"]*\.(css|js)', page)  # no external CSS/JS
-    assert page.count('<circle class="pt"') == expected_points(evil_release)
+    assert not re.search(r"<script[^>]*\ssrc=", page, re.I)                   # every script inline
+    # The only scripts that may run are the map's: the CSP lists each inline script's hash.
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page).group(1)
+    policy = policy.replace("&#39;", "'")
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy.split("script-src", 1)[1].split(";")[0]
+    scripts = re.findall(r"<script( [^>]*)?>(.*?)</script>", page, re.S)
+    code = [body for attrs, body in scripts if 'type="application/json"' not in (attrs or "")]
+    assert len(code) == 4
+    for body in code:
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy
+    data = map_data(page)
+    assert len(data["points"]) == expected_points(evil_release)
+    names = {p[2] for p in data["points"]}
+    assert EVIL in names  # the name travels as data, shown by map.js as text
     for name in ("dataset.nq.gz", "dataset.ttl", "catalog.ttl", "quarantine.csv"):
         assert f'<a href="{name}">' in page
     assert "example queries" in page.lower() and "Enterprises per source." in page
@@ -118,10 +140,9 @@ def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
 def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
     url = (evil_release / "index.html").as_uri()
-    dom = _chromium(["--dump-dom", url], tmp_path).stdout.decode("utf-8")
+    dom = _chromium(["--dump-dom", "--virtual-time-budget=5000", url], tmp_path).stdout.decode("utf-8")
     assert "<title>" in dom and "alert" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
-    assert dom.count('class="pt"') == expected_points(evil_release)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text, not run
+    assert "<img src=x" not in dom and "<script>alert(1)</script>" not in dom  # never made into markup
     assert "PWNED" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)  # no injected script ran
     ds = rdflib.Dataset()
     with gzip.open(evil_release / "dataset.nq.gz", "rb") as f:
@@ -129,20 +150,37 @@ def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
     enterprises = {s for s, _, _, _ in ds.quads((None, rdflib.RDF.type, rdflib.URIRef(ESSGLOBAL + "SSEInitiative"), None))}
     assert re.search(r'id="total-enterprises">(\d+)<', dom).group(1) == str(len(enterprises))
 
+    # The map: country outlines under clustered points; every point is in a cluster or shown.
+    assert 'data-ready="true"' in dom
+    assert len(re.findall(r'<path class="country[ "]', dom)) > 150
+    clustered = sum(int(n) for n in re.findall(r'class="[^"]*marker-cluster[^"]*"[^>]*><span>(\d+)</span>', dom))
+    singles = len(re.findall(r'<path class="pt pt-', dom))
+    assert clustered > 0 and clustered + singles == expected_points(evil_release)
+    legend = re.findall(r'<li data-key="([^"]+)">', dom)
+    assert legend[0] == OWN and set(legend) <= set(COLOURS)
+
+    # A hostile name, opened on the map (index.html#map=<IRI>), is shown as text and runs nothing.
+    for iri, shown in ((EVIL_IRI, "&lt;script&gt;alert(1)&lt;/script&gt;"),
+                       (EVIL_IRI + "2", "&lt;img src=x onerror=")):
+        opened = _chromium(["--dump-dom", "--virtual-time-budget=8000", f"{url}#map={quote(iri, safe='')}"],
+                           tmp_path).stdout.decode("utf-8")
+        popup = re.search(r'<div class="leaflet-popup-content"[^>]*>(.*?)</div></div>', opened, re.S)
+        assert popup is not None and shown in popup.group(1)
+        assert "<img" not in popup.group(1) and "<script" not in popup.group(1)
+        assert "PWNED" not in re.search(r"<title>(.*?)</title>", opened, re.S).group(1)
+
     shot = tmp_path / "page.png"
-    _chromium([f"--screenshot={shot}", "--window-size=1280,4000", url], tmp_path)
+    _chromium([f"--screenshot={shot}", "--window-size=1280,1400", "--virtual-time-budget=5000", url], tmp_path)
     width, height, rows = _png_pixels(shot)
-    target = bytes.fromhex(POINT_COLOUR[1:])
-    colours = set()
-    point_pixels = 0
-    for row in rows[::2]:
-        for x in range(0, width * 3, 6):
-            px = row[x:x + 3]
-            colours.add(px)
-            if all(abs(px[i] - target[i]) <= 12 for i in range(3)):
-                point_pixels += 1
-    assert len(colours) > 20          # not blank
-    assert point_pixels > 20          # the map shows the points
+
+    def pixels(colour: str) -> int:
+        target = bytes.fromhex(colour[1:])
+        return sum(1 for row in rows[::2] for x in range(0, width * 3, 6)
+                   if all(abs(row[x + i] - target[i]) <= 10 for i in range(3)))
+
+    assert pixels("#f3efe6") > 5000        # land: the country outlines are drawn
+    assert pixels("#1d3557") > 50          # clusters
+    assert pixels(COLOURS[OWN]) > 5        # single points, coloured by where they came from
 
 
 def test_static_documents(sample_release: Path, tmp_path: Path) -> None:
