@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pyoxigraph as ox
-import pyshacl
 import rdflib
 
 from se_pipeline import SHAPES_DIR
 from se_pipeline.gate import fast
 from se_pipeline.gate.errors import GateError
 from se_pipeline.gate.ntriples import owner_of, read_ntriples, write_without
-from se_pipeline.gate.violations import Violation, local_name, violations_from_report, violations_table
+from se_pipeline.gate.violations import (
+    Violation, local_name, violation_order, violations_from_report, violations_table,
+)
 from se_pipeline.namespaces import DCTERMS, SE_BASE, SH
 from se_pipeline.quarantine import QuarantineRecord
 
@@ -77,18 +78,14 @@ def backend() -> str:
 
 @lru_cache(maxsize=1)
 def fast_validator() -> fast.Validator:
-    """The shapes compiled once per process (fails loudly on a construct it cannot check)."""
+    """The shapes compiled once per process; a shape using a construct `gate.fast` does not
+    implement is validated by pyshacl (a warning names it and the construct)."""
     return fast.Validator(load_shapes())
 
 
 def to_violation(r: fast.Result) -> Violation:
     return Violation(fast.term_text(r.focus) or "", r.path, fast.term_text(r.value), fast.term_text(r.shape) or "",
                      r.message, r.severity)
-
-
-def violation_order(v: Violation) -> tuple[str, str, str, str]:
-    """The order reports list violations in (focus node, shape, path, value)."""
-    return (v.focus_node, v.shape, v.path or "", v.value or "")
 
 
 def fast_violations(results: list[fast.Result]) -> list[Violation]:
@@ -99,20 +96,16 @@ def _fast_results(data: rdflib.Graph) -> list[fast.Result] | None:
     """Fast results for an rdflib graph; None when the data needs pyshacl (rdfs:subClassOf)."""
     if backend() != "fast":
         return None
+    validator = fast_validator()
     try:
-        return fast_validator().whole((fast.from_rdflib(s), str(p), fast.from_rdflib(o)) for s, p, o in data)
+        results = validator.whole((fast.from_rdflib(s), str(p), fast.from_rdflib(o)) for s, p, o in data)
     except fast.UnsupportedData:
         return None
+    return results + validator.delegated_results(data)
 
 
 def _run(data: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
-    # advanced=True: the language-tag shapes are SHACL-SPARQL; allow_warnings: only
-    # sh:Violation makes a graph non-conforming.
-    conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=load_shapes(), inference="none", advanced=True, allow_warnings=True,
-        abort_on_first=False,
-    )
-    return bool(conforms), report
+    return fast.pyshacl_validate(data, load_shapes())
 
 
 def validate(data: rdflib.Graph) -> tuple[bool, rdflib.Graph, list[Violation]]:
