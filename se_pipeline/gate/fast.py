@@ -6,14 +6,17 @@ at one node and its own simple-path values (and, for sh:class, the node's own rd
 so validation can stream: the N-Triples the RDF stage writes are grouped by enterprise
 (`E` and `E#address` are consecutive), and each group is a closed unit.
 
-* `compile_shapes(shapes_graph)` turns the shapes graph into plain Python checks ONCE.
-  Any SHACL construct this module does not implement makes it raise `UnsupportedShape`
-  (a new shape can never be silently ignored): supported are targetClass,
-  targetSubjectsOf, targetObjectsOf, SHACL-AF SPARQL targets and SHACL-SPARQL constraints
-  *of the language-tag template used in shapes/languages.ttl*, sh:property, simple
-  (IRI) paths, minCount, maxCount, datatype, nodeKind, pattern (+flags), minLength,
-  maxLength, min/maxInclusive, min/maxExclusive, in, hasValue, class, languageIn, or
-  (of value-level node shapes), message, severity, deactivated.
+* `compile_shapes(shapes_graph)` turns the shapes graph into plain Python checks ONCE,
+  shape by shape. Implemented are targetClass, targetSubjectsOf, targetObjectsOf,
+  SHACL-AF SPARQL targets and SHACL-SPARQL constraints *of the language-tag template
+  used in shapes/languages.ttl*, sh:property, simple (IRI) paths, message, severity,
+  deactivated, and the constraints of the tables `_VALUE_CHECKS` and `_NODE_CONSTRAINTS`.
+  A shape using anything else is not guessed at and not ignored: it goes to
+  `delegated` with the construct named, a warning says so, and pyshacl validates that
+  shape (only) on the same data (`Validator.delegated_results` / `delegated_ox`), so
+  its verdicts are still pyshacl's. That costs what pyshacl costs (the data of one
+  graph held in rdflib) until the construct is implemented here.
+  `SE_PIPELINE_SHACL=pyshacl` (see `gate.shacl`) sends every shape to pyshacl.
 * Value semantics are pyshacl's, literally: typed literals are built as rdflib Literals
   (cached), so ill-typed values, lexical normalisation ("01"^^xsd:integer is "1") and
   comparisons (`pyshacl.rdfutil.compare.compare_literal`) are the very same code.
@@ -25,7 +28,8 @@ so validation can stream: the N-Triples the RDF stage writes are grouped by ente
   the data graph); the validator raises `UnsupportedData` and callers fall back to pyshacl.
 
 tests/gate/test_fast_equivalence.py runs this and pyshacl on every fixture and on
-randomly corrupted graphs and requires identical result sets.
+randomly corrupted graphs (written from what `shapes/` constrains) and requires
+identical result sets, also with a shape this module does not implement.
 """
 from __future__ import annotations
 
@@ -59,7 +63,8 @@ __all__ = [
 
 
 class UnsupportedShape(GateError):
-    """The shapes use a SHACL construct the fast validator does not implement."""
+    """A shape uses a SHACL construct the fast validator does not implement (raised while
+    compiling it; `compile_shapes` then delegates the shape to pyshacl)."""
 
 
 class UnsupportedData(GateError):

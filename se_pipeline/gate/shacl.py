@@ -2,9 +2,12 @@
 
 Shapes live in `shapes/*.ttl` (one file per concern, every shape a stable IRI under
 SHAPES_NS). Validation runs the streaming validator `gate.fast` (the shapes compiled to
-Python checks, pyshacl's verdicts result for result, bounded memory, ~50x faster); set
-`SE_PIPELINE_SHACL=pyshacl` to run pyshacl itself (inference off: the shapes need no
-entailment, every type they target is asserted by the RDF writer).
+Python checks, pyshacl's verdicts result for result, in bounded memory); a shape using a
+SHACL construct `gate.fast` does not implement is validated by pyshacl instead, and a
+warning names the shape and the construct. Set `SE_PIPELINE_SHACL=pyshacl` to run pyshacl
+itself for every shape (inference off: the shapes need no entailment, every type they
+target is asserted by the RDF writer), e.g. to rule the fast validator out when a verdict
+looks wrong (docs/validation.md).
 
 An enterprise is the unit of quarantine: a violation on `E` or on one of its hash nodes
 (`E#address`) withholds every triple whose subject is `E` or `E#...`, so a published
