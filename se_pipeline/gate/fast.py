@@ -367,7 +367,6 @@ class _Targets:
 class _Compiler:
     def __init__(self, g: rdflib.Graph) -> None:
         self.g = g
-        self.sh = rdflib.Namespace(SH)
         self.compiled: dict[rdflib.term.Node, Shape] = {}
         self.failed: dict[rdflib.term.Node, str] = {}  # shapes that use a construct not implemented -> why
         self.consumed: set[rdflib.term.Node] = set()  # non-shape nodes read (targets, constraints, lists)
