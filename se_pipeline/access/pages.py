@@ -6,15 +6,17 @@ header, footer) and one escaping rule, and are compiled once per process — the
 documents are rendered once per enterprise (10^6 at the largest size we run), so
 `template(name)` hands out the compiled template instead of looking it up per page.
 
-Escaping: autoescape is on and every `{{ }}` goes through `escape`, which spells
-entities the way `html.escape` does (`&quot;`, `&#x27;`) rather than MarkupSafe's
-(`&#34;`, `&#39;`): the pages kept the bytes they had before they were templates.
-`StrictUndefined` makes a misspelt variable an error instead of an empty string.
+Escaping: autoescape is on (MarkupSafe), so every `{{ }}` is escaped unless it is markup
+made by a template; `render` then spells the two quote entities as `html.escape` does, so
+the pages kept the bytes they had before they were templates. Links from data go through
+the `weblink` test or the `href` filter (http(s) only). `StrictUndefined` makes a
+misspelt variable an error instead of an empty string.
 
 Translation: the i18n extension is loaded with null translations, so templates mark
 interface words with `_()` or `{% trans %}` (what Babel extracts) and every page gets a
 `lang` variable; a message catalogue can be installed here later without touching a
-template.
+template. Pages rendered in bulk take their words from a template of `{% set %}`s
+evaluated once per language (`words`), not from a `_()` call per word and page.
 """
 from __future__ import annotations
 
