@@ -296,8 +296,8 @@ def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = N
     no external resources); `formats` are the links to the other documents (label -> href)."""
     main: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
     addr: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
-    name: str | None = None
-    source = ""
+    name: str | None = None  # the first of each, as given
+    source: str | None = None
     iri = d.iri
     for t in d.statements:  # each term's value read once
         p, o = t.predicate.value, t.object
@@ -305,14 +305,15 @@ def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = N
             main.append((p, o))
             if p == NAME and name is None:
                 name = o.value
-            elif p == _SOURCE and not source:
+            elif p == _SOURCE and source is None:
                 source = o.value
         else:
             addr.append((p, o))
     tables = [("", _rows(main, d, base_iri))]
     if addr:
         tables.append(("address", _rows(addr, d, base_iri)))
-    return render("enterprise.html", lang, words=words("enterprise_words.html", lang), title=iri if name is None else name, iri=iri,
+    return render("enterprise.html", lang, words=words("enterprise_words.html", lang),
+                  title=iri if name is None else name, iri=iri,
                   source=(source.rsplit("/", 1)[-1], source if weblink(source) else None) if source else None,
                   formats=(formats or {}).items(), tables=tables,
                   same_as=[(n or o, _href(o, base_iri), o) for o, n in d.same_as]).encode("utf-8")
