@@ -7,7 +7,6 @@ names of the records it is linked to by `owl:sameAs` in either direction.
 """
 from __future__ import annotations
 
-import html
 import json
 from json.encoder import encode_basestring as _quote  # json.dumps' quoting (C), ensure_ascii=False
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Callable, Iterable, Mapping
 
 import pyoxigraph as ox
 
+from se_pipeline.access.pages import DEFAULT_LANG, render, weblink, words
 from se_pipeline.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, SCHEMA, SKOS
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH
 from se_pipeline.release import jsonld
@@ -228,51 +228,38 @@ def local_href(iri: str, base_iri: str, suffix: str = "") -> str:
     return iri
 
 
+def _href(iri: str, base_iri: str) -> str | None:
+    """Where a link to `iri` points: ours relative, other http(s) IRIs as they are, and
+    no link at all for other schemes (`javascript:`, `data:`), which come from data."""
+    href = local_href(iri, base_iri)
+    return None if href == iri and not weblink(iri) else href
+
+
+#: A table row as `templates/enterprise.html` shows it:
+#: (property CURIE, text, link or None, link title, other languages' labels, language or datatype).
+Row = tuple[str, str, "str | None", str, str, str]
+
+
 @lru_cache(maxsize=1 << 14)
-def _named_html(value: str, base_iri: str, labels: tuple[tuple[str, str], ...]) -> str:
-    """A link to an IRI, shown by its labels when it has some (concepts), else its CURIE.
-    Cached: a release links the same few hundred concepts from every page."""
-    e = html.escape
-    href = local_href(value, base_iri)
+def _iri_row(predicate: str, value: str, base_iri: str, labels: tuple[tuple[str, str], ...]) -> Row:
+    """A row whose value is an IRI, shown by its labels when it has some (concepts, in
+    English, the other languages beside), else by its CURIE. Cached: a release links the
+    same few hundred concepts from every page."""
     if labels:
         by = dict(labels)
-        main = by.get("en") or labels[0][1]
         more = " · ".join(f"{lang}: {by[lang]}" for lang in LANGS if lang in by and lang != "en")
-        extra = f' <span class="i18n">{e(more)}</span>' if more else ""
-        return f'<a href="{e(href)}" title="{e(value)}">{e(main)}</a>{extra}'
-    return f'<a href="{e(href)}">{e(_curie(value))}</a>'
+        return _curie(predicate), by.get("en") or labels[0][1], _href(value, base_iri), value, more, ""
+    return _curie(predicate), _curie(value), _href(value, base_iri), "", "", ""
 
 
 @lru_cache(maxsize=1 << 10)
-def _literal_suffix(language: str | None, datatype: str | None) -> str:
+def _literal_tag(language: str | None, datatype: str | None) -> str:
+    """What a literal's value is followed by: its language, or a datatype other than xsd:string."""
     if language:
-        return f' <span class="dt">@{html.escape(language)}</span>'
+        return "@" + language
     if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
-        return f' <span class="dt">{html.escape(_curie(datatype))}</span>'
+        return _curie(datatype)
     return ""
-
-
-def _value_html(term: ox.NamedNode | ox.Literal | ox.BlankNode, d: Description, base_iri: str) -> str:
-    if isinstance(term, ox.NamedNode):
-        return _named_html(term.value, base_iri, tuple(d.labels.get(term.value, {}).items()))
-    if isinstance(term, ox.Literal):
-        datatype = term.datatype
-        return html.escape(term.value).replace("\n", "<br>") + _literal_suffix(
-            term.language, datatype.value if datatype else None)
-    return html.escape(str(term))
-
-
-@lru_cache(maxsize=1 << 10)
-def _row_head(predicate: str) -> str:
-    return f"<tr><th>{html.escape(_curie(predicate))}</th><td>"
-
-
-PAGE_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{width:14rem;color:#555;font-weight:600}.dt,.i18n{color:#777;font-size:.85em}code{font-size:.9em}
-a{color:#0b57d0}.formats a{margin-right:1rem}
-"""
 
 
 _SOURCE = DCTERMS + "source"
@@ -284,45 +271,52 @@ def _row_order(row: tuple[str, object]) -> tuple[bool, bool, str]:
     return p != RDF_TYPE, p != NAME, p
 
 
-def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None) -> bytes:
-    """A human-readable page (escaped throughout; no scripts, no external resources)."""
-    e = html.escape
+def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: Description,
+          base_iri: str) -> list[Row]:
+    """The rows of one table in page order; `owl:sameAs` has its own list."""
+    rows: list[Row] = []
+    labels = d.labels
+    for p, o in sorted(keyed, key=_row_order):
+        if p == SAME_AS:
+            continue
+        kind = type(o)
+        if kind is ox.NamedNode:
+            v = o.value
+            rows.append(_iri_row(p, v, base_iri, tuple(labels[v].items()) if v in labels else ()))
+        elif kind is ox.Literal:
+            datatype = o.datatype
+            rows.append((_curie(p), o.value, None, "", "", _literal_tag(o.language, datatype.value if datatype else None)))
+        else:
+            rows.append((_curie(p), str(o), None, "", "", ""))
+    return rows
+
+
+def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None, lang: str = DEFAULT_LANG) -> bytes:
+    """A human-readable page (`templates/enterprise.html`: escaped throughout, no scripts,
+    no external resources); `formats` are the links to the other documents (label -> href)."""
     main: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
     addr: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
+    name: str | None = None  # the first of each, as given
+    source: str | None = None
+    iri = d.iri
     for t in d.statements:  # each term's value read once
-        (main if t.subject.value == d.iri else addr).append((t.predicate.value, t.object))
-    names = [o.value for p, o in main if p == NAME]
-    title = names[0] if names else d.iri
-    source = next((o.value for p, o in main if p == _SOURCE), "")
-
-    def rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]) -> str:
-        out = []
-        for p, o in sorted(keyed, key=_row_order):
-            if p == SAME_AS:
-                continue
-            out.append(f"{_row_head(p)}{_value_html(o, d, base_iri)}</td></tr>")
-        return "\n".join(out)
-
-    same = "".join(
-        f'<li><a href="{e(local_href(o, base_iri))}">{e(n or o)}</a> <code>{e(o)}</code></li>' for o, n in d.same_as)
-    links = " ".join(f'<a href="{e(href)}">{e(label)}</a>' for label, href in (formats or {}).items())
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title><style>{PAGE_CSS}</style></head><body>",
-        f"<h1>{e(title)}</h1>", f"<p><code>{e(d.iri)}</code></p>",
-    ]
-    if source:
-        parts.append(f'<p>Source: <a href="{e(source)}">{e(source.rsplit("/", 1)[-1])}</a></p>')
-    if links:
-        parts.append(f'<p class="formats">Also as: {links}</p>')
-    parts.append(f"<table>{rows(main)}</table>")
+        p, o = t.predicate.value, t.object
+        if t.subject.value == iri:
+            main.append((p, o))
+            if p == NAME and name is None:
+                name = o.value
+            elif p == _SOURCE and source is None:
+                source = o.value
+        else:
+            addr.append((p, o))
+    tables = [("", _rows(main, d, base_iri))]
     if addr:
-        parts.append(f"<h2>Address</h2><table>{rows(addr)}</table>")
-    if d.same_as:
-        parts.append(f"<h2>The same enterprise in other sources</h2><ul>{same}</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts).encode("utf-8")
+        tables.append(("address", _rows(addr, d, base_iri)))
+    return render("enterprise.html", lang, words=words("enterprise_words.html", lang),
+                  title=iri if name is None else name, iri=iri,
+                  source=(source.rsplit("/", 1)[-1], source if weblink(source) else None) if source else None,
+                  formats=(formats or {}).items(), tables=tables,
+                  same_as=[(n or o, _href(o, base_iri), o) for o, n in d.same_as]).encode("utf-8")
 
 
 def enterprise_iris(store: ox.Store, base_iri: str) -> list[str]:

@@ -2,9 +2,11 @@
 
 No external CSS, JS, fonts or images: styles are inline, and the map (`landing_map`:
 country outlines, clustered points coloured by geocode precision) inlines its vendored
-scripts. Every value that comes from data is escaped by Jinja2's autoescape (the map's data
-travels as escaped JSON and is shown as text); the only scripts are the map's, and the
-page's Content-Security-Policy allows those alone.
+scripts. This module gathers what the page shows (`collect` -> `Page`);
+`templates/landing.html` makes the markup, every value from data escaped by Jinja2's
+autoescape, and links from data only when they are http(s). The map's data travels as
+escaped JSON and is shown as text; the only scripts are the map's, and the page's
+Content-Security-Policy allows those alone.
 
 Inputs, all from the release directory (or the partial one being built): dataset.nq.gz
 (counts, labels from the vocabulary graph, coordinates), catalog.ttl (licence,
@@ -21,11 +23,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 import pyoxigraph as ox
 
 from se_pipeline import QUERIES_DIR
-from se_pipeline.access.landing_map import csp, map_block, render_map
+from se_pipeline.access import pages
+from se_pipeline.access.landing_map import MapBlock, csp, map_block
+from se_pipeline.access.pages import DEFAULT_LANG
 from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.namespaces import DCAT, DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP, SH, SKOS, VOID
 from se_pipeline.release.publish import release_id_of
@@ -76,7 +79,7 @@ class Page:
     quarantine: list[tuple[str, str, int]] = field(default_factory=list)
     quarantine_total: int = 0
     dropped_total: int = 0
-    map_html: str = ""
+    map: MapBlock | None = None
     csp: str = "default-src 'none'; style-src 'unsafe-inline'"
     queries: list[tuple[str, str, str]] = field(default_factory=list)  # (file, title, text)
     downloads: list[tuple[str, int, str]] = field(default_factory=list)  # (name, size, sha256)
@@ -171,7 +174,7 @@ def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | N
     page.by_structure = data.concept_counts(ESSGLOBAL + "organisationalStructure")
     page.by_activity = data.concept_counts(ESSGLOBAL + "primarySector")
     block = map_block(data.coords, data.enterprises)
-    page.map_html, page.csp = render_map(block), csp(block)
+    page.map, page.csp = block, csp(block)
 
     catalog = release / "catalog.ttl"
     titles: dict[str, str] = {}
@@ -244,91 +247,9 @@ def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | N
     return page
 
 
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{{ p.csp }}">
-<title>{{ p.title }} — release {{ p.release_id }}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
-main{max-width:72rem;margin:0 auto;padding:1.5rem}
-h1{margin:.2rem 0 .4rem;font-size:1.8rem}h2{margin-top:2rem;border-bottom:2px solid #e6007e33;padding-bottom:.2rem}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}
-th,td{overflow-wrap:anywhere;border-bottom:1px solid #e3e3e3;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f2f2f4}td.n{text-align:right;overflow-wrap:normal;white-space:nowrap;font-variant-numeric:tabular-nums}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}
-.kpi{display:flex;gap:2rem;flex-wrap:wrap}.kpi div{background:#fff;border:1px solid #e3e3e3;padding:.6rem 1rem;border-radius:.4rem}
-.kpi b{display:block;font-size:1.5rem}.muted{color:#666;font-size:.85rem}
-pre{background:#fff;border:1px solid #e3e3e3;padding:.6rem;overflow-x:auto;font-size:.85rem}
-code{font-size:.88em;word-break:break-all}
-.stale{color:#b00020;font-weight:600}
-</style>
-</head>
-<body><main>
-<p class="muted">se-pipeline release <span id="release-id">{{ p.release_id }}</span>{% if p.issued %} · issued {{ p.issued }}{% endif %}</p>
-<h1>{{ p.title }}</h1>
-<p>{{ p.description }}</p>
-<div class="kpi">
-<div><b id="total-enterprises">{{ p.total_enterprises }}</b>enterprises</div>
-<div><b id="total-triples">{{ p.total_triples }}</b>triples</div>
-<div><b id="total-sources">{{ p.sources|length }}</b>sources</div>
-<div><b id="total-quarantined">{{ p.quarantine_total }}</b>records quarantined</div>
-</div>
-{% if p.licence %}<p>Release licence: <a href="{{ p.licence|weblink }}">{{ p.licence }}</a>. Each source keeps its own licence and attribution, below.</p>{% endif %}
-
-{{ p.map_html }}
-
-<h2 id="sources">Sources, licences and attribution</h2>
-<table id="sources-table"><thead><tr><th>source</th><th>publisher</th><th>licence</th><th>attribution</th><th>enterprises</th><th>triples</th><th>quarantined</th><th>status</th></tr></thead><tbody>
-{% for s in p.sources %}<tr data-source="{{ s.name }}"><td>{% if s.homepage %}<a href="{{ s.homepage|weblink }}">{{ s.title or s.name }}</a>{% else %}{{ s.title or s.name }}{% endif %}<br><code>{{ s.name }}</code></td>
-<td>{{ s.publisher }}</td><td>{% if s.licence %}<a href="{{ s.licence|weblink }}">{{ s.licence.split("://", 1)[-1] }}</a>{% endif %}</td><td>{{ s.attribution }}</td>
-<td class="n">{{ s.enterprises }}</td><td class="n">{{ s.triples }}</td><td class="n">{{ s.quarantined }}</td>
-<td>{% if s.stale %}<span class="stale">stale</span> {{ s.stale_reason }}{% else %}fresh{% endif %}</td></tr>
-{% endfor %}</tbody></table>
-
-<h2 id="counts">Counts</h2>
-<p class="muted">Concepts are labelled in English; hover a label for French, Spanish and Portuguese, and the concept's IRI.</p>
-<div class="grid">
-{% for title, id, rows in [("By source", "by-source", p.by_source), ("By country", "by-country", p.by_country), ("By organisational structure", "by-structure", p.by_structure), ("By activity (primary sector)", "by-activity", p.by_activity)] %}
-<section><h3>{{ title }}</h3><table id="{{ id }}"><tbody>
-{% for c in rows %}<tr><td title="{% if c.other_labels %}{{ c.other_labels }}&#10;{% endif %}{{ c.key }}">{{ c.label }}</td><td class="n">{{ c.n }}</td></tr>
-{% else %}<tr><td class="muted">none</td></tr>{% endfor %}
-</tbody></table></section>
-{% endfor %}
-</div>
-
-<h2 id="validation">Validation and quarantine</h2>
-<p>Published data conforms to the SHACL shapes: <b id="conforms">{{ p.conforms }}</b>{% if p.shacl_results %} ({{ p.shacl_results|sum(attribute="n") }} results){% endif %}.
-Records quarantined (not published): <b>{{ p.quarantine_total }}</b>; values dropped from published records: <b>{{ p.dropped_total }}</b>.
-Details: <a href="shacl-report.ttl">shacl-report.ttl</a>, <a href="quarantine.csv">quarantine.csv</a>, <a href="dropped-values.csv">dropped-values.csv</a>.</p>
-{% if p.shacl_results %}<table id="shacl-results"><tbody>{% for c in p.shacl_results %}<tr><td>{{ c.label }}</td><td class="n">{{ c.n }}</td></tr>{% endfor %}</tbody></table>{% endif %}
-<table id="quarantine"><thead><tr><th>source</th><th>reason</th><th>records</th></tr></thead><tbody>
-{% for s, r, n in p.quarantine %}<tr><td>{{ s }}</td><td>{{ r }}</td><td class="n">{{ n }}</td></tr>
-{% else %}<tr><td colspan="3" class="muted">nothing quarantined</td></tr>{% endfor %}</tbody></table>
-
-<h2 id="queries">Example queries</h2>
-<p>Run them with <code>se-pipeline query @queries/&lt;file&gt;</code> or against the SPARQL endpoint (<code>se-pipeline serve</code>).</p>
-{% for file, title, text in p.queries %}<h3>{{ title }} <span class="muted">{{ file }}</span></h3>
-<pre>{{ text }}</pre>
-{% endfor %}
-
-<h2 id="downloads">Downloads</h2>
-<table id="downloads-table"><thead><tr><th>file</th><th>bytes</th><th>sha256</th></tr></thead><tbody>
-{% for name, size, digest in p.downloads %}<tr><td><a href="{{ name }}">{{ name }}</a></td><td class="n">{{ size }}</td><td><code>{{ digest }}</code></td></tr>
-{% endfor %}</tbody></table>
-{% if "changes.ttl" in p.downloads|map(attribute=0) %}<p id="event-stream">Follow the changes instead of downloading every release: <a href="changes.ttl">changes.ttl</a> is a Linked Data Event Stream of every record added, changed or withdrawn, release by release.</p>{% endif %}
-<p class="muted">Verify with <code>sha256sum -c SHA256SUMS</code>.</p>
-</main></body></html>
-"""
-
-
-def render(page: Page) -> str:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    # only web links from data become hrefs (no javascript: or data: URLs)
-    env.filters["weblink"] = lambda v: v if str(v).startswith(("http://", "https://")) else "#"
-    return env.from_string(TEMPLATE).render(p=page)
+def render(page: Page, lang: str = DEFAULT_LANG) -> str:
+    """The page's HTML (`templates/landing.html`)."""
+    return pages.render("landing.html", lang, p=page)
 
 
 def write_landing_page(release_dir_or_partial: Path, target: Path, *, queries_dir: Path | None = None,

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import jinja2
 from markupsafe import Markup
 
 from se_pipeline.geocode.model import PRECISION_SCHEME, Precision
@@ -114,14 +113,3 @@ def csp(block: MapBlock) -> str:
                       for s in block.scripts)
     return (f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; "
             "base-uri 'none'; form-action 'none'")
-
-
-@lru_cache(maxsize=1)
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             loader=jinja2.FileSystemLoader(str(ASSETS)))
-    return env.get_template("map.html.j2")
-
-
-def render_map(block: MapBlock) -> Markup:
-    return Markup(_template().render(m=block))

@@ -2,20 +2,21 @@
 
 Why generated: the Turtle under `ontology/` is the single source of truth; a hand-written page
 would drift from it. The page is self-contained (inline CSS, no scripts, fonts or remote
-resources) so it can be published beside a release or opened offline. Every string that comes
-from the data is HTML-escaped, and only http(s) IRIs become links, because labels and IRIs are
-data a contributor (or a compromised source) could fill with markup.
+resources) so it can be published beside a release or opened offline. This module prepares
+the data (`collect`, `page`); `access/templates/ontology.html` makes the markup, escaping every
+string from the data and linking only http(s) IRIs, because labels and IRIs are data a
+contributor (or a compromised source) could fill with markup.
 """
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import pyoxigraph as ox
 
+from se_pipeline.access.pages import DEFAULT_LANG, render
 from se_pipeline.namespaces import DFC, OWL, PREFIXES, RDF, RDF_TYPE, RDFS, SCHEMA, SEP, SKOS
 from se_pipeline.rdf.vocabulary import ontology_triples
 
@@ -24,6 +25,11 @@ _PREFIXES: dict[str, str] = {**PREFIXES, "dfc-b": DFC, "regorg": "http://www.w3.
                              "adms": "http://www.w3.org/ns/adms#"}
 _KINDS = {OWL + "Class": "Class", OWL + "ObjectProperty": "Object property",
           OWL + "DatatypeProperty": "Datatype property", RDF + "Property": "Property"}
+#: The links of a term the page shows, in page order: (key the template names them by, predicate).
+_RELATIONS = (("domain", RDFS + "domain"), ("range", RDFS + "range"), ("domainIncludes", SCHEMA + "domainIncludes"),
+              ("rangeIncludes", SCHEMA + "rangeIncludes"), ("subClassOf", RDFS + "subClassOf"),
+              ("subPropertyOf", RDFS + "subPropertyOf"), ("equivalentProperty", OWL + "equivalentProperty"),
+              ("inverseOf", OWL + "inverseOf"), ("seeAlso", RDFS + "seeAlso"))
 _MATCHES = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
 
 #: The example shown on the page; tests reason over it with the ontology (it must stay consistent).
@@ -109,6 +115,11 @@ class Term:
     comment: str = ""
     links: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
+    @property
+    def relations(self) -> list[tuple[str, list[str]]]:
+        """(key, IRIs) of the links the page shows (`_RELATIONS`), those the term has."""
+        return [(key, self.links[p]) for key, p in _RELATIONS if self.links.get(p)]
+
 
 @dataclass
 class Concept:
@@ -130,9 +141,12 @@ class Scheme:
     definition: str = ""
     concepts: list[tuple[Concept, int]] = field(default_factory=list)
 
-
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    @property
+    def rows(self) -> list[tuple[Concept, int, str]]:
+        """(concept, depth, code) in hierarchy order; the code is the concept's IRI after
+        the scheme's, or its CURIE when it lies elsewhere."""
+        return [(c, depth, c.iri[len(self.iri):] if c.iri.startswith(self.iri) else curie(c.iri))
+                for c, depth in self.concepts]
 
 
 def curie(iri: str) -> str:
@@ -142,16 +156,6 @@ def curie(iri: str) -> str:
         if iri.startswith(ns) and len(iri) - len(ns) + len(prefix) + 1 < len(best):
             best = f"{prefix}:{iri[len(ns):]}"
     return best
-
-
-def _link(iri: str, local: bool = False) -> str:
-    """An escaped link to an IRI; non-http(s) IRIs (javascript:, data:) are shown, never linked."""
-    text = _e(curie(iri))
-    if local:
-        return f'<a href="#{_e(_anchor(iri))}">{text}</a>'
-    if iri.startswith(("http://", "https://")):
-        return f'<a href="{_e(iri)}">{text}</a>'
-    return f"<code>{text}</code>"
 
 
 def _anchor(iri: str) -> str:
@@ -244,86 +248,23 @@ def _tree(concepts: list[Concept]) -> list[tuple[Concept, int]]:
     return out
 
 
-def _labels_cells(labels: dict[str, str]) -> str:
-    return "".join(f'<td lang="{lang}">{_e(labels.get(lang, ""))}</td>' for lang in LANGS)
+def page(terms: list[Term], schemes: list[Scheme], example: str = EXAMPLE_TURTLE) -> dict[str, Any]:
+    """What `templates/ontology.html` shows: our terms, then the external ones, the concept
+    schemes, the example and the prefixes (pure, for testing)."""
+    return {
+        "namespace": SEP, "langs": LANGS, "curie": curie, "anchor": _anchor,
+        "ours": [t for t in terms if t.iri.startswith(SEP)],
+        "external": [t for t in terms if not t.iri.startswith(SEP)],
+        "schemes": schemes,
+        "documented": frozenset([t.iri for t in terms] + [s.iri for s in schemes]),
+        "example": example,
+        "prefixes": sorted(_PREFIXES.items()),
+    }
 
 
-def _term_section(term: Term, documented: frozenset[str] = frozenset()) -> str:
-    """One class or property; IRIs documented on the page link to their section."""
-    rows = [("Kind", _e(term.kind)), ("IRI", _link(term.iri))]
-    rows.append(("Labels", " · ".join(f'<span lang="{lang}">{_e(term.labels[lang])}</span> <small>({lang})</small>'
-                                      for lang in LANGS if lang in term.labels)))
-    if term.definition:
-        rows.append(("Definition", _e(term.definition)))
-    if term.comment:
-        rows.append(("Note", _e(term.comment)))
-    names = {RDFS + "domain": "Domain", RDFS + "range": "Range", SCHEMA + "domainIncludes": "Used on",
-             SCHEMA + "rangeIncludes": "Values from", RDFS + "subClassOf": "Subclass of",
-             RDFS + "subPropertyOf": "Subproperty of", OWL + "equivalentProperty": "Equivalent to",
-             OWL + "inverseOf": "Inverse of", RDFS + "seeAlso": "See also"}
-    for p, name in names.items():
-        if term.links.get(p):
-            rows.append((name, ", ".join(_link(o, local=o in documented) for o in term.links[p])))
-    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows if v)
-    return f'<section id="{_e(_anchor(term.iri))}"><h3>{_e(curie(term.iri))}</h3><table class="term">{body}</table></section>'
-
-
-def _concept_table(scheme: Scheme) -> str:
-    """One scheme as a table: code, labels in every language, definition, broader, mappings."""
-    head = "".join(f"<th>{lang}</th>" for lang in LANGS)
-    rows = []
-    for c, depth in scheme.concepts:
-        code = c.iri[len(scheme.iri):] if c.iri.startswith(scheme.iri) else curie(c.iri)
-        broader = ", ".join(_link(b, local=True) for b in c.broader)
-        matches = "<br>".join(f"{_e(p)} {_link(o)}" for p, o in sorted(c.matches))
-        rows.append(
-            f'<tr id="{_e(_anchor(c.iri))}"><td class="code" style="padding-left:{0.4 + 1.2 * depth:.1f}em">'
-            f'{_link(c.iri)}<br><small>{_e(code)}</small></td>{_labels_cells(c.labels)}'
-            f"<td>{_e(c.definition)}</td><td>{broader}</td><td>{matches}</td></tr>"
-        )
-    title = scheme.labels.get("en") or curie(scheme.iri)
-    return (f'<section id="{_e(_anchor(scheme.iri))}"><h3>{_e(title)}</h3><p>{_link(scheme.iri)} — {_e(scheme.definition)}</p>'
-            f'<table class="concepts"><thead><tr><th>Concept</th>{head}<th>Definition</th><th>Broader</th>'
-            f'<th>Mappings</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:80em;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{border-bottom:2px solid #2a6;padding-bottom:.2em;margin-top:2em}h3{margin-bottom:.3em}
-table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}th,td{border:1px solid #ccc;padding:.3em .4em;vertical-align:top;text-align:left}
-table.term th{width:9em;background:#f4f8f5}table.concepts thead th{background:#e8f3ec}td.code{white-space:nowrap}
-pre{background:#f6f6f6;border:1px solid #ddd;padding:1em;overflow-x:auto;font-size:.85em}a{color:#155}small{color:#666}
-"""
-
-
-def render_html(triples: Iterable[ox.Triple], example: str = EXAMPLE_TURTLE) -> str:
+def render_html(triples: Iterable[ox.Triple], example: str = EXAMPLE_TURTLE, lang: str = DEFAULT_LANG) -> str:
     """The whole page as a string (pure: no file or network access)."""
-    terms, schemes = collect(triples)
-    ours = [t for t in terms if t.iri.startswith(SEP)]
-    external = [t for t in terms if not t.iri.startswith(SEP)]
-    documented = frozenset([t.iri for t in terms] + [s.iri for s in schemes])
-    toc = "".join(f'<li><a href="#{_e(_anchor(s.iri))}">{_e(s.labels.get("en") or curie(s.iri))}</a></li>' for s in schemes)
-    prefixes = "".join(f"<tr><td><code>{_e(p)}:</code></td><td>{_e(ns)}</td></tr>" for p, ns in sorted(_PREFIXES.items()))
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>se-pipeline ontology and taxonomies</title>", f"<style>{_CSS}</style></head><body>",
-        "<h1>se-pipeline ontology and taxonomies</h1>",
-        f"<p>Namespace {_link(SEP)}. Our terms extend the ESSGlobal vocabulary (RIPESS); the section "
-        "“External terms as we use them” states how we use ESSGlobal, schema.org, Dublin Core and WGS84 "
-        "terms, including ESSGlobal properties that ESSGlobal declares as datatype properties but whose values "
-        "are SKOS concepts. Labels are given in English, French, Spanish and Portuguese.</p>",
-        f'<ul><li><a href="#classes-properties">Our classes and properties</a></li>'
-        f'<li><a href="#external">External terms as we use them</a></li><li>Concept schemes<ul>{toc}</ul></li>'
-        f'<li><a href="#example">Example enterprise</a></li><li><a href="#prefixes">Prefixes</a></li></ul>',
-        '<h2 id="classes-properties">Our classes and properties</h2>', *(_term_section(t, documented) for t in ours),
-        '<h2 id="external">External terms as we use them</h2>', *(_term_section(t, documented) for t in external),
-        '<h2 id="schemes">Concept schemes</h2>', *(_concept_table(s) for s in schemes),
-        '<h2 id="example">Example enterprise (Turtle)</h2>', f"<pre>{_e(example)}</pre>",
-        f'<h2 id="prefixes">Prefixes</h2><table>{prefixes}</table>',
-        "</body></html>",
-    ]
-    return "\n".join(parts) + "\n"
+    return render("ontology.html", lang, **page(*collect(triples), example))
 
 
 def write_ontology_html(path: Path) -> None:

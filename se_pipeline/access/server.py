@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from se_pipeline.access import describe as desc
 from se_pipeline.access.guard import RefusedQuery, check_query
+from se_pipeline.access.pages import render
 from se_pipeline.access.query import resolve_release
 from se_pipeline.access.store import StoreInfo, ensure_store
 from se_pipeline.access.workers import GRAPH, GRAPH_MEDIA, Busy, QueryTimeout, WorkerPool, negotiate, parse_accept
@@ -318,10 +319,7 @@ class Handler(BaseHTTPRequestHandler):
         if page.is_file():
             self._send(200, page.read_bytes(), "text/html")
         else:
-            self._send(200, (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>se-pipeline release</title></head>'
-                             f'<body><p>SPARQL endpoint: <a href="{ENDPOINT_PATH}">{ENDPOINT_PATH}</a>; '
-                             f'catalog: <a href="/.well-known/void">/.well-known/void</a></p></body></html>').encode(),
-                       "text/html")
+            self._send(200, render("release_links.html", endpoint=ENDPOINT_PATH).encode(), "text/html")
 
 
 class SparqlServer(ThreadingHTTPServer):

@@ -6,14 +6,17 @@ at one node and its own simple-path values (and, for sh:class, the node's own rd
 so validation can stream: the N-Triples the RDF stage writes are grouped by enterprise
 (`E` and `E#address` are consecutive), and each group is a closed unit.
 
-* `compile_shapes(shapes_graph)` turns the shapes graph into plain Python checks ONCE.
-  Any SHACL construct this module does not implement makes it raise `UnsupportedShape`
-  (a new shape can never be silently ignored): supported are targetClass,
-  targetSubjectsOf, targetObjectsOf, SHACL-AF SPARQL targets and SHACL-SPARQL constraints
-  *of the language-tag template used in shapes/languages.ttl*, sh:property, simple
-  (IRI) paths, minCount, maxCount, datatype, nodeKind, pattern (+flags), minLength,
-  maxLength, min/maxInclusive, min/maxExclusive, in, hasValue, class, languageIn, or
-  (of value-level node shapes), message, severity, deactivated.
+* `compile_shapes(shapes_graph)` turns the shapes graph into plain Python checks ONCE,
+  shape by shape. Implemented are targetClass, targetSubjectsOf, targetObjectsOf,
+  SHACL-AF SPARQL targets and SHACL-SPARQL constraints *of the language-tag template
+  used in shapes/languages.ttl*, sh:property, simple (IRI) paths, message, severity,
+  deactivated, and the constraints of the tables `_VALUE_CHECKS` and `_NODE_CONSTRAINTS`.
+  A shape using anything else is not guessed at and not ignored: it goes to
+  `delegated` with the construct named, a warning says so, and pyshacl validates that
+  shape (only) on the same data (`Validator.delegated_results` / `delegated_ox`), so
+  its verdicts are still pyshacl's. That costs what pyshacl costs (the data of one
+  graph held in rdflib) until the construct is implemented here.
+  `SE_PIPELINE_SHACL=pyshacl` (see `gate.shacl`) sends every shape to pyshacl.
 * Value semantics are pyshacl's, literally: typed literals are built as rdflib Literals
   (cached), so ill-typed values, lexical normalisation ("01"^^xsd:integer is "1") and
   comparisons (`pyshacl.rdfutil.compare.compare_literal`) are the very same code.
@@ -25,7 +28,8 @@ so validation can stream: the N-Triples the RDF stage writes are grouped by ente
   the data graph); the validator raises `UnsupportedData` and callers fall back to pyshacl.
 
 tests/gate/test_fast_equivalence.py runs this and pyshacl on every fixture and on
-randomly corrupted graphs and requires identical result sets.
+randomly corrupted graphs (written from what `shapes/` constrains) and requires
+identical result sets, also with a shape this module does not implement.
 """
 from __future__ import annotations
 
@@ -35,9 +39,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
+import pyshacl
 import rdflib
 
 from se_pipeline.gate.errors import GateError
+from se_pipeline.gate.violations import COMPLEX_PATH
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -57,7 +63,8 @@ __all__ = [
 
 
 class UnsupportedShape(GateError):
-    """The shapes use a SHACL construct the fast validator does not implement."""
+    """A shape uses a SHACL construct the fast validator does not implement (raised while
+    compiling it; `compile_shapes` then delegates the shape to pyshacl)."""
 
 
 class UnsupportedData(GateError):
@@ -94,6 +101,7 @@ class Result(NamedTuple):
 
 # --- terms -----------------------------------------------------------------------------
 
+_LOG = logging.getLogger(__name__)
 _TERM_LOG = logging.getLogger("rdflib.term")
 
 
@@ -311,11 +319,6 @@ _NON_CONSTRAINTS = {
     "name", "description", "message", "severity", "deactivated", "order", "group", "path", "flags",
     "targetClass", "targetSubjectsOf", "targetObjectsOf", "target", "property",
 }
-_VALUE_LEVEL = {
-    "datatype", "nodeKind", "pattern", "minLength", "maxLength", "minInclusive", "maxInclusive",
-    "minExclusive", "maxExclusive", "in", "languageIn", "or",
-}
-_NODE_LEVEL = {"minCount", "maxCount", "class", "hasValue", "sparql"}
 
 _SPARQL_STRING = r'"((?:[^"\\]|\\.)*)"'
 _LANG_FILTER = (
@@ -349,6 +352,7 @@ class Shape:
     has_values: list[Term] = field(default_factory=list)
     lang_tag_patterns: list[Any] = field(default_factory=list)  # compiled regexes (SPARQL template)
     properties: list["Shape"] = field(default_factory=list)
+    deactivated: bool = False
 
 
 @dataclass
@@ -363,8 +367,8 @@ class _Targets:
 class _Compiler:
     def __init__(self, g: rdflib.Graph) -> None:
         self.g = g
-        self.sh = rdflib.Namespace(SH)
         self.compiled: dict[rdflib.term.Node, Shape] = {}
+        self.failed: dict[rdflib.term.Node, str] = {}  # shapes that use a construct not implemented -> why
         self.consumed: set[rdflib.term.Node] = set()  # non-shape nodes read (targets, constraints, lists)
 
     def params(self, node: rdflib.term.Node) -> dict[str, list[rdflib.term.Node]]:
@@ -394,11 +398,24 @@ class _Compiler:
         return out
 
     def shape(self, node: rdflib.term.Node, *, member: bool = False) -> Shape:
+        """The compiled shape `node`; `UnsupportedShape` naming the construct if it (or a
+        shape it uses) has one this module does not implement. A shape that failed fails
+        again wherever it is used, so no half-compiled shape is ever checked."""
+        if node in self.failed:
+            raise UnsupportedShape(self.failed[node])
         if node in self.compiled:
             return self.compiled[node]
+        try:
+            return self._shape(node, member)
+        except UnsupportedShape as e:
+            self.compiled.pop(node, None)
+            self.failed[node] = str(e)
+            raise
+
+    def _shape(self, node: rdflib.term.Node, member: bool) -> Shape:
         params = self.params(node)
         for name in params:
-            if name not in _NON_CONSTRAINTS | _VALUE_LEVEL | _NODE_LEVEL:
+            if name not in _NON_CONSTRAINTS and name not in _VALUE_CHECKS and name not in _NODE_CONSTRAINTS:
                 raise UnsupportedShape(f"{node} uses sh:{name}, which the fast validator does not implement")
         for t in self.g.objects(node, rdflib.RDF.type):
             if str(t) in (RDFS_CLASS, OWL_CLASS):
@@ -415,53 +432,31 @@ class _Compiler:
         s = Shape(from_rdflib(node), str(path_node) if path_node is not None else None, " ".join(messages), sev)
         self.compiled[node] = s
         deact = self.one(node, params, "deactivated")
-        if deact is not None and bool(deact.toPython()):
-            s.deactivated = True  # type: ignore[attr-defined]
-        flags = self.one(node, params, "flags")
-        for name in sorted(constraint_names):
+        s.deactivated = deact is not None and bool(deact.toPython())
+        flag_node = self.one(node, params, "flags")
+        flags = str(flag_node) if flag_node is not None else ""
+        for name in sorted(constraint_names):  # pyshacl reports a value's failed checks in this order
             comp = SH + name[0].upper() + name[1:] + "ConstraintComponent"
+            value_check = _VALUE_CHECKS.get(name)
             for val in params[name]:
-                if name == "minCount":
-                    s.min_count = int(val)
-                elif name == "maxCount":
-                    s.max_count = int(val)
-                elif name == "datatype":
-                    s.value_checks.append((comp, _c_datatype(str(val))))
-                elif name == "nodeKind":
-                    s.value_checks.append((comp, _c_nodekind(str(val))))
-                elif name == "pattern":
-                    s.value_checks.append((comp, _c_pattern(str(val), str(flags) if flags is not None else "")))
-                elif name == "minLength":
-                    s.value_checks.append((comp, _c_min_length(int(val))))
-                elif name == "maxLength":
-                    s.value_checks.append((comp, _c_max_length(int(val))))
-                elif name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
-                    if not isinstance(val, rdflib.Literal):
-                        raise UnsupportedShape(f"{node}: sh:{name} must be a literal")
-                    s.value_checks.append((comp, _c_range(val, name)))
-                elif name == "in":
-                    members = self.items(val)
-                    if not all(isinstance(m, rdflib.URIRef) for m in members):
-                        raise UnsupportedShape(f"{node}: sh:in with literals is not implemented (term equality)")
-                    s.value_checks.append((comp, _c_in([from_rdflib(m) for m in members])))
-                elif name == "languageIn":
-                    s.value_checks.append((comp, _c_language_in([str(x) for x in self.items(val)])))
-                elif name == "hasValue":
-                    if not isinstance(val, rdflib.URIRef):
-                        raise UnsupportedShape(f"{node}: sh:hasValue with a literal is not implemented")
-                    s.has_values.append(from_rdflib(val))
-                elif name == "class":
-                    s.classes.append(str(val))
-                elif name == "or":
-                    s.value_checks.append((comp, self.or_check(node, val)))
-                elif name == "sparql":
-                    s.lang_tag_patterns.append(self.sparql_constraint(node, val, s))
+                if value_check is not None:
+                    s.value_checks.append((comp, value_check(self, node, val, flags)))
+                else:
+                    _NODE_CONSTRAINTS[name](self, node, val, s)
         if member and (s.min_count or s.max_count is not None or s.classes or s.has_values or s.lang_tag_patterns
                        or s.path is not None or params.get("property")):
             raise UnsupportedShape(f"{node}: sh:or members may only use value-level constraints")
         for p in params.get("property", []):
             s.properties.append(self.shape(p))
+        if s.deactivated and s.properties:
+            raise UnsupportedShape(f"{node}: deactivated node shapes with sh:property are not implemented")
         return s
+
+    def in_check(self, node: rdflib.term.Node, head: rdflib.term.Node) -> Check:
+        members = self.items(head)
+        if not all(isinstance(m, rdflib.URIRef) for m in members):
+            raise UnsupportedShape(f"{node}: sh:in with literals is not implemented (term equality)")
+        return _c_in([from_rdflib(m) for m in members])
 
     def or_check(self, node: rdflib.term.Node, head: rdflib.term.Node) -> Check:
         members = [self.shape(m, member=True) for m in self.items(head)]
@@ -494,6 +489,58 @@ class _Compiler:
         return preds, re.compile(_sparql_unescape(m[2]))
 
 
+def _literal_bound(c: _Compiler, node: rdflib.term.Node, val: rdflib.term.Node, name: str) -> Check:
+    if not isinstance(val, rdflib.Literal):
+        raise UnsupportedShape(f"{node}: sh:{name} must be a literal")
+    return _c_range(val, name)
+
+
+def _has_value(c: _Compiler, node: rdflib.term.Node, val: rdflib.term.Node, s: Shape) -> None:
+    if not isinstance(val, rdflib.URIRef):
+        raise UnsupportedShape(f"{node}: sh:hasValue with a literal is not implemented")
+    s.has_values.append(from_rdflib(val))
+
+
+def _set_max_count(s: Shape, n: int) -> None:
+    s.max_count = n
+
+
+def _set_min_count(s: Shape, n: int) -> None:
+    s.min_count = n
+
+
+ValueCheckFactory = Callable[[_Compiler, rdflib.term.Node, rdflib.term.Node, str], Check]
+
+#: Constraints on each value on its own: parameter -> (compiler, shape node, parameter
+#: value, sh:flags) -> check. A shape using a parameter in neither table (nor
+#: `_NON_CONSTRAINTS`) is validated by pyshacl instead (`compile_shapes`).
+_VALUE_CHECKS: dict[str, ValueCheckFactory] = {
+    "datatype": lambda c, node, val, flags: _c_datatype(str(val)),
+    "nodeKind": lambda c, node, val, flags: _c_nodekind(str(val)),
+    "pattern": lambda c, node, val, flags: _c_pattern(str(val), flags),
+    "minLength": lambda c, node, val, flags: _c_min_length(int(val)),
+    "maxLength": lambda c, node, val, flags: _c_max_length(int(val)),
+    "minInclusive": lambda c, node, val, flags: _literal_bound(c, node, val, "minInclusive"),
+    "maxInclusive": lambda c, node, val, flags: _literal_bound(c, node, val, "maxInclusive"),
+    "minExclusive": lambda c, node, val, flags: _literal_bound(c, node, val, "minExclusive"),
+    "maxExclusive": lambda c, node, val, flags: _literal_bound(c, node, val, "maxExclusive"),
+    "in": lambda c, node, val, flags: c.in_check(node, val),
+    "languageIn": lambda c, node, val, flags: _c_language_in([str(x) for x in c.items(val)]),
+    "or": lambda c, node, val, flags: c.or_check(node, val),
+}
+
+#: Constraints on a focus node's values together (counts, classes, values present, the
+#: SPARQL language-tag template): parameter -> (compiler, shape node, parameter value,
+#: shape) -> None, recording the constraint on the shape.
+_NODE_CONSTRAINTS: dict[str, Callable[[_Compiler, rdflib.term.Node, rdflib.term.Node, Shape], None]] = {
+    "minCount": lambda c, node, val, s: _set_min_count(s, int(val)),
+    "maxCount": lambda c, node, val, s: _set_max_count(s, int(val)),
+    "class": lambda c, node, val, s: s.classes.append(str(val)),
+    "hasValue": _has_value,
+    "sparql": lambda c, node, val, s: s.lang_tag_patterns.append(c.sparql_constraint(node, val, s)),
+}
+
+
 @dataclass
 class CompiledShapes:
     targets: _Targets
@@ -502,20 +549,69 @@ class CompiledShapes:
     relevant: frozenset[str]
     objects_of: frozenset[str]
     subjects_of: frozenset[str]
-    uses_property_class: bool
+    #: shapes this module does not check -> why (the construct it does not implement);
+    #: `Validator` has pyshacl validate exactly these
+    delegated: dict[rdflib.term.Node, str] = field(default_factory=dict)
 
 
-def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
-    """Compile a shapes graph; `UnsupportedShape` if any construct is not implemented."""
-    c = _Compiler(g)
+def _top_level_shapes(g: rdflib.Graph) -> set[rdflib.term.Node]:
     shp = rdflib.Namespace(SH)
     top = set(g.subjects(rdflib.RDF.type, shp.NodeShape)) | set(g.subjects(rdflib.RDF.type, shp.PropertyShape))
     for p in (shp.targetClass, shp.targetSubjectsOf, shp.targetObjectsOf, shp.target, shp.targetNode):
         top |= set(g.subjects(p, None))
-    targets = _Targets()
+    return top
+
+
+def _reachable(g: rdflib.Graph, start: Iterable[rdflib.term.Node]) -> set[rdflib.term.Node]:
+    """Every node the statements about `start` lead to, transitively (the shapes, lists
+    and parameters a shape uses)."""
+    seen = set(start)
+    todo = list(seen)
+    while todo:
+        for o in g.objects(todo.pop(), None):
+            if o not in seen and not isinstance(o, rdflib.Literal):
+                seen.add(o)
+                todo.append(o)
+    return seen
+
+
+def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
+    """Compile a shapes graph, shape by shape: a top-level shape using a construct this
+    module does not implement (anywhere in the shapes it uses) is not compiled but listed
+    in `delegated` with the reason, and so is every top-level shape it uses or that uses
+    it, so each shape is checked by exactly one validator."""
+    c = _Compiler(g)
+    top = _top_level_shapes(g)
+    delegated: dict[rdflib.term.Node, str] = {}
+    compiled_targets: dict[rdflib.term.Node, tuple[Shape, list[tuple[frozenset[str], Any]]]] = {}
     for node in sorted(top, key=str):
-        s = c.shape(node)
-        if getattr(s, "deactivated", False):
+        try:
+            s = c.shape(node)
+            sparql = [c.sparql_target(node, t) for t in c.params(node).get("target", [])]
+        except UnsupportedShape as e:
+            delegated[node] = str(e)
+            continue
+        compiled_targets[node] = (s, sparql)
+    # every node carrying sh: parameters must have been understood (or be part of a shape
+    # pyshacl validates), else pyshacl decides what it means
+    covered = _reachable(g, delegated)
+    for subj in set(g.subjects()):
+        if subj not in c.compiled and subj not in c.consumed and subj not in covered \
+                and any(str(p).startswith(SH) for p in g.predicates(subj)):
+            delegated[subj] = f"{subj} carries SHACL parameters but is not a shape the fast validator reached"
+    # a shape the delegated ones use, or that uses one of them, goes with them
+    changed = True
+    while changed:
+        changed = False
+        used = _reachable(g, delegated)
+        for node in list(compiled_targets):
+            if node in used or _reachable(g, [node]) & set(delegated):
+                delegated[node] = f"{node} is used with a shape pyshacl validates"
+                del compiled_targets[node]
+                changed = True
+    targets = _Targets()
+    for node, (s, sparql) in compiled_targets.items():
+        if s.deactivated:
             continue
         params = c.params(node)
         for t in params.get("targetClass", []):
@@ -524,27 +620,16 @@ def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
             targets.subjects_of.setdefault(str(t), []).append(s)
         for t in params.get("targetObjectsOf", []):
             targets.objects_of.setdefault(str(t), []).append(s)
-        for t in params.get("target", []):
-            preds, regex = c.sparql_target(node, t)
+        for preds, regex in sparql:
             targets.lang_targets.append((preds, regex, s))
-    # every node carrying sh: parameters must have been understood
-    for subj in set(g.subjects()):
-        if subj in c.compiled or subj in c.consumed:
-            continue
-        if any(str(p).startswith(SH) for p in g.predicates(subj)):
-            raise UnsupportedShape(f"{subj} carries SHACL parameters but is not a shape the validator reached")
-    shapes = list(c.compiled.values())
-    for s in shapes:
-        if getattr(s, "deactivated", False) and s.properties:
-            raise UnsupportedShape(f"{s.node}: deactivated node shapes with sh:property are not implemented")
+    shapes = [s for node, s in c.compiled.items() if node not in delegated]
     relevant = {RDF_TYPE, RDFS_SUBCLASSOF}
     relevant |= {s.path for s in shapes if s.path}
     relevant |= set(targets.subjects_of) | set(targets.objects_of)
     for preds, _, _ in targets.lang_targets:
         relevant |= preds
     return CompiledShapes(
-        targets, shapes, frozenset(relevant), frozenset(targets.objects_of), frozenset(targets.subjects_of),
-        any(s.classes and s.path for s in shapes),
+        targets, shapes, frozenset(relevant), frozenset(targets.objects_of), frozenset(targets.subjects_of), delegated,
     )
 
 
@@ -600,11 +685,56 @@ _CLASS, _SPARQL, _HAS_VALUE = (SH + "ClassConstraintComponent", SH + "SPARQLCons
                                SH + "HasValueConstraintComponent")
 
 
+def pyshacl_validate(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
+    """pyshacl itself, with the options every pyshacl run of the gate uses: no inference
+    (every type the shapes target is asserted by the RDF writer), advanced=True (the
+    language-tag shapes are SHACL-SPARQL), allow_warnings (only sh:Violation makes a graph
+    non-conforming)."""
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True,
+                                           allow_warnings=True, abort_on_first=False)
+    return bool(conforms), report
+
+
+def results_from_report(report: rdflib.Graph) -> list[Result]:
+    """pyshacl's report as `Result`s (a path that is not one IRI reads `COMPLEX_PATH`, as
+    in `violations_from_report`)."""
+    sh = rdflib.Namespace(SH)
+    out = []
+    for r in report.objects(None, sh.result):
+        path, value = report.value(r, sh.resultPath), report.value(r, sh.value)
+        out.append(Result(
+            from_rdflib(report.value(r, sh.focusNode)),
+            None if path is None else str(path) if isinstance(path, rdflib.URIRef) else COMPLEX_PATH,
+            from_rdflib(value) if value is not None else None, from_rdflib(report.value(r, sh.sourceShape)),
+            str(report.value(r, sh.sourceConstraintComponent)),
+            " ".join(sorted(str(m) for m in report.objects(r, sh.resultMessage))),
+            str(report.value(r, sh.resultSeverity)).rsplit("#", 1)[-1]))
+    return out
+
+
+def _for_pyshacl(g: rdflib.Graph, delegated: Iterable[rdflib.term.Node]) -> rdflib.Graph:
+    """The shapes graph with every top-level shape but the delegated ones deactivated, so
+    pyshacl checks exactly what the fast path does not."""
+    shapes = rdflib.Graph()
+    for prefix, namespace in g.namespaces():  # pyshacl writes the messages it makes up with them
+        shapes.bind(prefix, namespace, override=True, replace=True)
+    shapes += g
+    keep = set(delegated)
+    for node in _top_level_shapes(g) - keep:
+        shapes.set((node, rdflib.URIRef(SH + "deactivated"), rdflib.Literal(True)))
+    return shapes
+
+
 class Validator:
-    """Compiled shapes + the evaluation of blocks of triples."""
+    """Compiled shapes + the evaluation of blocks of triples; the shapes it cannot compile
+    (`delegated`) are validated by pyshacl, each named in a warning."""
 
     def __init__(self, shapes_graph: rdflib.Graph) -> None:
         self.c = compile_shapes(shapes_graph)
+        self.delegated = self.c.delegated
+        self._pyshacl_shapes = _for_pyshacl(shapes_graph, self.delegated) if self.delegated else None
+        for node, why in sorted(self.delegated.items(), key=lambda kv: str(kv[0])):
+            _LOG.warning("SHACL shape %s goes through pyshacl, not the fast validator: %s", node, why)
         self._made: dict[int, _Step] = {}
         self._focus_cache: dict[Any, tuple[list[Shape], list[_Step]]] = {}
         self._lang_preds = frozenset(p for preds, _, _ in self.c.targets.lang_targets for p in preds)
@@ -718,6 +848,37 @@ class Validator:
 
     # --- drivers -----------------------------------------------------------------------
 
+    def delegated_results(self, data: rdflib.Graph) -> list[Result]:
+        """pyshacl's results for the delegated shapes on `data` (none when there are none)."""
+        if self._pyshacl_shapes is None:
+            return []
+        return results_from_report(pyshacl_validate(data, self._pyshacl_shapes)[1])
+
+    def delegated_ox(self, statements: Iterable[Any], skip_graphs: frozenset[str] = frozenset()) -> list[Result]:
+        """`delegated_results` for Oxigraph triples or quads, graph by graph (quads in
+        `skip_graphs` left out). Each graph is held as an rdflib graph while pyshacl runs:
+        the memory the fast path saves is spent only when a shape needs pyshacl."""
+        import pyoxigraph as ox
+
+        from se_pipeline.gate.ntriples import to_rdflib
+
+        if self._pyshacl_shapes is None:
+            return []
+        graphs: dict[Any, list[Any]] = {}
+        for st in statements:
+            if type(st) is ox.Quad:
+                g = st.graph_name
+                key = g.value if type(g) is ox.NamedNode else (None if type(g) is ox.DefaultGraph else g)
+                if key in skip_graphs:
+                    continue
+                graphs.setdefault(key, []).append(st.triple)
+            else:
+                graphs.setdefault(None, []).append(st)
+        out: list[Result] = []
+        for triples in graphs.values():
+            out += self.delegated_results(to_rdflib(triples))
+        return out
+
     def whole(self, triples: Iterable[tuple[Term, str, Term]]) -> list[Result]:
         """Validate all `triples` as one graph (holds only the shape-relevant triples)."""
         props: dict = {}
@@ -818,7 +979,7 @@ def report_graph(results: list[Result], conforms_: bool, *, limit: int | None = 
         g.add((report, sh.result, node))
         g.add((node, rdflib.RDF.type, sh.ValidationResult))
         g.add((node, sh.focusNode, to_rdflib_term(r.focus)))
-        if r.path is not None:
+        if r.path is not None and r.path != COMPLEX_PATH:
             g.add((node, sh.resultPath, rdflib.URIRef(r.path)))
         if r.value is not None:
             g.add((node, sh.value, to_rdflib_term(r.value)))
@@ -886,9 +1047,12 @@ def validate_ox(validator: Validator, source: Callable[[], Iterable[Any]],
         results = []
         for triples in by_graph.values():
             results += validator.whole(triples)
+    if validator.delegated:
+        results += validator.delegated_ox(source(), skip_graphs)
     results.sort(key=_sort_key)
     return results
 
 
 def _sort_key(r: Result) -> tuple:
-    return (term_text(r.focus), term_text(r.shape), r.path or "", term_text(r.value) or "")
+    """`violations.violation_order` for results."""
+    return (term_text(r.focus), term_text(r.shape), r.path or "", r.value is not None, term_text(r.value) or "")

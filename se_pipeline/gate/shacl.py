@@ -2,9 +2,12 @@
 
 Shapes live in `shapes/*.ttl` (one file per concern, every shape a stable IRI under
 SHAPES_NS). Validation runs the streaming validator `gate.fast` (the shapes compiled to
-Python checks, pyshacl's verdicts result for result, bounded memory, ~50x faster); set
-`SE_PIPELINE_SHACL=pyshacl` to run pyshacl itself (inference off: the shapes need no
-entailment, every type they target is asserted by the RDF writer).
+Python checks, pyshacl's verdicts result for result, in bounded memory); a shape using a
+SHACL construct `gate.fast` does not implement is validated by pyshacl instead, and a
+warning names the shape and the construct. Set `SE_PIPELINE_SHACL=pyshacl` to run pyshacl
+itself for every shape (inference off: the shapes need no entailment, every type they
+target is asserted by the RDF writer), e.g. to rule the fast validator out when a verdict
+looks wrong (docs/validation.md).
 
 An enterprise is the unit of quarantine: a violation on `E` or on one of its hash nodes
 (`E#address`) withholds every triple whose subject is `E` or `E#...`, so a published
@@ -22,14 +25,15 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pyoxigraph as ox
-import pyshacl
 import rdflib
 
 from se_pipeline import SHAPES_DIR
 from se_pipeline.gate import fast
 from se_pipeline.gate.errors import GateError
 from se_pipeline.gate.ntriples import owner_of, read_ntriples, write_without
-from se_pipeline.gate.violations import Violation, local_name, violations_from_report, violations_table
+from se_pipeline.gate.violations import (
+    Violation, local_name, violation_order, violations_from_report, violations_table,
+)
 from se_pipeline.namespaces import DCTERMS, SE_BASE, SH
 from se_pipeline.quarantine import QuarantineRecord
 
@@ -77,18 +81,14 @@ def backend() -> str:
 
 @lru_cache(maxsize=1)
 def fast_validator() -> fast.Validator:
-    """The shapes compiled once per process (fails loudly on a construct it cannot check)."""
+    """The shapes compiled once per process; a shape using a construct `gate.fast` does not
+    implement is validated by pyshacl (a warning names it and the construct)."""
     return fast.Validator(load_shapes())
 
 
 def to_violation(r: fast.Result) -> Violation:
     return Violation(fast.term_text(r.focus) or "", r.path, fast.term_text(r.value), fast.term_text(r.shape) or "",
                      r.message, r.severity)
-
-
-def violation_order(v: Violation) -> tuple[str, str, str, str]:
-    """The order reports list violations in (focus node, shape, path, value)."""
-    return (v.focus_node, v.shape, v.path or "", v.value or "")
 
 
 def fast_violations(results: list[fast.Result]) -> list[Violation]:
@@ -99,20 +99,16 @@ def _fast_results(data: rdflib.Graph) -> list[fast.Result] | None:
     """Fast results for an rdflib graph; None when the data needs pyshacl (rdfs:subClassOf)."""
     if backend() != "fast":
         return None
+    validator = fast_validator()
     try:
-        return fast_validator().whole((fast.from_rdflib(s), str(p), fast.from_rdflib(o)) for s, p, o in data)
+        results = validator.whole((fast.from_rdflib(s), str(p), fast.from_rdflib(o)) for s, p, o in data)
     except fast.UnsupportedData:
         return None
+    return results + validator.delegated_results(data)
 
 
 def _run(data: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
-    # advanced=True: the language-tag shapes are SHACL-SPARQL; allow_warnings: only
-    # sh:Violation makes a graph non-conforming.
-    conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=load_shapes(), inference="none", advanced=True, allow_warnings=True,
-        abort_on_first=False,
-    )
-    return bool(conforms), report
+    return fast.pyshacl_validate(data, load_shapes())
 
 
 def validate(data: rdflib.Graph) -> tuple[bool, rdflib.Graph, list[Violation]]:

@@ -47,6 +47,16 @@ def local_name(iri: str) -> str:
     return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+#: What a result's path reads as when it is not one property (an inverse or sequence path).
+COMPLEX_PATH = "(complex path)"
+
+
+def violation_order(v: Violation) -> tuple[str, str, str, bool, str]:
+    """The order reports list violations in (focus node, shape, path, value; a missing
+    value before an empty one, so either validator lists them alike)."""
+    return (v.focus_node, v.shape, v.path or "", v.value is not None, v.value or "")
+
+
 def violations_from_report(report: rdflib.Graph) -> list[Violation]:
     """Flatten every sh:result of a pyshacl results graph, sorted for stable output."""
     out: list[Violation] = []
@@ -56,13 +66,13 @@ def violations_from_report(report: rdflib.Graph) -> list[Violation]:
         severity = report.value(result, _SH.resultSeverity)
         out.append(Violation(
             focus_node=term_text(report.value(result, _SH.focusNode)) or "",
-            path=term_text(path) if isinstance(path, rdflib.URIRef) else (None if path is None else "(complex path)"),
+            path=term_text(path) if isinstance(path, rdflib.URIRef) else (None if path is None else COMPLEX_PATH),
             value=term_text(report.value(result, _SH.value)),
             shape=term_text(report.value(result, _SH.sourceShape)) or "",
             message=" ".join(messages),
             severity=local_name(str(severity)) if severity is not None else "Violation",
         ))
-    out.sort(key=lambda v: (v.focus_node, v.shape, v.path or "", v.value or ""))
+    out.sort(key=violation_order)
     return out
 
 

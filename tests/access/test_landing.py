@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import gzip
 import hashlib
 import json
@@ -74,7 +75,7 @@ def test_page_is_self_contained_and_escaped(evil_release: Path) -> None:
     assert not re.search(r"<script[^>]*\ssrc=", page, re.I)                   # every script inline
     # The only scripts that may run are the map's: the CSP lists each inline script's hash.
     policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page).group(1)
-    policy = policy.replace("&#39;", "'")
+    policy = html.unescape(policy)
     assert "default-src 'none'" in policy and "unsafe-inline" not in policy.split("script-src", 1)[1].split(";")[0]
     scripts = re.findall(r"<script( [^>]*)?>(.*?)</script>", page, re.S)
     code = [body for attrs, body in scripts if 'type="application/json"' not in (attrs or "")]

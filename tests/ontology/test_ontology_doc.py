@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from se_pipeline.access.ontology_doc import Concept, Scheme, _concept_table, render_html, write_ontology_html
+from se_pipeline.access.ontology_doc import Concept, Scheme, page, render_html, write_ontology_html
+from se_pipeline.access.pages import render
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -47,7 +48,7 @@ def test_concept_table_escapes_hostile_label() -> None:
                    {"en": HOSTILE, "fr": "a & b", "es": '"quoted"', "pt": "<b>x</b>"}, HOSTILE)
     evil.matches.append(("relatedMatch", "javascript:alert(1)"))
     scheme.concepts = [(evil, 0)]
-    html = _concept_table(scheme)
+    html = render("ontology.html", **page([], [scheme], example="x"))
     assert "<script" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert "a &amp; b" in html

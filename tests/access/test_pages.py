@@ -1,0 +1,103 @@
+"""Every HTML page comes from the Jinja2 templates of `access/templates/`, through one
+environment: autoescaped, strict about undefined variables, one shared layout, and data
+never becomes markup or a `javascript:` link.
+
+Why: these pages are published and served; an enterprise name or a concept label is data a
+source (or an attacker who controls one) fills in.
+"""
+from __future__ import annotations
+
+import re
+
+import jinja2
+import pyoxigraph as ox
+import pytest
+
+from se_pipeline.access import landing, ontology_doc, pages
+from se_pipeline.access.describe import Description, to_html
+from se_pipeline.namespaces import DCTERMS, DEFAULT_DATA_BASE, ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SEP
+
+N, L = ox.NamedNode, ox.Literal
+E = N(DEFAULT_DATA_BASE + "evil/E1")
+SCRIPT = '<script>alert("x")</script>'
+ATTRIBUTE = "' onmouseover='alert(1)"
+SECTOR = "http://purl.org/essglobal/standard/activities-ica/ICA140"
+
+
+def _page_of(name: str, **kw: object) -> str:
+    d = Description(E.value, (
+        ox.Triple(E, N(RDF_TYPE), N(ESSGLOBAL + "SSEInitiative")),
+        ox.Triple(E, N(SCHEMA + "name"), L(name)),
+        ox.Triple(E, N(DCTERMS + "description"), L(SCRIPT + "\nsecond line", language="fr")),
+        ox.Triple(E, N(DCTERMS + "source"), N("javascript:alert(3)")),
+        ox.Triple(E, N(SCHEMA + "url"), N("javascript:alert(1)")),
+        ox.Triple(E, N(SCHEMA + "url"), N("https://example.org/a?b=1&c='x'")),
+        ox.Triple(E, N(ESSGLOBAL + "primarySector"), N(SECTOR)),
+        ox.Triple(E, N(OWL + "sameAs"), N("javascript:alert(2)")),
+        ox.Triple(E, N(OWL + "sameAs"), N(DEFAULT_DATA_BASE + "other/X1")),
+    ), {SECTOR: {"en": SCRIPT, "fr": ATTRIBUTE}}, [("javascript:alert(2)", ""), (DEFAULT_DATA_BASE + "other/X1", SCRIPT)])
+    return to_html(d, DEFAULT_DATA_BASE, **kw).decode("utf-8")
+
+
+def _hrefs(html: str) -> list[str]:
+    return re.findall(r'href="([^"]*)"', html)
+
+
+@pytest.mark.parametrize("name", [SCRIPT, ATTRIBUTE, '"><img src=x onerror=alert(1)>', "a & b"])
+def test_enterprise_page_shows_hostile_values_as_text(name: str) -> None:
+    html = _page_of(name, formats={"Turtle": "E1.ttl"})
+    assert "<script" not in html.lower() and "<img" not in html and "onmouseover='" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>second line" in html  # line breaks shown, text escaped
+    assert f"<title>{pages.escape(name)}".replace("&#34;", "&quot;").replace("&#39;", "&#x27;") in html
+    hrefs = _hrefs(html)
+    assert not [h for h in hrefs if not h.startswith(("https://", "http://", "/id/", "E1.ttl"))], hrefs
+    assert "javascript:alert(1)" in html and "javascript:alert(2)" in html  # shown, not linked
+    assert 'href="https://example.org/a?b=1&amp;c=&#x27;x&#x27;"' in html
+    assert 'href="/id/other/X1"' in html
+
+
+def test_server_formats_and_language_reach_the_page() -> None:
+    html = _page_of("Co-op", formats={"Turtle": "?format=turtle", "N-Triples": "?format=ntriples"}, lang="fr")
+    assert html.startswith('<!DOCTYPE html>\n<html lang="fr">')
+    assert '<p class="formats">Also as: <a href="?format=turtle">Turtle</a> <a href="?format=ntriples">N-Triples</a></p>' in html
+
+
+def test_every_page_shares_the_layout() -> None:
+    """The three kinds of page open with the same frame, from `base.html`."""
+    frame = re.compile('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+                       '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                       '(<meta http-equiv="Content-Security-Policy" content="[^"]*">\n)?<title>')
+    ontology = ontology_doc.render_html([], example="x")
+    rendered = [_page_of("Co-op"), ontology, landing.render(landing.Page(release_id="r")),
+                pages.render("release_links.html", endpoint="/sparql")]
+    for html in rendered:
+        assert frame.match(html) and html.endswith("</body></html>")
+        assert re.search(r"</title><style>\n.*?\n</style></head><body>\n", html, re.S)
+
+
+def test_environment_is_strict_and_escapes() -> None:
+    env = pages.ENVIRONMENT
+    assert env.autoescape is True and env.undefined is jinja2.StrictUndefined
+    with pytest.raises(jinja2.UndefinedError):
+        pages.render("enterprise.html", title="t")  # every variable the page needs must be given
+    for name in env.list_templates():
+        pages.template(name)  # every template compiles
+    assert pages.template("base.html") is pages.template("base.html")  # compiled once per process
+
+
+def test_landing_links_from_data_are_web_links_only() -> None:
+    p = landing.Page(release_id=SCRIPT, title=SCRIPT, licence="javascript:alert(1)")
+    p.sources = [landing.SourceRow("s", SCRIPT, ATTRIBUTE, "javascript:alert(2)", "data:text/html,x", SCRIPT)]
+    html = landing.render(p)
+    assert "<script" not in html.lower() and "onmouseover='" not in html
+    assert set(_hrefs(html)) <= {"#", "shacl-report.ttl", "quarantine.csv", "dropped-values.csv"}
+
+
+def test_ontology_links_only_web_iris() -> None:
+    evil = ox.NamedNode(SEP + "Evil")
+    triples = [ox.Triple(evil, N(RDF_TYPE), N(OWL + "Class")),
+               ox.Triple(evil, N("http://www.w3.org/2000/01/rdf-schema#label"), L(SCRIPT, language="en")),
+               ox.Triple(evil, N("http://www.w3.org/2000/01/rdf-schema#seeAlso"), N("javascript:alert(1)"))]
+    html = ontology_doc.render_html(triples, example=SCRIPT)
+    assert "<script" not in html.lower()
+    assert "<code>javascript:alert(1)</code>" in html and 'href="javascript:' not in html
