@@ -110,10 +110,9 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     kind = row.get("kind")
     out: list[str] = [f"{s} {A} {T_INITIATIVE} .\n"]
     add = out.append
+    nodes: list[str] = []  # lines of the record's other `#fragment` nodes
     if kind == "outlet":
         add(f"{s} {A} {T_OUTLET} .\n")
-        if present(row.get("outlet_of")):
-            add(f"{terms.iri(member_iri(row['outlet_of'], base))} {P['outlet']} {s} .\n")
     if kind == "network":
         add(f"{s} {A} {T_NETWORK} .\n")
     elif kind == "support":
@@ -152,10 +151,9 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
         if since:  # a dated membership: sep:hasMembership -> sep:Membership (org:Membership)
             m = s[:-1] + f"#membership-{n}>"
             add(f"{s} {P['hasmembership']} {m} .\n")
-            add(f"{m} {A} {T_MEMBERSHIP} .\n")
-            add(f"{m} {P['member']} {s} .\n")
-            add(f"{m} {P['organisation']} {network} .\n")
-            add(f"{m} {P['startdate']} {date(since)} .\n")
+            # the membership node's lines after all of the record's own (one run per subject)
+            nodes += (f"{m} {A} {T_MEMBERSHIP} .\n", f"{m} {P['member']} {s} .\n",
+                      f"{m} {P['organisation']} {network} .\n", f"{m} {P['startdate']} {date(since)} .\n")
     for ident in _items(row.get("identifiers")):
         add(f"{s} {P['regid']} {literal(ident)} .\n")
         scheme, _, value = ident.partition(":")
@@ -186,6 +184,7 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     # without an address (or an address without `within`) would join every other record's.
     a = s[:-1] + "#address>"
     add(f"{s} {P['address']} {a} .\n")
+    out += nodes
     add(f"{a} {A} {T_ADDRESS} .\n")
     add(f"{a} {A} {T_POSTAL} .\n")
     add(f"{a} {P['within']} {a} .\n")
@@ -197,6 +196,8 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     if located:
         add(f"{a} {P['lat']} {lat} .\n")
         add(f"{a} {P['long']} {lon} .\n")
+    if kind == "outlet" and present(row.get("outlet_of")):  # last: the record's own lines stay together
+        add(f"{terms.iri(member_iri(row['outlet_of'], base))} {P['outlet']} {s} .\n")
     return out
 
 
