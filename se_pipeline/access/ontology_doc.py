@@ -17,6 +17,7 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from se_pipeline.namespaces import DFC, OWL, PREFIXES, RDF, RDF_TYPE, RDFS, SCHEMA, SEP, SKOS
+from se_pipeline.rdf.profile import PROFILE
 from se_pipeline.rdf.vocabulary import ontology_triples
 
 LANGS: tuple[str, ...] = ("en", "fr", "es", "pt")
@@ -296,6 +297,17 @@ pre{background:#f6f6f6;border:1px solid #ddd;padding:1em;overflow-x:auto;font-si
 """
 
 
+def _profile_section() -> str:
+    """The ESSGlobal profile (`rdf.profile.PROFILE`) as one table."""
+    rows = "".join(f"<tr><td><code>{_e(t.property)}</code></td><td>{_e(t.node)}</td><td>{_e(t.value)}</td>"
+                   f"<td>{_e(t.read_by)}</td></tr>" for t in PROFILE)
+    return ('<h2 id="essglobal-profile">The ESSGlobal profile partners read</h2>'
+            "<p>Beside the terms above, every record also carries the properties Digital Commons' ESSGlobal data "
+            "and the Mykomap map's SPARQL queries read (docs/essglobal-profile.md).</p>"
+            "<table><thead><tr><th>Property</th><th>On</th><th>Value</th><th>Read by</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
 def render_html(triples: Iterable[ox.Triple], example: str = EXAMPLE_TURTLE) -> str:
     """The whole page as a string (pure: no file or network access)."""
     terms, schemes = collect(triples)
@@ -314,10 +326,12 @@ def render_html(triples: Iterable[ox.Triple], example: str = EXAMPLE_TURTLE) -> 
         "terms, including ESSGlobal properties that ESSGlobal declares as datatype properties but whose values "
         "are SKOS concepts. Labels are given in English, French, Spanish and Portuguese.</p>",
         f'<ul><li><a href="#classes-properties">Our classes and properties</a></li>'
-        f'<li><a href="#external">External terms as we use them</a></li><li>Concept schemes<ul>{toc}</ul></li>'
+        f'<li><a href="#external">External terms as we use them</a></li>'
+        f'<li><a href="#essglobal-profile">The ESSGlobal profile partners read</a></li><li>Concept schemes<ul>{toc}</ul></li>'
         f'<li><a href="#example">Example enterprise</a></li><li><a href="#prefixes">Prefixes</a></li></ul>',
         '<h2 id="classes-properties">Our classes and properties</h2>', *(_term_section(t, documented) for t in ours),
         '<h2 id="external">External terms as we use them</h2>', *(_term_section(t, documented) for t in external),
+        _profile_section(),
         '<h2 id="schemes">Concept schemes</h2>', *(_concept_table(s) for s in schemes),
         '<h2 id="example">Example enterprise (Turtle)</h2>', f"<pre>{_e(example)}</pre>",
         f'<h2 id="prefixes">Prefixes</h2><table>{prefixes}</table>',

@@ -7,7 +7,7 @@ every property we use a short term (`name`, `postalCode`, `lat`), coerces IRI va
 strings, and makes repeatable properties always arrays (`"@container": "@set"`). A value
 that does not fit its term's coercion (a language-tagged text, an IRI where text is usual)
 stays an explicit `{"@value"…}` / `{"@id"…}` object, so expansion never reinterprets it;
-a property without a term keeps a compact IRI key. docs/json.md lists the terms.
+a property without a term keeps a compact IRI key. docs/partners.md lists the terms.
 
 * `write_jsonld` streams the whole release (`dataset.jsonld`): one graph object per named
   graph, one flat node object per subject, the full context embedded (no network needed).

@@ -121,3 +121,15 @@ def test_mykomap_vocab_query_gives_titles_and_labels_of_every_concept_used(store
     for concept in used:  # and as each term's label, in every language of the map
         assert terms.get(concept) == {"en", "fr", "es", "pt"}, concept
     assert all(store.query(f"ASK {{ <{c}> <{SKOS}inScheme> ?s }}", use_default_graph_as_union=True) for c in used)
+
+
+def test_every_profile_property_is_in_the_release(store: ox.Store) -> None:
+    """What docs/essglobal-profile.md and ontology.html list is what the release states."""
+    from se_pipeline.namespaces import PREFIXES
+    from se_pipeline.rdf.profile import PROFILE
+
+    for term in PROFILE:
+        for listed in term.property.split(", "):
+            prefix, _, local = listed.split(" ")[0].partition(":")
+            iri = PREFIXES[prefix] + local
+            assert store.query(f"ASK {{ GRAPH ?g {{ ?s <{iri}> ?o }} }}"), listed
