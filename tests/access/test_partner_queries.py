@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, GEO, SCHEMA, SE_GRAPH, SEPT, SKOS
+from se_pipeline.namespaces import ESS_STANDARD, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_GRAPH, SEPT, SKOS
 
 QUERIES = Path(__file__).parent / "partner_queries"
 SCHEMES = [ESS_STANDARD + s + "/" for s in (
@@ -43,8 +43,7 @@ def records(store: ox.Store, graph: str) -> dict[str, dict[str, list[str]]]:
     """Each initiative of `graph` -> its schema:name, schema:url, geo:lat, geo:long values."""
     out: dict[str, dict[str, list[str]]] = {}
     g = ox.NamedNode(graph)
-    for q in store.quads_for_pattern(None, ox.NamedNode(ox.NamedNode(
-            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type").value), ox.NamedNode(ESSGLOBAL + "SSEInitiative"), g):
+    for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(ESSGLOBAL + "SSEInitiative"), g):
         e = q.subject
         out[e.value] = {key: [t.object.value for t in store.quads_for_pattern(e, ox.NamedNode(p), None, g)]
                         for key, p in (("name", SCHEMA + "name"), ("url", SCHEMA + "url"), ("lat", GEO + "lat"),
