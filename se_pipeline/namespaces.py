@@ -35,6 +35,9 @@ PROV = "http://www.w3.org/ns/prov#"
 GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 FOAF = "http://xmlns.com/foaf/0.1/"
+GR = "http://purl.org/goodrelations/v1#"
+DC = "http://purl.org/dc/elements/1.1/"   # Dublin Core elements: the `dc:title` of ESSGlobal's schemes
+OS_SPATIAL = "http://data.ordnancesurvey.co.uk/ontology/spatialrelations/"
 SH = "http://www.w3.org/ns/shacl#"
 ORG = "http://www.w3.org/ns/org#"
 DFC = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#"
@@ -55,6 +58,11 @@ PREFIXES: dict[str, str] = {
     "prov": PROV,
     "geo": GEO,
     "org": ORG,
+    "gr": GR,
+    "foaf": FOAF,
+    "vcard": VCARD,
+    "dc": DC,
+    "osspatialrelations": OS_SPATIAL,
     "essglobal": ESSGLOBAL,
     "ess-os": ESS_ORG_STRUCTURE,
     "ess-ica": ESS_ACTIVITIES_ICA,

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from se_pipeline.access.pages import DEFAULT_LANG, render
 from se_pipeline.namespaces import DFC, OWL, PREFIXES, RDF, RDF_TYPE, RDFS, SCHEMA, SEP, SKOS
+from se_pipeline.rdf.profile import PROFILE
 from se_pipeline.rdf.vocabulary import ontology_triples
 
 LANGS: tuple[str, ...] = ("en", "fr", "es", "pt")
@@ -259,6 +260,7 @@ def page(terms: list[Term], schemes: list[Scheme], example: str = EXAMPLE_TURTLE
         "documented": frozenset([t.iri for t in terms] + [s.iri for s in schemes]),
         "example": example,
         "prefixes": sorted(_PREFIXES.items()),
+        "profile": PROFILE,
     }
 
 

@@ -4,6 +4,14 @@ The model is documented in docs/architecture.md. This writer streams lines to a 
 (no in-memory graph: rdflib holds ~1.3 KB per triple), formatting every term through
 `rdf.terms`. Addresses are `<enterprise>#address` hash IRIs, not blank nodes, so they are
 stable across releases and cheap to serialise.
+
+Beside our schema.org terms every record also carries the ESSGlobal profile that Digital
+Commons' data and Mykomap's SPARQL queries read (docs/essglobal-profile.md): `gr:name`,
+one `foaf:homepage`, vCard address parts and `geo:lat`/`geo:long` on the address, which is
+`osspatialrelations:within` itself, and `vcard:hasEmail <mailto:…>`. Every record has an
+address node, even an empty one, and outlets are SSE initiatives too: those queries join
+through the address and select `essglobal:SSEInitiative`, and a record they cannot reach
+is a record missing from the partner's map.
 """
 from __future__ import annotations
 
@@ -16,8 +24,10 @@ import pandas as pd
 
 from se_pipeline.canonical.schema import records
 from se_pipeline.identity.iri import enterprise_iri
+import pycountry
+
 from se_pipeline.namespaces import (
-    DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP,
+    DCTERMS, ESSGLOBAL, FOAF, GEO, GR, OS_SPATIAL, RDF_TYPE, SCHEMA, SE_SOURCE, SEP, VCARD,
 )
 from se_pipeline.rdf import terms
 from se_pipeline.rdf.errors import TermError
@@ -43,7 +53,15 @@ P = {name: _iri(ns + local) for name, ns, local in [
     ("startdate", SEP, "startDate"), ("address", ESSGLOBAL, "hasAddress"),
     ("street", SCHEMA, "streetAddress"), ("locality", SCHEMA, "addressLocality"),
     ("region", SCHEMA, "addressRegion"), ("postcode", SCHEMA, "postalCode"), ("country", SCHEMA, "addressCountry"),
+    # the ESSGlobal profile (see the module docstring)
+    ("grname", GR, "name"), ("homepage", FOAF, "homepage"), ("hasemail", VCARD, "hasEmail"),
+    ("within", OS_SPATIAL, "within"),
+    ("vstreet", VCARD, "street-address"), ("vlocality", VCARD, "locality"), ("vregion", VCARD, "region"),
+    ("vpostcode", VCARD, "postal-code"), ("vcountry", VCARD, "country-name"),
 ]}
+#: canonical address field -> (schema.org key, vCard key) in `P`
+ADDRESS_FIELDS = (("street", "vstreet"), ("locality", "vlocality"), ("region", "vregion"),
+                  ("postcode", "vpostcode"), ("country", "vcountry"))
 T_INITIATIVE = _iri(ESSGLOBAL + "SSEInitiative")
 T_NETWORK = _iri(ESSGLOBAL + "Network")
 T_SUPPORT = _iri(SEP + "SupportOrganisation")
@@ -80,19 +98,29 @@ def member_iri(key: str, base: str) -> str:
     return enterprise_iri(source, rid, base)
 
 
+@lru_cache(maxsize=512)
+def country_name(code: str) -> str:
+    """vCard's `country-name` of an ISO 3166-1 alpha-2 code (the code itself if unknown)."""
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country else code
+
+
 def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     """All N-Triples lines of one canonical row."""
     s = terms.iri(enterprise_iri(row["source"], row["record_id"], base))
     kind = row.get("kind")
-    out: list[str] = [f"{s} {A} {T_OUTLET if kind == 'outlet' else T_INITIATIVE} .\n"]
+    out: list[str] = [f"{s} {A} {T_INITIATIVE} .\n"]
     add = out.append
-    if kind == "outlet" and present(row.get("outlet_of")):
-        add(f"{terms.iri(member_iri(row['outlet_of'], base))} {P['outlet']} {s} .\n")
+    nodes: list[str] = []  # lines of the record's other `#fragment` nodes
+    if kind == "outlet":
+        add(f"{s} {A} {T_OUTLET} .\n")
     if kind == "network":
         add(f"{s} {A} {T_NETWORK} .\n")
     elif kind == "support":
         add(f"{s} {A} {T_SUPPORT} .\n")
-    add(f"{s} {P['name']} {literal(row['name'])} .\n")
+    name = literal(row["name"])
+    add(f"{s} {P['name']} {name} .\n")
+    add(f"{s} {P['grname']} {name} .\n")
     for alt in _items(row.get("alternate_names")):
         add(f"{s} {P['alt']} {literal(alt)} .\n")
     if present(row.get("description")):
@@ -124,10 +152,9 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
         if since:  # a dated membership: sep:hasMembership -> sep:Membership (org:Membership)
             m = s[:-1] + f"#membership-{n}>"
             add(f"{s} {P['hasmembership']} {m} .\n")
-            add(f"{m} {A} {T_MEMBERSHIP} .\n")
-            add(f"{m} {P['member']} {s} .\n")
-            add(f"{m} {P['organisation']} {network} .\n")
-            add(f"{m} {P['startdate']} {date(since)} .\n")
+            # the membership node's lines after all of the record's own (one run per subject)
+            nodes += (f"{m} {A} {T_MEMBERSHIP} .\n", f"{m} {P['member']} {s} .\n",
+                      f"{m} {P['organisation']} {network} .\n", f"{m} {P['startdate']} {date(since)} .\n")
     for ident in _items(row.get("identifiers")):
         add(f"{s} {P['regid']} {literal(ident)} .\n")
         scheme, _, value = ident.partition(":")
@@ -136,28 +163,47 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
                 add(f"{s} {P['sameas']} {terms.iri(value if '://' in value else 'https://' + value)} .\n")
             except TermError:
                 pass  # kept as the registry identifier literal above
-    for url in _items(row.get("websites")):
+    for n, url in enumerate(_items(row.get("websites"))):
         add(f"{s} {P['url']} {terms.iri(url)} .\n")
+        if n == 0:  # one homepage: the Digital Commons maps show one, and join rows on it
+            add(f"{s} {P['homepage']} {terms.iri(url)} .\n")
     if present(row.get("email")):
         add(f"{s} {P['email']} {literal(row['email'])} .\n")
+        try:
+            add(f"{s} {P['hasemail']} {terms.iri('mailto:' + row['email'])} .\n")
+        except TermError:
+            pass  # an address no IRI can carry stays schema:email text only
     if present(row.get("phone")):
         add(f"{s} {P['phone']} {literal(row['phone'])} .\n")
-    if present(row.get("lat")) and present(row.get("lon")):
-        add(f"{s} {P['lat']} {decimal(row['lat'])} .\n")
-        add(f"{s} {P['long']} {decimal(row['lon'])} .\n")
+    located = present(row.get("lat")) and present(row.get("lon"))
+    if located:
+        lat, lon = decimal(row["lat"]), decimal(row["lon"])
+        add(f"{s} {P['lat']} {lat} .\n")
+        add(f"{s} {P['long']} {lon} .\n")
         if present(row.get("geocode_precision")) and present(row.get("geocoded_by")):
             # the point is ours, not the source's: how precise, and from which gazetteer
             # (the catalog gives its licence and attribution)
             add(f"{s} {P['geoprecision']} {_iri(row['geocode_precision'])} .\n")
             add(f"{s} {P['geocodedby']} {_iri(row['geocoded_by'])} .\n")
-    address = [(k, row.get(k)) for k in ("street", "locality", "region", "postcode", "country") if present(row.get(k))]
-    if address:
-        a = s[:-1] + "#address>"
-        add(f"{s} {P['address']} {a} .\n")
-        add(f"{a} {A} {T_ADDRESS} .\n")
-        add(f"{a} {A} {T_POSTAL} .\n")
-        for k, v in address:
+    # Always an address node, within itself (OGC "within" is reflexive): Mykomap's query
+    # reaches coordinates as address -> within -> geo:lat, and an OPTIONAL over a record
+    # without an address (or an address without `within`) would join every other record's.
+    a = s[:-1] + "#address>"
+    add(f"{s} {P['address']} {a} .\n")
+    out += nodes
+    add(f"{a} {A} {T_ADDRESS} .\n")
+    add(f"{a} {A} {T_POSTAL} .\n")
+    add(f"{a} {P['within']} {a} .\n")
+    for k, vk in ADDRESS_FIELDS:
+        v = row.get(k)
+        if present(v):
             add(f"{a} {P[k]} {literal(v)} .\n")
+            add(f"{a} {P[vk]} {literal(country_name(v) if k == 'country' else v)} .\n")
+    if located:
+        add(f"{a} {P['lat']} {lat} .\n")
+        add(f"{a} {P['long']} {lon} .\n")
+    if kind == "outlet" and present(row.get("outlet_of")):  # last: the record's own lines stay together
+        add(f"{terms.iri(member_iri(row['outlet_of'], base))} {P['outlet']} {s} .\n")
     return out
 
 

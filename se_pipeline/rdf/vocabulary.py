@@ -137,6 +137,14 @@ def concept_triples(used_iris: set[str], root: Path | None = None) -> list[ox.Tr
     return sorted(set(out), key=_sort_key)
 
 
+def scheme_concepts(scheme: str, root: Path | None = None) -> list[str]:
+    """Every concept our vocabulary files put in `scheme` (`skos:inScheme`), sorted: a
+    partner's map loads a whole scheme, not only the concepts one release uses."""
+    return sorted(subject for subject, triples in _by_subject(Path(root or ONTOLOGY_DIR)).items()
+                  if _is_concept(triples) and any(t.predicate.value in _IN_SCHEME and t.object.value == scheme
+                                                  for t in triples))
+
+
 def vocabulary_labels(iri: str, root: Path | None = None) -> list[tuple[str | None, str]]:
     """(language, label) of every `skos:prefLabel` our vocabulary files give `iri` (a
     concept or scheme; none for other IRIs): the labels `concept_triples` carries for it,

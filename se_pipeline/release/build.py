@@ -29,7 +29,7 @@ from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.exports import staging as exports_staging
 from se_pipeline.release.changelog import RecordDigests, write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
-from se_pipeline.release.jsonld import write_jsonld
+from se_pipeline.release.jsonld import CONTEXT_FILE, write_context, write_jsonld
 from se_pipeline.release.ldes import write_event_stream
 from se_pipeline.release.publish import (
     finish_release, flush_in_background, new_release_id, start_release, switch_latest, write_checksums,
@@ -45,6 +45,7 @@ MEDIA = {
     "dataset.nq.gz": "application/n-quads", "quarantine.csv": "text/csv", "dropped-values.csv": "text/csv",
     "shacl-report.ttl": "text/turtle", "changelog.csv": "text/csv", "standard.csv": "text/csv",
     "vocabs.json": "application/json", "enterprises.geojson": "application/geo+json", "changes.ttl": "text/turtle",
+    "context.jsonld": "application/ld+json",
 }
 INITIATIVE = ESSGLOBAL + "SSEInitiative"
 
@@ -341,6 +342,7 @@ def build_release(
             else:
                 shutil.copyfile(src, target)
 
+        write_context(partial / CONTEXT_FILE)
         for s in summaries:
             g = SE_GRAPH + s.name
             s.triples = census.per_graph.get(g, 0)

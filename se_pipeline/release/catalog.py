@@ -1,9 +1,18 @@
-"""catalog.ttl: DCAT + VoID + PROV description of a release and of every source in it.
+"""catalog.ttl: DCAT-AP 3 + VoID + PROV description of a release and of every source in it.
 
 Partners decide whether they may reuse data from the licence and attribution of each
 source, and whether to trust it from its provenance; so every source carries its
 licence, attribution, fetch records (URL, time, sha256, encoding), counts and whether it
 is stale (republished from its last good copy because this run's fetch failed).
+
+Open-data portals and CKAN's DCAT harvester read it as DCAT-AP 3.0.1 and reject what its
+SHACL shapes reject, so the description is shaped to them: one `dcat:Catalog` listing the
+release and its sources, publishers as `foaf:Agent` nodes with names (and homepages),
+licences as `dct:LicenseDocument`, every distribution with its access and download URL,
+format (EU file-type authority), media type (IANA) and an `spdx:Checksum`, and a contact
+point. Every IRI used as a value of a class-ranged property is typed here, since a
+harvester validates without inference. tests/release/test_catalog.py runs the official
+shapes.
 """
 from __future__ import annotations
 
@@ -17,12 +26,25 @@ import pyoxigraph as ox
 from se_pipeline import __version__
 from se_pipeline.geocode.catalog import gazetteer_triples
 from se_pipeline.namespaces import (
-    DCAT, DCTERMS, PREFIXES, PROV, RDF_TYPE, SE_BASE, SE_GRAPH, SE_RELEASE, SE_SOURCE, SEP, VOID, XSD,
+    DCAT, DCTERMS, FOAF, PREFIXES, PROV, RDF_TYPE, SE_BASE, SE_GRAPH, SE_RELEASE, SE_SOURCE, SEP, VCARD, VOID, XSD,
 )
 from se_pipeline.release.ldes import EVENT_STREAM_FILE, LDES_SPEC
 
 SPDX = "http://spdx.org/rdf/terms#"
 RELEASE_LICENCE = "https://opendatacommons.org/licenses/by/1-0/"
+#: The catalog every release is listed in (a harvester's entry point; stable across releases).
+CATALOG = SE_BASE + "catalog"
+#: Who publishes the releases, and whom to contact about them.
+PUBLISHER = SE_BASE + "agent/se-pipeline"
+CONTACT = SE_BASE + "agent/se-pipeline#contact"
+HOMEPAGE = SE_BASE
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+IANA = "https://www.iana.org/assignments/media-types/"
+#: media type -> EU file-type authority code (DCAT-AP's controlled vocabulary for dct:format)
+FORMATS = {
+    "text/turtle": "RDF_TURTLE", "application/ld+json": "JSON_LD", "application/n-quads": "RDF_N_QUADS",
+    "text/csv": "CSV", "application/json": "JSON", "application/geo+json": "GEOJSON", "text/html": "HTML",
+}
 
 
 @dataclass
@@ -71,9 +93,39 @@ def catalog_triples(
     t: list[ox.Triple] = []
     add = t.append
     a = _n(RDF_TYPE)
+    when = _lit(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), XSD + "dateTime")
+    catalog = _n(CATALOG)
     rel = _n(f"{SE_RELEASE}{release_id}")
     run = _n(f"{SE_RELEASE}{release_id}#run")
     agent = _n(f"{SE_BASE}software/se-pipeline/{__version__}")
+    publisher, contact = _n(PUBLISHER), _n(CONTACT)
+    typed: set[tuple[str, str]] = set()
+
+    def typed_as(iri: str, cls: str) -> ox.NamedNode:
+        """`iri`, typed `cls` once (a value of a class-ranged DCAT-AP property)."""
+        if (iri, cls) not in typed:
+            typed.add((iri, cls))
+            add(ox.Triple(_n(iri), a, _n(cls)))
+        return _n(iri)
+
+    add(ox.Triple(catalog, a, _n(DCAT + "Catalog")))
+    add(ox.Triple(catalog, _n(DCTERMS + "title"), _lit("se-pipeline: the solidarity economy as linked open data", lang="en")))
+    add(ox.Triple(catalog, _n(DCTERMS + "description"), _lit(
+        "Every release of the se-pipeline dataset of solidarity economy enterprises, and the upstream "
+        "sources each release republishes.", lang="en")))
+    add(ox.Triple(catalog, _n(DCTERMS + "publisher"), publisher))
+    add(ox.Triple(catalog, _n(FOAF + "homepage"), typed_as(HOMEPAGE, FOAF + "Document")))
+    add(ox.Triple(catalog, _n(DCTERMS + "license"), typed_as(RELEASE_LICENCE, DCTERMS + "LicenseDocument")))
+    add(ox.Triple(catalog, _n(DCTERMS + "modified"), when))
+    add(ox.Triple(catalog, _n(DCAT + "dataset"), rel))
+    add(ox.Triple(publisher, a, _n(FOAF + "Agent")))
+    add(ox.Triple(publisher, _n(FOAF + "name"), _lit("se-pipeline")))
+    add(ox.Triple(publisher, _n(FOAF + "homepage"), typed_as(HOMEPAGE, FOAF + "Document")))
+    add(ox.Triple(contact, a, _n(VCARD + "Kind")))
+    add(ox.Triple(contact, a, _n(VCARD + "Organization")))
+    add(ox.Triple(contact, _n(VCARD + "fn"), _lit("se-pipeline data stewards")))
+    add(ox.Triple(contact, _n(VCARD + "hasURL"), _n(HOMEPAGE)))
+
     for cls in (DCAT + "Dataset", VOID + "Dataset"):
         add(ox.Triple(rel, a, _n(cls)))
     add(ox.Triple(rel, _n(DCTERMS + "title"), _lit("Solidarity economy enterprises (se-pipeline release)", lang="en")))
@@ -81,9 +133,11 @@ def catalog_triples(
         "Worker co-ops, fair trade enterprises, community supported agriculture, mutuals and the networks "
         "around them, joined from their public registries into one ESSGlobal-aligned linked dataset.", lang="en")))
     add(ox.Triple(rel, _n(DCTERMS + "identifier"), _lit(release_id)))
-    add(ox.Triple(rel, _n(DCTERMS + "issued"), _lit(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), XSD + "dateTime")))
-    add(ox.Triple(rel, _n(DCTERMS + "license"), _n(RELEASE_LICENCE)))
-    add(ox.Triple(rel, _n(DCTERMS + "conformsTo"), _n("http://purl.org/essglobal/vocab/")))
+    add(ox.Triple(rel, _n(DCTERMS + "issued"), when))
+    add(ox.Triple(rel, _n(DCTERMS + "publisher"), publisher))
+    add(ox.Triple(rel, _n(DCAT + "contactPoint"), contact))
+    add(ox.Triple(rel, _n(DCTERMS + "license"), typed_as(RELEASE_LICENCE, DCTERMS + "LicenseDocument")))
+    add(ox.Triple(rel, _n(DCTERMS + "conformsTo"), typed_as("http://purl.org/essglobal/vocab/", DCTERMS + "Standard")))
     add(ox.Triple(rel, _n(VOID + "triples"), _lit(total_triples, XSD + "integer")))
     add(ox.Triple(rel, _n(VOID + "entities"), _lit(total_entities, XSD + "integer")))
     add(ox.Triple(rel, _n(VOID + "vocabulary"), _n("http://purl.org/essglobal/vocab/")))
@@ -95,23 +149,34 @@ def catalog_triples(
         add(ox.Triple(part, _n(VOID + "class"), _n(cls)))
         add(ox.Triple(part, _n(VOID + "entities"), _lit(count, XSD + "integer")))
     add(ox.Triple(run, a, _n(PROV + "Activity")))
-    add(ox.Triple(run, _n(PROV + "endedAtTime"), _lit(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), XSD + "dateTime")))
+    add(ox.Triple(run, _n(PROV + "endedAtTime"), when))
     add(ox.Triple(run, _n(PROV + "wasAssociatedWith"), agent))
     add(ox.Triple(agent, a, _n(PROV + "SoftwareAgent")))
     add(ox.Triple(agent, _n(DCTERMS + "title"), _lit(f"se-pipeline {__version__}")))
     for f in files:
-        dist = _n(f"{download_base}{release_id}/{f.path.name}")
+        url = f"{download_base}{release_id}/{f.path.name}"
+        dist = _n(url)
         add(ox.Triple(rel, _n(DCAT + "distribution"), dist))
         add(ox.Triple(dist, a, _n(DCAT + "Distribution")))
+        add(ox.Triple(dist, _n(DCAT + "accessURL"), dist))
         add(ox.Triple(dist, _n(DCAT + "downloadURL"), dist))
-        add(ox.Triple(dist, _n(DCAT + "mediaType"), _n(f"https://www.iana.org/assignments/media-types/{f.media_type}")))
-        add(ox.Triple(dist, _n(DCAT + "byteSize"), _lit(f.size, XSD + "nonNegativeInteger")))
         add(ox.Triple(dist, _n(DCTERMS + "title"), _lit(f.path.name)))
-        checksum = _n(f"{download_base}{release_id}/{f.path.name}#sha256")
+        add(ox.Triple(dist, _n(DCTERMS + "description"), _lit(
+            f"{f.path.name} of release {release_id} ({f.media_type})", lang="en")))
+        add(ox.Triple(dist, _n(DCAT + "mediaType"), typed_as(IANA + f.media_type, DCTERMS + "MediaType")))
+        if f.media_type in FORMATS:
+            add(ox.Triple(dist, _n(DCTERMS + "format"),
+                          typed_as(FILE_TYPE + FORMATS[f.media_type], DCTERMS + "MediaTypeOrExtent")))
+        if f.path.name.endswith(".gz"):
+            add(ox.Triple(dist, _n(DCAT + "compressFormat"), typed_as(IANA + "application/gzip", DCTERMS + "MediaType")))
+        add(ox.Triple(dist, _n(DCAT + "byteSize"), _lit(f.size, XSD + "nonNegativeInteger")))
+        checksum = _n(f"{url}#sha256")
         add(ox.Triple(dist, _n(SPDX + "checksum"), checksum))
-        add(ox.Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")))
+        add(ox.Triple(checksum, a, _n(SPDX + "Checksum")))
+        add(ox.Triple(checksum, _n(SPDX + "algorithm"), typed_as(SPDX + "checksumAlgorithm_sha256",
+                                                                   SPDX + "ChecksumAlgorithm")))
         add(ox.Triple(checksum, _n(SPDX + "checksumValue"), _lit(f.sha256, XSD + "hexBinary")))
-        add(ox.Triple(dist, _n(DCTERMS + "license"), _n(RELEASE_LICENCE)))
+        add(ox.Triple(dist, _n(DCTERMS + "license"), typed_as(RELEASE_LICENCE, DCTERMS + "LicenseDocument")))
         if f.path.name == EVENT_STREAM_FILE:  # the changes as a Linked Data Event Stream (release.ldes)
             service = _n(f"{download_base}{release_id}/{f.path.name}#service")
             add(ox.Triple(dist, _n(DCTERMS + "conformsTo"), _n(LDES_SPEC)))
@@ -123,18 +188,27 @@ def catalog_triples(
             add(ox.Triple(service, _n(DCTERMS + "conformsTo"), _n(LDES_SPEC)))
     for s in sources:
         ds = _n(SE_SOURCE + s.name)
+        add(ox.Triple(catalog, _n(DCAT + "dataset"), ds))
         add(ox.Triple(rel, _n(VOID + "subset"), ds))
         add(ox.Triple(rel, _n(DCTERMS + "source"), ds))
         add(ox.Triple(run, _n(PROV + "used"), ds))
         for cls in (DCAT + "Dataset", VOID + "Dataset"):
             add(ox.Triple(ds, a, _n(cls)))
         add(ox.Triple(ds, _n(DCTERMS + "title"), _lit(s.title, lang="en")))
+        add(ox.Triple(ds, _n(DCTERMS + "description"), _lit(
+            f"{s.title}, as published by {s.publisher} ({s.homepage}), mapped to ESSGlobal and republished "
+            f"in the named graph <{SE_GRAPH}{s.name}> of each se-pipeline release. {s.attribution}", lang="en")))
         add(ox.Triple(ds, _n(DCTERMS + "identifier"), _lit(s.name)))
-        add(ox.Triple(ds, _n(DCTERMS + "publisher"), _lit(s.publisher)))
-        add(ox.Triple(ds, _n(DCAT + "landingPage"), _n(s.homepage)))
-        add(ox.Triple(ds, _n(DCTERMS + "license"), _n(s.licence)))
+        source_publisher = _n(f"{SE_SOURCE}{s.name}#publisher")
+        add(ox.Triple(ds, _n(DCTERMS + "publisher"), source_publisher))
+        add(ox.Triple(source_publisher, a, _n(FOAF + "Agent")))
+        add(ox.Triple(source_publisher, _n(FOAF + "name"), _lit(s.publisher)))
+        add(ox.Triple(source_publisher, _n(FOAF + "homepage"), typed_as(s.homepage, FOAF + "Document")))
+        add(ox.Triple(ds, _n(DCAT + "landingPage"), typed_as(s.homepage, FOAF + "Document")))
+        add(ox.Triple(ds, _n(DCAT + "contactPoint"), contact))
+        add(ox.Triple(ds, _n(DCTERMS + "license"), typed_as(s.licence, DCTERMS + "LicenseDocument")))
         add(ox.Triple(ds, _n(SEP + "attribution"), _lit(s.attribution, lang="en")))
-        add(ox.Triple(ds, _n(DCTERMS + "rightsHolder"), _lit(s.publisher)))
+        add(ox.Triple(ds, _n(DCTERMS + "rightsHolder"), source_publisher))
         add(ox.Triple(ds, _n(SEP + "namedGraph"), _n(SE_GRAPH + s.name)))
         add(ox.Triple(ds, _n(VOID + "triples"), _lit(s.triples, XSD + "integer")))
         add(ox.Triple(ds, _n(VOID + "entities"), _lit(s.entities, XSD + "integer")))
@@ -170,4 +244,4 @@ def catalog_triples(
 
 def write_catalog(path: Path, triples: list[ox.Triple]) -> None:
     ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE,
-                 prefixes={**PREFIXES, "spdx": SPDX})
+                 prefixes={**PREFIXES, "spdx": SPDX, "filetype": FILE_TYPE})

@@ -1,10 +1,13 @@
-"""A static document's JSON-LD, built as text, is exactly the JSON of its node objects."""
+"""A static document's JSON-LD: one framed object plain JSON reads, holding exactly the record's statements."""
 from __future__ import annotations
 
 import json
 
 import pyoxigraph as ox
 import pytest
+import rdflib
+from pyld import jsonld as pyld
+from rdflib.compare import isomorphic
 
 from se_pipeline.access.describe import Description, jsonld_document, to_jsonld
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, RDF_TYPE, SCHEMA, XSD
@@ -35,8 +38,14 @@ def _statements(text: str) -> tuple[ox.Triple, ...]:
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_text_built_jsonld_is_the_json_of_the_node_objects(text: str) -> None:
+def test_the_document_is_one_framed_object_holding_exactly_the_statements(text: str) -> None:
     d = Description(E.value, _statements(text))
-    expected = json.dumps(jsonld_document(d.statements), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    assert to_jsonld(d) == expected
-    assert json.loads(to_jsonld(d))["@graph"][0]["schema:name"] == [{"@value": text}]
+    doc = json.loads(to_jsonld(d))
+    assert doc == jsonld_document(d.statements)
+    assert doc["@id"] == E.value and "@graph" not in doc
+    assert doc["name"] == text and doc["foundingDate"] == "1999-05-01"     # plain JSON, no JSON-LD library
+    assert doc["schema:address"]["@id"] == A.value and doc["schema:address"]["postalCode"] == text  # embedded
+    assert [n["@id"] for n in doc["@included"]] == ["_:b1"]
+    expanded = pyld.to_rdf(doc, {"format": "application/n-quads"})  # the context is embedded: no network
+    ours = ox.serialize(d.statements, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    assert isomorphic(rdflib.Graph().parse(data=expanded, format="nt"), rdflib.Graph().parse(data=ours, format="nt"))

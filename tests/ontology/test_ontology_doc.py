@@ -5,6 +5,7 @@ must not pull scripts, styles or fonts from elsewhere.
 """
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -70,3 +71,13 @@ def test_render_escapes_hostile_data_end_to_end() -> None:
     page = render_html(triples, example=HOSTILE)
     assert "<script" not in page.lower()
     assert page.count("&lt;script&gt;") >= 4
+
+
+def test_page_documents_the_essglobal_profile(tmp_path: Path) -> None:
+    from se_pipeline.rdf.profile import PROFILE
+
+    path = tmp_path / "ontology.html"
+    write_ontology_html(path)
+    page = path.read_text(encoding="utf-8")
+    assert 'id="essglobal-profile"' in page
+    assert all(f"<code>{html.escape(t.property)}</code>" in page for t in PROFILE)

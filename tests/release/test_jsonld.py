@@ -45,6 +45,8 @@ def test_streaming_profile_parser_reads_back_every_quad() -> None:
 def test_pyld_expands_it_offline_to_the_same_quads() -> None:
     doc = json.loads(_written())
     assert isinstance(doc["@context"], dict) and doc["@context"]["essglobal"] == "http://purl.org/essglobal/vocab/"
+    node = doc["@graph"][0]["@graph"][0]
+    assert node["name"] == 'Café "Le Zinc" <b>' and node["foundingDate"] == "1999-05-01"
     nquads = pyld.to_rdf(doc, {"format": "application/n-quads"})
     assert gate.fingerprint(ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)) == gate.fingerprint(QUADS)
 
@@ -82,8 +84,9 @@ def test_each_node_is_exactly_what_json_dumps_writes() -> None:
         obj = json.loads(text)
         assert text == json.dumps(obj, ensure_ascii=False)
     first = json.loads(nodes[0])
-    assert list(first)[:2] == ["@type", "@id"] and first["@type"] == ["https://schema.org/Thing"]
-    assert first["rdf:type"] == [{"@value": "not a class"}]
+    assert list(first)[:2] == ["@type", "@id"] and first["@type"] == ["schema:Thing"]
+    assert first["name"] == HOSTILE[0].object.value  # a term: the plain JSON string
+    assert first["rdf:type"] == "not a class"
     assert first["schema:description"] == [{"@value": "ação\n", "@language": HOSTILE[4].object.language}, {"@value": "x", "@language": "en"}]
     parsed = ox.parse(out.getvalue().encode("utf-8"), format=ox.RdfFormat.STREAMING_JSON_LD)
     assert gate.fingerprint(parsed) == gate.fingerprint(HOSTILE)

@@ -1,13 +1,21 @@
 """`standard.csv`: the SSE initiative standard CSV, version 4 (Digital Commons / Mykomap).
 
-Same 30 columns, in the same order, as the Digital Commons conversions (e.g. the Co-ops UK
-2022-Q2 file); UTF-8, CRLF, RFC 4180 quoting (cells with quotes, commas or line breaks are
-quoted, quotes doubled), so hostile text round-trips. Vocabulary columns hold ESSGlobal
-concept IRIs (`http://purl.org/essglobal/standard/…`), several separated by `;`.
-`Identifier` is our IRI's path under the data base (`<source>/<encoded record id>`): stable
-as long as the IRI is. One `Website` column: the first website (the standard has one).
-Columns we have no data for (Territory ID, Twitter, Facebook, Geo Container…, Sector, SIC…,
-Ownership Classification) are empty. Read back by the `standard_csv` source (tested).
+The 25 fields of version 4 as Digital Commons' se-open-data defines them
+(`lib/se_open_data/csv/schemas.rb`), in that order and nothing else; UTF-8, CRLF, RFC 4180
+quoting (cells with quotes, commas or line breaks are quoted, quotes doubled), so hostile
+text round-trips. Vocabulary columns hold ESSGlobal concept IRIs
+(`http://purl.org/essglobal/standard/…`), several separated by `;` where v4 allows several
+(Activities, Qualifiers). Columns we have no data for (Territory ID, Twitter, Facebook,
+Geo Container…) are empty. Read back by the `standard_csv` source (tested). The rules
+(docs/partners.md):
+
+* `Identifier` is ONE path segment usable as a file name (v4 names generated files after
+  it): `<source>--<encoded record id>`, our IRI's path under the data base with its one
+  `/` written `--`. Source names never contain `-`, so the first `--` splits it back:
+  IRI = data base + identifier with its first `--` replaced by `/` (`iri_of_identifier`).
+* `Organisational Structure` is one term (v4): the first the record's source lists (the
+  source's own main classification); all of them stay in the RDF.
+* `Primary Activity` and `Membership Type` are one term each; `Website` is the first.
 """
 from __future__ import annotations
 
@@ -22,17 +30,34 @@ STANDARD_COLUMNS: tuple[str, ...] = (
     "Identifier", "Name", "Description", "Organisational Structure", "Primary Activity", "Activities",
     "Street Address", "Locality", "Region", "Postcode", "Country ID", "Territory ID", "Website", "Phone",
     "Email", "Twitter", "Facebook", "Companies House Number", "Qualifiers", "Membership Type", "Latitude",
-    "Longitude", "Geo Container", "Geo Container Latitude", "Geo Container Longitude", "Sector",
-    "SIC Section", "SIC Code", "Ownership Classification", "Legal Form",
+    "Longitude", "Geo Container", "Geo Container Latitude", "Geo Container Longitude",
 )
-#: canonical field -> standard column, for the concept columns (`;`-joined IRIs)
+#: canonical field -> (standard column, several terms allowed), for the concept columns
 CONCEPT_COLUMNS = {
-    "organisational_structure": "Organisational Structure",
-    "primary_activity": "Primary Activity",
-    "activities": "Activities",
-    "qualifiers": "Qualifiers",
-    "membership_type": "Membership Type",
+    "organisational_structure": ("Organisational Structure", False),
+    "primary_activity": ("Primary Activity", False),
+    "activities": ("Activities", True),
+    "qualifiers": ("Qualifiers", True),
+    "membership_type": ("Membership Type", False),
 }
+#: what stands for the `/` between source and record id in `Identifier`
+SEPARATOR = "--"
+
+
+def standard_identifier(e: Enterprise) -> str:
+    """`Identifier`: the IRI's path under the data base as one segment (see the module doc)."""
+    source, slash, rest = e.identifier.partition("/")
+    if not slash or "-" in source:
+        raise ValueError(f"no standard CSV identifier for {e.iri!r}: source names must not contain '-'")
+    return source + SEPARATOR + rest
+
+
+def iri_of_identifier(identifier: str, base: str) -> str:
+    """Our IRI of a standard CSV `Identifier` (the inverse of `standard_identifier`)."""
+    source, sep, rest = identifier.partition(SEPARATOR)
+    if not sep or not source or not rest:
+        raise ValueError(f"not a standard CSV identifier of ours: {identifier!r}")
+    return f"{base}{source}/{rest}"
 
 
 def _text(value: Any) -> str:
@@ -49,7 +74,7 @@ def standard_row(e: Enterprise) -> dict[str, str]:
     websites = e.list("websites")
     companies = [i.split(":", 1)[1] for i in e.list("identifiers") if i.startswith("companies-house:")]
     row.update({
-        "Identifier": e.identifier,
+        "Identifier": standard_identifier(e),
         "Name": _text(e.get("name")),
         "Description": _text(e.get("description")),
         "Street Address": _text(e.get("street")),
@@ -63,11 +88,11 @@ def standard_row(e: Enterprise) -> dict[str, str]:
         "Companies House Number": companies[0] if companies else "",
         "Latitude": _number(e.get("lat")),
         "Longitude": _number(e.get("lon")),
-        "Legal Form": _text(e.get("legal_form_label")),
     })
-    for field, column in CONCEPT_COLUMNS.items():
+    for field, (column, several) in CONCEPT_COLUMNS.items():
         value = e.get(field)
-        row[column] = ";".join(value) if isinstance(value, list) else _text(value)
+        terms = [v for v in value if v] if isinstance(value, list) else [value] if value else []
+        row[column] = ";".join(terms if several else terms[:1])
     return row
 
 

@@ -13,7 +13,11 @@ Shape (Mykomap `VocabIndex`, as in its own `test/cannedVocabs.json`):
 abbreviation + colon; language keys are upper-case ISO 639-1 codes as Mykomap configs use
 them. The abbreviations are Mykomap's usual ones (`os`, `aci`, `qf`, `bmt`) plus `am`
 (activities-modified) and `pr` (our practice taxonomy, used by `enterprises.geojson`).
-Only the concepts the export uses are listed, each with a label in every language.
+Every scheme is listed whole — each concept our vocabulary files (`ontology/`) put in it,
+ICA30 and OS10 as much as the concepts this release uses — so a map that loads our
+vocabularies with Digital Commons' own data can label theirs too; a concept the export
+uses that our files do not know is added with its code as label. Each concept has a label
+in every language.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from pathlib import Path
 
 from se_pipeline.namespaces import ESS_STANDARD, SEPT
 from se_pipeline.release.exports.common import Enterprise, dump_json
+from se_pipeline.rdf.vocabulary import scheme_concepts
 from se_pipeline.release.exports.labels import LANGUAGES, labels_for
 
 #: scheme base IRI -> (abbreviation, canonical fields whose values are in that scheme)
@@ -45,8 +50,10 @@ def used_concepts(rows: list[Enterprise]) -> set[str]:
 
 
 def vocab_index(used: set[str]) -> dict:
-    """The index of the `used` concepts (see `used_concepts`) and of their schemes."""
-    schemes = {base for base in SCHEMES if any(c.startswith(base) for c in used)}
+    """The index of every scheme of `SCHEMES`, whole, plus the `used` concepts (see
+    `used_concepts`) our files do not list."""
+    schemes = set(SCHEMES)
+    used = used | {c for base in schemes for c in scheme_concepts(base)}
     labels = labels_for(used | schemes)
     vocabs: dict[str, dict] = {}
     for base in sorted(schemes, key=lambda b: SCHEMES[b]):
