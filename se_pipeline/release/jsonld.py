@@ -70,6 +70,8 @@ TERMS: dict[str, tuple[str, str | None, str | None]] = {
     "telephone": (SCHEMA + "telephone", None, None),
     "lat": (GEO + "lat", _DECIMAL, None),
     "long": (GEO + "long", _DECIMAL, None),
+    "geocodePrecision": (SEP + "geocodePrecision", ID, None),
+    "geocodedBy": (SEP + "geocodedBy", ID, None),
     "dateModified": (SCHEMA + "dateModified", _DATE, None),
     "sameAs": (SCHEMA + "sameAs", ID, SET),
     "outlet": (SEP + "outlet", ID, SET),
