@@ -8,6 +8,8 @@ mapping:
   missing: ["", "n/a"]                 # values that mean "no value"
   columns: {name: "Registered Name", alternate_names: ["Trading Name"], ...}
   constants: {country: GB}
+  fallbacks: {country: "Country 2"}    # the source's second column for a field: used when
+                                       # the first is empty (or, for the country, unreadable)
   identifiers: {companies-house: "Company Number"}      # -> "companies-house:<value>"
   identifier_pairs: [{scheme_column: Registrar, value_column: "Registered Number"}]
   kinds: {column: member_type, default: enterprise, map: {Fair Trade Network: network}}  # plain words
@@ -27,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from se_pipeline.canonical.normalise import FALLBACK_SUFFIX
 from se_pipeline.canonical.schema import FIELDS, LIST_COLUMNS
 from se_pipeline.namespaces import expand_curie
 from se_pipeline.sources.errors import MappingError
@@ -77,6 +80,11 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
             out[fld] = pd.Series(
                 ["\n".join(v for v in vals if v) or None for vals in zip(*series)], index=raw.index, dtype="object"
             )
+
+    for fld, col in (mapping.get("fallbacks") or {}).items():
+        if fld not in FIELDS or fld in LIST_COLUMNS:
+            raise MappingError(source, f"fallback for unknown or list canonical field {fld!r}")
+        out[fld + FALLBACK_SUFFIX] = column(col)
 
     for fld, value in (mapping.get("constants") or {}).items():
         if fld not in FIELDS:
