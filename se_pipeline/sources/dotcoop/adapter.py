@@ -23,7 +23,8 @@ is the enterprise: one record per `RegistrantId` (record id), its details from i
 first row (the record's line), every domain as a website `http://<domain>`, and the
 identifier `dotcoop:<RegistrantId>`. Registrants whose rows disagree on name or address
 are counted in `notes["registrant_conflicts"]`; domains that are not valid `.coop` host
-names are left out of the websites and listed in `notes["bad_domains"]` by registrant.
+names are left out of the websites, dropped with their reason, and listed in
+`notes["bad_domains"]` by registrant.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import re
 
 import pandas as pd
 
+from se_pipeline.canonical.normalise import DROPPED
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
@@ -92,6 +94,8 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     mapped, notes = apply_mapping(heads, mapping, ctx.source)
     ids = [str(v).strip() for v in heads[group]]
     mapped["websites"] = pd.Series([[f"http://{d}" for d in domains[k]] for k in ids], index=mapped.index, dtype="object")
+    mapped[DROPPED] = pd.Series([[("websites", f"not a .coop domain name: {d[:80]!r}") for d in bad_domains.get(k, [])]
+                                 for k in ids], index=mapped.index, dtype="object")
     notes["encoding"] = encoding
     notes["domains"] = len(frame)
     notes["registrants"] = len(first)

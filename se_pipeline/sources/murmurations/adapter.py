@@ -198,8 +198,13 @@ def _url_key(url: str | None) -> str | None:
 def _node_urls(node: dict[str, Any], profile: dict[str, Any] | None) -> list[str]:
     p = profile or {}
     urls = [node.get("profile_url"), node.get("primary_url"), p.get("primary_url")]
-    urls += [u.get("url") for u in p.get("urls") or [] if isinstance(u, dict)]
+    urls += [u.get("url") for u in _list(p.get("urls")) if isinstance(u, dict)]
     return [k for k in (_url_key(u) for u in urls) if k]
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON array as a list; any other value (a bad one) as no items."""
+    return value if isinstance(value, list) else []
 
 
 def _member_of(profile: dict[str, Any] | None, own_id: str, lookup: dict[str, str], predicates: set[str],
@@ -288,8 +293,8 @@ def _merge(node: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, An
     geo = p.get("geolocation") if isinstance(p.get("geolocation"), dict) else {}
     contact = p.get("contact_details") if isinstance(p.get("contact_details"), dict) else {}
     urls = [_text(p.get("primary_url")) or _text(node.get("primary_url"))]
-    urls += [_text(u.get("url")) for u in p.get("urls") or [] if isinstance(u, dict)]
-    tags = p.get("tags") if isinstance(p.get("tags"), list) else node.get("tags")
+    urls += [_text(u.get("url")) for u in _list(p.get("urls")) if isinstance(u, dict)]
+    tags = p.get("tags") if isinstance(p.get("tags"), list) else _list(node.get("tags"))
     row = {
         "profile_url": _text(node.get("profile_url")),
         "name": _text(p.get("name")) or _text(node.get("name")),
