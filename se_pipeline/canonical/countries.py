@@ -93,7 +93,12 @@ class _Index:
             hits = tier.get(key)
             if hits:
                 codes = {c for c, _ in hits}
-                return sorted(hits)[0] if len(codes) == 1 else None  # ambiguous: two countries
+                if len(codes) > 1:  # ambiguous: two countries
+                    return None
+                hows = sorted({h for _, h in hits})
+                if len(hows) > 1 and all(h.startswith("translation (") for h in hows):  # "Italia": es and pt
+                    hows = ["translation (" + ", ".join(h[len("translation ("):-1] for h in hows) + ")"]
+                return codes.pop(), hows[0]
         return None
 
 

@@ -14,7 +14,7 @@ from se_pipeline.canonical.normalise import FALLBACK_SUFFIX, conform
     ("United Kingdom", "GB", "name"), ("Côte d'Ivoire", "CI", "name"), ("Cote d’Ivoire", "CI", "name"),
     ("Korea, Republic of", "KR", "name"), ("Republic of Korea", "KR", "name"), ("Bolivia", "BO", "name"),
     ("England", "GB", "alias"), ("UK", "GB", "alias"), ("U.S.A.", "US", "alias"),
-    ("Brasil", "BR", "translation (Portuguese)"), ("Österreich", "AT", "translation (German)"),
+    ("Brasil", "BR", "translation (Portuguese, Spanish)"), ("Österreich", "AT", "translation (German)"),
     ("ÖSterreich", "AT", "translation (German)"), ("Royaume-Uni", "GB", "translation (French)"),
     ("Cameroun", "CM", "translation (French)"), ("Alemania", "DE", "translation (Spanish)"),
     ("Swaziland", "SZ", "former name"), ("Zaire", "CD", "former name"), ("Burma", "MM", "former name"),
@@ -73,7 +73,7 @@ def test_conform_reports_every_reading_that_was_not_exact() -> None:
     out, _, dropped, resolved = conform(_frame(country=["Brasil", "GB", "England", "Zaire", "Rawanda", "Narnia"]), "t")
     assert out["country"].tolist()[:5] == ["BR", "GB", "GB", "CD", "RW"] and pd.isna(out["country"].iloc[5])
     assert [(r.record_id, r.line, r.field) for r in resolved] == [("0", 2, "country"), ("3", 5, "country"), ("4", 6, "country")]
-    assert resolved[0].reason == "'Brasil' read as BR: translation (Portuguese)"
+    assert resolved[0].reason == "'Brasil' read as BR: translation (Portuguese, Spanish)"
     assert resolved[1].reason == "'Zaire' read as CD: former name"
     assert [(d.record_id, d.reason) for d in dropped] == [("5", "unknown country 'Narnia'")]
 
