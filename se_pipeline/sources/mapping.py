@@ -20,7 +20,8 @@ mapping:
 
 Code values are CURIEs (see `namespaces.PREFIXES`) or lists of CURIEs. Codes the data
 uses but the table lacks are counted in `notes["unmapped"]` (the steward's to-do list),
-never guessed.
+never guessed, and each is a dropped value of its record (`DROPPED`, see
+`canonical.normalise`).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from se_pipeline.canonical.normalise import FALLBACK_SUFFIX
+from se_pipeline.canonical.normalise import DROPPED, FALLBACK_SUFFIX
 from se_pipeline.canonical.schema import FIELDS, LIST_COLUMNS
 from se_pipeline.namespaces import expand_curie
 from se_pipeline.sources.errors import MappingError
@@ -105,6 +106,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
         out["identifiers"] = pd.Series(ids, index=raw.index, dtype="object")
 
     notes: dict[str, Any] = {"unmapped": {}}
+    dropped: list[list[tuple[str, str]]] = [[] for _ in range(len(raw))]
     for fld, spec in (mapping.get("codes") or {}).items():
         if fld not in FIELDS:
             raise MappingError(source, f"code table for unknown canonical field {fld!r}")
@@ -113,7 +115,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
         split = spec.get("split")
         unmapped: Counter[str] = Counter()
         values: list[list[str]] = []
-        for cell in column(spec["column"]):
+        for i, cell in enumerate(column(spec["column"])):
             codes = [c.strip() for c in (cell.split(split) if split else [cell])] if cell else []
             iris: list[str] = []
             for code in codes:
@@ -122,6 +124,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
                 hit = table.get(code.lower())
                 if hit is None:
                     unmapped[code] += 1
+                    dropped[i].append((fld, f"{spec['column']} {code[:80]!r} is not in the {fld} code table"))
                 else:
                     iris.extend(i for i in hit if i not in iris)
             values.append(iris or list(default))
@@ -133,4 +136,11 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
         if unmapped:
             notes["unmapped"][fld] = dict(unmapped.most_common())
     apply_kinds(raw, out, mapping, notes, source)
+    out[DROPPED] = pd.Series(dropped, index=raw.index, dtype="object")
     return out, notes
+
+
+def add_dropped(frame: pd.DataFrame, per_row: list[list[tuple[str, str]]]) -> None:
+    """Append an adapter's own dropped values (per row, `(field, reason)`) to the frame's."""
+    old = frame[DROPPED].tolist() if DROPPED in frame.columns else [[] for _ in range(len(frame))]
+    frame[DROPPED] = pd.Series([list(a) + list(b) for a, b in zip(old, per_row)], index=frame.index, dtype="object")

@@ -42,7 +42,8 @@ def test_counts_and_quarantine(parsed) -> None:
     assert res.quarantine == []
     reasons = {(q.line, q.reason) for q in quarantined}
     assert reasons == {(17, "record has no identifier"), (18, "duplicate record id; first seen at line 2")}  # Perú/Peru
-    assert {d.field for d in dropped} == {"lat/lon", "websites", "email", "country"}
+    assert {d.field for d in dropped} == {"lat/lon", "websites", "email", "country", "organisational_structure", "practices"}
+    assert {d.reason for d in dropped if d.field == "practices"} == {"Type 'Platform cooperative' is not in the practices code table"}
 
 
 def test_unknown_or_missing_country_drops_the_value_not_the_record(parsed) -> None:
@@ -132,4 +133,4 @@ def test_ingest_of_manual_export(tmp_path) -> None:
     export.write_bytes(RAW)
     outcome = ingest_local_file(SPEC, tmp_path, export)
     assert outcome.ok, outcome.error
-    assert (outcome.rows, outcome.quarantined, outcome.dropped) == (21, 2, 4)
+    assert (outcome.rows, outcome.quarantined, outcome.dropped) == (21, 2, 6)

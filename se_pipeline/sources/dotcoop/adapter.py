@@ -33,11 +33,10 @@ import re
 
 import pandas as pd
 
-from se_pipeline.canonical.normalise import DROPPED
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.tabular import LINE, decode, read_csv_text
 
 _UNCLEAN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
@@ -94,8 +93,8 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     mapped, notes = apply_mapping(heads, mapping, ctx.source)
     ids = [str(v).strip() for v in heads[group]]
     mapped["websites"] = pd.Series([[f"http://{d}" for d in domains[k]] for k in ids], index=mapped.index, dtype="object")
-    mapped[DROPPED] = pd.Series([[("websites", f"not a .coop domain name: {d[:80]!r}") for d in bad_domains.get(k, [])]
-                                 for k in ids], index=mapped.index, dtype="object")
+    add_dropped(mapped, [[("websites", f"not a .coop domain name: {d[:80]!r}") for d in bad_domains.get(k, [])]
+                         for k in ids])
     notes["encoding"] = encoding
     notes["domains"] = len(frame)
     notes["registrants"] = len(first)

@@ -31,11 +31,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
-from se_pipeline.canonical.normalise import DROPPED, FALLBACK_SUFFIX
+from se_pipeline.canonical.normalise import FALLBACK_SUFFIX
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
 
 
@@ -138,7 +138,7 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     mapped, notes = apply_mapping(frame, mapping, ctx.source)
     mapped["country"] = frame["_country"].values
     mapped["country" + FALLBACK_SUFFIX] = frame["_country_id"].values
-    mapped[DROPPED] = frame["_dropped"].values
+    add_dropped(mapped, list(frame["_dropped"]))
     if unmapped_countries:
         notes["unmapped"]["country_id"] = dict(unmapped_countries.most_common())
     notes["encoding"] = encoding

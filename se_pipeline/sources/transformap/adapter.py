@@ -34,12 +34,11 @@ from typing import Any
 import pandas as pd
 
 from se_pipeline.canonical.countries import to_iso2
-from se_pipeline.canonical.normalise import DROPPED
 from se_pipeline.namespaces import expand_curie
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
 
 _LANG_KEY = re.compile(r"^description:([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)$")
@@ -132,7 +131,7 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
         row["_street"] = _street(props)
         row["_lat"], row["_lon"], dropped = _point(feature.get("geometry"))
         row["_updated"], late = _updated(props.get("_timestamp"))
-        row[DROPPED] = dropped + late
+        row["_dropped"] = dropped + late
         row["_flags"] = _flags(props)
         row["type_of_initiative"] = _types(props.get("type_of_initiative"))
         row[LINE] = i
@@ -146,7 +145,7 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     if LINE not in frame.columns:
         frame[LINE] = pd.Series([], dtype="int64")
     mapped, notes = apply_mapping(frame, ctx.mapping, ctx.source)
-    mapped[DROPPED] = frame[DROPPED].values if DROPPED in frame.columns else [[] for _ in range(len(frame))]
+    add_dropped(mapped, list(frame["_dropped"]) if "_dropped" in frame.columns else [[] for _ in range(len(frame))])
     by_type = {str(k).lower(): expand_curie(str(v)) for k, v in (ctx.mapping.get("practices_by_type") or {}).items()}
     mapped["practices"] = pd.Series(
         [list(dict.fromkeys(by_type[t] for t in (v or "").split(";") if t in by_type)) for v in frame["type_of_initiative"]],
