@@ -20,8 +20,9 @@ module only says which records denote the same enterprise. Evidence, strongest f
 Never all pairs: candidates come from BLOCKS (equal key values joined with pandas
 merges): registry id, domain, (country, name key), (country, postcode), (country, first
 name token), (country, locality, name token) and (≈`max_km` grid cell and its 8
-neighbours, name token). Name evidence is only ever scored for pairs in the same country. Oversized blocks
-(`block_cap`) are skipped, so the work stays roughly linear in the number of records.
+neighbours, name token). Name evidence is only ever scored for pairs in the same
+country. Oversized blocks (`block_cap`) are skipped, so the work stays roughly linear in
+the number of records.
 
 Only cross-source pairs are produced: duplicates inside a source are that source's
 problem, except records renumbered between releases (see `identity.history`, whose
@@ -327,9 +328,11 @@ class _Columns:
     def of(cls, keys: pd.DataFrame) -> "_Columns":
         counts = np.fromiter((len(n) for n in keys["names"]), dtype="int64", count=len(keys))
         names = np.array([x for n in keys["names"] for x in n], dtype=object)
-        tags = [[x for x in n if " " not in x and 2 <= len(x) <= 12] + [domain_stem(d) for d in ds]
+        # Three letters at least: two-letter initials ("gg", "uk") name too many bodies.
+        tags = [[x for x in [*(x for x in n if " " not in x), *(domain_stem(d) for d in ds)] if 3 <= len(x) <= 12]
                 for n, ds in zip(keys["names"], keys["domains"])]
-        idents = [[x for x in (initials(n[0]), n[0].replace(" ", "")) if x] if len(n) else [] for n in keys["names"]]
+        idents = [[x for x in (initials(n[0]), n[0].replace(" ", "")) if len(x) >= 3] if len(n) else []
+                  for n in keys["names"]]
         tag_count = np.fromiter((len(t) for t in tags), dtype="int64", count=len(tags))
         codes, vocab = pd.factorize(pd.Series([x for t in tags for x in t] + [x for i in idents for x in i], dtype=object))
         n_tags = int(tag_count.sum())

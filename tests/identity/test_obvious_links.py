@@ -81,6 +81,8 @@ def test_a_domain_stem_spelling_the_other_name_links_at_one_postcode() -> None:
         rec("b", "1", "WA", websites=["https://webarch.coop"], postcode="S3 7AL"),
         rec("a", "2", "Sheffield Food Assembly", postcode="S3 7AL"),
         rec("b", "2", "SFA", postcode="S1 2BB"),  # the initials, but elsewhere
+        rec("a", "3", "Green Grocers Ltd", postcode="LS1 1AA"),
+        rec("b", "3", "GG", postcode="LS1 1AA"),  # two letters name too many bodies
     ))
     assert pairs(links) == {("1", "1", "name+place")}
 
