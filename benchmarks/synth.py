@@ -61,7 +61,7 @@ def _clean_ids(source: str) -> set[str]:
     spec = all_sources()[source]
     raw = _sample(source).read_bytes()
     res = spec.parse(raw, SourceContext(source, spec.mapping, url="file://sample", encoding=None, options={}))
-    canonical, quarantine, dropped = conform(res.frame, source, date_order=spec.mapping.get("date_order", "dmy"),
+    canonical, quarantine, dropped, _ = conform(res.frame, source, date_order=spec.mapping.get("date_order", "dmy"),
                                              strip_html=bool(spec.mapping.get("html", False)))
     bad = {q.record_id for q in res.quarantine} | {q.record_id for q in quarantine} | {q.record_id for q in dropped}
     return {str(r) for r in canonical["record_id"]} - bad

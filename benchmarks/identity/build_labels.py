@@ -57,6 +57,8 @@ DOTCOOP_CUK_FALSE = [
     ("ppt2030211", "R000001"), ("ppt22926431", "R006911"), ("ppt2031187", "R014039"), ("ppt28666468", "R012996"),
     ("ppt2031934", "R000003"), ("ppt30587665", "R004059"), ("ppt40540535", "R007144"), ("AW7907-GANDI", "R002580"),
     ("ppt10508014", "R000043"), ("ppt62595040", "R003234"),
+    # the rest of M60 0AS (Holyoake House): other bodies at one postcode
+    ("ppt3604316", "R003235"), ("ppt3604167", "R003234"), ("ppt3604167", "R000043"),
 ]
 # TransforMap place (by exact name) -> (source, record, same), judged by review.
 TRANSFORMAP = [

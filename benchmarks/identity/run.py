@@ -7,7 +7,9 @@ decisions, and scores the clusters against `labelled_pairs.csv` (a pair is predi
 
 Prints precision / recall / F1 overall, per labelling basis, per evidence of the direct
 link (or "transitive"), and a sweep of the `same` threshold; the chosen thresholds are
-`se_pipeline.identity.thresholds.DEFAULT`.
+`se_pipeline.identity.thresholds.DEFAULT`. Then the Co-operatives UK / DotCoop pairs of
+issue 26 that the shared samples lack (real-format fixtures in `tests/identity/fixtures`):
+how many are linked, and any other link among them.
 """
 from __future__ import annotations
 
@@ -17,12 +19,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.identity.samples import available, load_frames
+from benchmarks.identity.samples import available, load_frames, parse_file
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.identity.match import clusters, find_links
 from se_pipeline.identity.thresholds import DEFAULT
 
 LABELS = Path(__file__).resolve().parent / "labelled_pairs.csv"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "identity" / "fixtures"
+#: Issue 26's pairs (Co-ops UK organisation, DotCoop registrant), in the fixtures.
+ISSUE_PAIRS = {("R900001", "ppt90000001"), ("R900002", "ppt90000002"), ("R900003", "ppt90000003"),
+               ("R900004", "ppt90000004"), ("R900005", "ppt90000005"), ("R900006", "ppt90000006"),
+               ("R900007", "ppt90000007")}
 SWEEP = (0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96, 0.98)
 
 
@@ -99,6 +106,13 @@ def main() -> int:
     if len(fps):
         print("false positives:\n" + fps[["source_a", "record_a", "source_b", "record_b", "basis", "evidence"]].to_string(index=False))
     print(f"false negatives: {len(fns)} (first 15)\n" + fns[["source_a", "record_a", "source_b", "record_b", "basis"]].head(15).to_string(index=False))
+    fixtures = {"coops_uk": parse_file("coops_uk", FIXTURES / "open_data_organisations_pairs.csv"),
+                "dotcoop": parse_file("dotcoop", FIXTURES / "ActiveDomainsLonLat_pairs.csv")}
+    fl = find_links(fixtures)
+    fl = fl[fl["decision"] == "same"]
+    got = {(a, b) if s == "coops_uk" else (b, a) for a, b, s in zip(fl["record_a"], fl["record_b"], fl["source_a"])}
+    print(f"\nissue 26 pairs (tests/identity/fixtures): {len(got & ISSUE_PAIRS)}/{len(ISSUE_PAIRS)} linked, "
+          f"{len(got - ISSUE_PAIRS)} other links; by evidence: {fl['evidence'].value_counts().to_dict()}")
     labelled = set(zip(labels["iri_a"], labels["iri_b"])) | set(zip(labels["iri_b"], labels["iri_a"]))
     final = links[links["score"] >= DEFAULT.same]
     unl = final[[(a, b) not in labelled for a, b in zip(final["iri_a"], final["iri_b"])]]

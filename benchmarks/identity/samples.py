@@ -29,6 +29,14 @@ def available() -> bool:
     return all((SAMPLES / f).is_file() for f in FILES.values())
 
 
+def parse_file(name: str, path: Path) -> pd.DataFrame:
+    """One file through source `name`'s adapter and canonicalisation, as ingest does."""
+    spec = all_sources()[name]
+    result = spec.parse(path.read_bytes(), SourceContext(name, spec.mapping))
+    return conform(result.frame, name, date_order=spec.mapping.get("date_order", "dmy"),
+                   strip_html=bool(spec.mapping.get("html"))).frame
+
+
 def load_frames() -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Canonical frames per source, and notes about sources that could not be loaded."""
     frames: dict[str, pd.DataFrame] = {}
@@ -40,8 +48,7 @@ def load_frames() -> tuple[dict[str, pd.DataFrame], list[str]]:
             notes.append(f"{name}: no adapter yet, skipped")
             continue
         try:
-            result = spec.parse((SAMPLES / rel).read_bytes(), SourceContext(name, spec.mapping))
-            frames[name] = conform(result.frame, name)[0]
+            frames[name] = parse_file(name, SAMPLES / rel)
         except Exception as e:  # noqa: BLE001 - another team's adapter in progress
             notes.append(f"{name}: adapter failed ({type(e).__name__}: {e}), skipped")
     return frames, notes

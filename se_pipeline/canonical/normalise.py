@@ -1,9 +1,19 @@
 """Make a mapped frame canonical: clean text, typed values, required fields, unique ids.
 
-Two kinds of outcome besides the clean frame, both published:
-* quarantine — records withheld (no id, no name, duplicate id), with line and reason;
+Three kinds of outcome besides the clean frame, all published:
+* quarantine — records withheld: only for the record's identity (no id, no name, a
+  duplicate id), with line and reason;
 * dropped values — a record is published but one value was unusable (a website that is
-  not a URL, latitude 200), recorded so that nothing disappears silently.
+  not a URL, latitude 200, a country nobody knows), recorded so that nothing disappears
+  silently. Every field but the identity degrades this way, whatever its type;
+* resolved values — a value published after a reading that was not exact (a country
+  given by a translated, former or misspelt name), with what it was read from.
+
+Adapters reach the last two through two conventions on the frame they return:
+* `<field>` + `FALLBACK_SUFFIX` (e.g. `country__fallback`) — the source's second column
+  for the same thing, used when the first is empty or (for the country) unreadable;
+* `DROPPED` — per row, a list of `(field, reason)` for values the adapter itself had to
+  drop (a CiviCRM country id the table lacks, a timestamp out of range).
 """
 from __future__ import annotations
 
@@ -11,11 +21,11 @@ import html
 import math
 import re
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 import pandas as pd
 
-from se_pipeline.canonical.countries import to_iso2
+from se_pipeline.canonical.countries import resolve_country
 from se_pipeline.canonical.schema import LIST_COLUMNS, ensure_columns, records
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.rdf.errors import TermError
@@ -30,6 +40,12 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _DATE_FORMATS_DMY = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y")
 _DATE_FORMATS_MDY = ("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d", "%m/%d/%y")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Suffix of a column holding the source's second column for a canonical field.
+FALLBACK_SUFFIX = "__fallback"
+#: Column of `(field, reason)` lists: values an adapter dropped before canonicalisation.
+DROPPED = "__dropped__"
+#: What a bad value of any type raises in the parsers below (and in float()/int()).
+_BAD_VALUE = (ValueError, TypeError, OverflowError)
 
 
 def clean_text(value: Any, *, strip_html: bool = False, multiline: bool = False) -> str | None:
@@ -133,18 +149,56 @@ def parse_count(value: Any) -> int | None:
     return int(number)
 
 
+class Conformed(NamedTuple):
+    """What `conform` returns: the canonical frame and the three reports."""
+
+    frame: pd.DataFrame
+    quarantine: list[QuarantineRecord]
+    dropped: list[QuarantineRecord]
+    resolved: list[QuarantineRecord]
+
+
+def _country(text: str | None, fallback: Any, drop: Callable[[str, str], None],
+             resolved: Callable[[str, str], None]) -> str | None:
+    """ISO code of the record's country, from its column or the source's second column."""
+    text = text[:200] if text else text  # a country name is short: anything longer is not one
+    second = clean_text(fallback)
+    second = second[:200] if second else second
+    hit = resolve_country(text) if text else None
+    if text and not hit:
+        alt = resolve_country(second) if second else None
+        if alt:
+            drop("country", f"unknown country {text!r}; country {alt.code} taken from the second country column ({second!r})")
+            hit, text = alt, second
+        else:
+            drop("country", f"unknown country {text!r}")
+            return None
+    elif not text and second:
+        hit, text = resolve_country(second), second
+        if not hit:
+            drop("country", f"unknown country {second!r}")
+            return None
+    if hit and not hit.exact:
+        resolved("country", f"{text!r} read as {hit.code}: {hit.how}")
+    return hit.code if hit else None
+
+
 def conform(
     frame: pd.DataFrame, source: str, *, date_order: str = "dmy", strip_html: bool = False
-) -> tuple[pd.DataFrame, list[QuarantineRecord], list[QuarantineRecord]]:
-    """Canonicalise a mapped frame. Returns (frame, quarantined records, dropped values)."""
+) -> Conformed:
+    """Canonicalise a mapped frame: (frame, quarantined records, dropped values, resolved values)."""
+    fallbacks = {c[: -len(FALLBACK_SUFFIX)]: frame[c].tolist() for c in frame.columns
+                 if isinstance(c, str) and c.endswith(FALLBACK_SUFFIX)}
+    pre_dropped = frame[DROPPED].tolist() if DROPPED in frame.columns else None
     df = ensure_columns(frame)
     df["source"] = source
     quarantine: list[QuarantineRecord] = []
     dropped: list[QuarantineRecord] = []
+    resolved: list[QuarantineRecord] = []
     rows = records(df)
     seen: dict[str, int] = {}
     keep: list[dict[str, Any]] = []
-    for row in rows:
+    for i, row in enumerate(rows):
         line = int(row["line"]) if row["line"] is not None and not pd.isna(row["line"]) else 0
         rid = clean_text(row["record_id"])
         row["line"] = line
@@ -155,6 +209,9 @@ def conform(
 
         def drop(fld: str, reason: str) -> None:
             dropped.append(QuarantineRecord(source, rid, line, fld, reason))
+
+        def resolve(fld: str, reason: str) -> None:
+            resolved.append(QuarantineRecord(source, rid, line, fld, reason))
 
         name = clean_text(row["name"], strip_html=strip_html)
         if not name:
@@ -170,6 +227,11 @@ def conform(
             continue
         seen[rid] = line
         row["name"] = name
+        for fld, reason in (pre_dropped[i] if pre_dropped is not None and isinstance(pre_dropped[i], list) else []):
+            drop(fld, reason)
+        for fld, values in fallbacks.items():
+            if fld != "country" and fld in row and not clean_text(row[fld]):
+                row[fld] = values[i]
         row["description"] = clean_text(row["description"], strip_html=strip_html, multiline=True)
         if row["description"] and len(row["description"]) > MAX_DESCRIPTION:
             drop("description", f"description truncated from {len(row['description'])} to {MAX_DESCRIPTION} characters")
@@ -185,24 +247,22 @@ def conform(
             try:
                 row["description_lang"] = check_lang(str(lang))
             except TermError:
-                drop("description_lang", f"bad language tag {lang!r}")
+                drop("description_lang", f"bad language tag {str(lang)[:40]!r}")
                 row["description_lang"] = None
-        country = clean_text(row["country"])
-        row["country"] = to_iso2(country) if country else None
-        if country and not row["country"]:
-            drop("country", f"unknown country {country!r}")
+        row["country"] = _country(clean_text(row["country"]), fallbacks["country"][i] if "country" in fallbacks else None,
+                                  drop, resolve)
         row["postcode"] = normalise_postcode(row["postcode"], row["country"])
         for fld in ("status_date", "founded", "dissolved", "counted_on", "updated"):
             try:
                 row[fld] = parse_date(row[fld], date_order)
-            except ValueError as e:
-                drop(fld, str(e))
+            except _BAD_VALUE as e:
+                drop(fld, _reason(e, "unreadable date"))
                 row[fld] = None
         for fld in ("members", "workers"):
             try:
                 row[fld] = parse_count(row[fld])
-            except ValueError as e:
-                drop(fld, str(e))
+            except _BAD_VALUE as e:
+                drop(fld, _reason(e, "not a non-negative whole number"))
                 row[fld] = None
         try:
             lat = parse_coordinate(row["lat"], -90, 90)
@@ -210,15 +270,15 @@ def conform(
             if (lat is None) != (lon is None):
                 raise ValueError("latitude and longitude must come together")
             row["lat"], row["lon"] = lat, lon
-        except ValueError as e:
-            drop("lat/lon", str(e))
+        except _BAD_VALUE as e:
+            drop("lat/lon", _reason(e, "not a coordinate"))
             row["lat"], row["lon"] = None, None
         sites: list[str] = []
         for v in _list(row["websites"]):
             try:
                 url = normalise_url(v)
-            except ValueError as e:
-                drop("websites", str(e))
+            except _BAD_VALUE as e:
+                drop("websites", _reason(e, "not a URL"))
                 continue
             if url and url not in sites:
                 sites.append(url)
@@ -234,7 +294,13 @@ def conform(
             row[fld] = [v for v in _list(row[fld]) if v]
         keep.append(row)
     out = pd.DataFrame(keep, columns=df.columns) if keep else ensure_columns(pd.DataFrame())
-    return out.reset_index(drop=True), quarantine, dropped
+    return Conformed(out.reset_index(drop=True), quarantine, dropped, resolved)
+
+
+def _reason(error: BaseException, what: str) -> str:
+    """The parser's own message for ValueError; for other types (a list where a number
+    was due, a number too large for a date) what the value is not, without the raw bytes."""
+    return str(error)[:200] if isinstance(error, ValueError) else f"{what} ({type(error).__name__})"
 
 
 def _list(value: Any) -> Iterable[Any]:

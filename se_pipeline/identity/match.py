@@ -9,13 +9,20 @@ module only says which records denote the same enterprise. Evidence, strongest f
    (`normalise.GENERIC_DOMAINS`) and umbrella domains used by several records of one
    source (a network's site listing its members);
 3. `name+place` — similar normalised names (rapidfuzz) in the same country *and* the same
-   postcode, coordinates within `max_km`, or the same locality.
+   postcode, coordinates within `max_km`, or the same locality; at the very same place
+   (postcode or 500 m) an acronym is a name too: "BCP" for "Bute Community Power", or a
+   website `bcp.coop` whose stem is the other's initials or whole name;
+4. `name` — the same whole name (`normalise.name_key`: informative after legal forms
+   are dropped) in the same country, anywhere in it, when one of the two sources has that
+   name only once (a registry's one "Berkshire Country Markets" and a directory's entry
+   in another town); coordinates more than `max_name_km` apart veto it.
 
 Never all pairs: candidates come from BLOCKS (equal key values joined with pandas
-merges): registry id, domain, (country, postcode), (country, first name token),
-(country, locality, name token) and (≈`max_km` grid cell and its 8 neighbours, name
-token). Name evidence is only ever scored for pairs in the same country. Oversized blocks
-(`block_cap`) are skipped, so the work stays roughly linear in the number of records.
+merges): registry id, domain, (country, name key), (country, postcode), (country, first
+name token), (country, locality, name token) and (≈`max_km` grid cell and its 8
+neighbours, name token). Name evidence is only ever scored for pairs in the same
+country. Oversized blocks (`block_cap`) are skipped, so the work stays roughly linear in
+the number of records.
 
 Only cross-source pairs are produced: duplicates inside a source are that source's
 problem, except records renumbered between releases (see `identity.history`, whose
@@ -38,7 +45,7 @@ from rapidfuzz.process import cpdist
 from se_pipeline.identity.decisions import NO_DECISIONS, Decisions
 from se_pipeline.identity.errors import LinkFrameError
 from se_pipeline.identity.iri import parse_enterprise_iri
-from se_pipeline.identity.normalise import match_keys
+from se_pipeline.identity.normalise import domain_stem, initials, match_keys
 from se_pipeline.identity.thresholds import DEFAULT, Thresholds
 from se_pipeline.namespaces import DEFAULT_DATA_BASE
 
@@ -46,7 +53,8 @@ LINK_COLUMNS: tuple[str, ...] = (
     "iri_a", "iri_b", "source_a", "source_b", "record_a", "record_b", "evidence", "score", "decision",
 )
 #: Evidence types, strongest first; a pair found by several keeps the strongest.
-EVIDENCE_ORDER: dict[str, int] = {"curated": 0, "registry-id": 1, "renumbered": 2, "domain": 3, "name+place": 4}
+EVIDENCE_ORDER: dict[str, int] = {"curated": 0, "registry-id": 1, "renumbered": 2, "domain": 3, "name+place": 4,
+                                  "name": 5}
 #: The canonical columns the matcher (and the links graph's merged view) reads.
 MATCH_COLUMNS = ("source", "record_id", "name", "alternate_names", "websites", "identifiers",
            "postcode", "country", "locality", "lat", "lon")
@@ -196,6 +204,23 @@ def _name_candidates(keys: pd.DataFrame, t: Thresholds, src: np.ndarray) -> pd.D
     return _pair_frame(parts, len(src))
 
 
+def _key_candidates(keys: pd.DataFrame, t: Thresholds, src: np.ndarray) -> pd.DataFrame:
+    """Pairs with the same (country, name key), where one of the two sources has that key
+    only once: a name repeated in both sources (two "Community Shop"s here, three there)
+    says nothing about which is which."""
+    country = pd.factorize(keys["country"])[0]
+    key = pd.factorize(keys["key"])[0]
+    ok = (country >= 0) & (key >= 0)
+    block = country.astype("int64") * (key.max(initial=0) + 1) + key
+    r = keys["r"].to_numpy(dtype="int64")
+    pairs = _pair_frame([_self_pairs(pd.DataFrame({"r": r[ok], "key": block[ok]}), t.block_cap, src)], len(src))
+    per_source = pd.Series(1, index=pd.MultiIndex.from_arrays([src[ok], block[ok]])).groupby(level=[0, 1]).transform("size")
+    count = np.zeros(len(src), dtype="int64")
+    count[r[ok]] = per_source.to_numpy()
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    return pairs[(count[a] == 1) | (count[b] == 1)].reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- scoring
 
 
@@ -230,13 +255,36 @@ def _similarity(xs: list[str], ys: list[str], flat_xs: list[str] | None = None, 
 
 def _subset(xs: list[str], ys: list[str]) -> np.ndarray:
     """True where all words of the shorter name occur in the longer one, and the shorter
-    name is informative (>= 2 words, or one word of >= 6 letters)."""
+    name is informative (>= 2 words, one word of >= 6 letters, or one word of >= 4 letters
+    that the longer name starts with: "URBED" / "URBED (Urbanism Environment and Design)")."""
     out = np.zeros(len(xs), dtype=bool)
     for k, (x, y) in enumerate(zip(xs, ys)):
-        sx, sy = set(x.split()), set(y.split())
-        short = sx if len(sx) <= len(sy) else sy
+        wx, wy = x.split(), y.split()
+        sx, sy = set(wx), set(wy)
+        short, first = (sx, wy[:1]) if len(sx) <= len(sy) else (sy, wx[:1])
         other = sy if short is sx else sx
-        out[k] = bool(short) and short <= other and (len(short) >= 2 or len(next(iter(short))) >= 6)
+        word = next(iter(short)) if len(short) == 1 else ""
+        out[k] = bool(short) and short <= other and (
+            len(short) >= 2 or len(word) >= 6 or (len(word) >= 4 and first == [word]))
+    return out
+
+
+def _acronym(cols: "_Columns", a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True where one record's one-word name or website stem is the other's initials
+    ("BCP" / `bcp.coop` for "Bute Community Power") or the other's name run together
+    (`webarchitects.coop`). Only asked for pairs at the very same place; vectorised as
+    integer codes (`_Columns.tag_*`, `_Columns.ident`)."""
+    out = np.zeros(len(a), dtype=bool)
+    for p, q in ((a, b), (b, a)):
+        reps = cols.tag_count[p]
+        total = int(reps.sum())
+        if not total:
+            continue
+        pair = np.repeat(np.arange(len(p)), reps)
+        k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
+        wanted = q[pair] * cols.vocabulary + cols.tag_code[cols.tag_start[p][pair] + k]
+        at = np.minimum(np.searchsorted(cols.ident, wanted), len(cols.ident) - 1)
+        np.logical_or.at(out, pair, cols.ident[at] == wanted if len(cols.ident) else np.zeros(total, dtype=bool))
     return out
 
 
@@ -267,12 +315,31 @@ class _Columns:
     name_count: np.ndarray
     names: np.ndarray
     flat: np.ndarray
+    # For `_acronym`: each record's "tags" (one-word names, website stems) as a slice of
+    # `tag_code`, and the sorted codes `record * vocabulary + token` of what a tag may
+    # spell (the record's initials, its name run together).
+    tag_start: np.ndarray
+    tag_count: np.ndarray
+    tag_code: np.ndarray
+    ident: np.ndarray
+    vocabulary: int
 
     @classmethod
     def of(cls, keys: pd.DataFrame) -> "_Columns":
         counts = np.fromiter((len(n) for n in keys["names"]), dtype="int64", count=len(keys))
         names = np.array([x for n in keys["names"] for x in n], dtype=object)
+        # Three letters at least: two-letter initials ("gg", "uk") name too many bodies.
+        tags = [[x for x in [*(x for x in n if " " not in x), *(domain_stem(d) for d in ds)] if 3 <= len(x) <= 12]
+                for n, ds in zip(keys["names"], keys["domains"])]
+        idents = [[x for x in (initials(n[0]), n[0].replace(" ", "")) if len(x) >= 3] if len(n) else []
+                  for n in keys["names"]]
+        tag_count = np.fromiter((len(t) for t in tags), dtype="int64", count=len(tags))
+        codes, vocab = pd.factorize(pd.Series([x for t in tags for x in t] + [x for i in idents for x in i], dtype=object))
+        n_tags = int(tag_count.sum())
+        owner = np.repeat(np.arange(len(idents), dtype="int64"), [len(i) for i in idents])
         return cls(
+            tag_start=np.cumsum(tag_count) - tag_count, tag_count=tag_count, tag_code=codes[:n_tags].astype("int64"),
+            ident=np.unique(owner * max(len(vocab), 1) + codes[n_tags:]), vocabulary=max(len(vocab), 1),
             country=pd.factorize(keys["country"])[0], postcode=pd.factorize(keys["postcode"])[0],
             locality=pd.factorize(keys["locality"])[0],
             lat=keys["lat"].to_numpy(dtype=float), lon=keys["lon"].to_numpy(dtype=float),
@@ -317,7 +384,7 @@ def _place(cols: _Columns, a: np.ndarray, b: np.ndarray, t: Thresholds) -> pd.Da
     km = _haversine_km(cols.lat[a], cols.lon[a], cols.lat[b], cols.lon[b])
     place = np.where(same_pc | (km <= 0.5), 1.0, np.where(km <= t.max_km, 0.95, np.where(same_loc, 0.9, 0.0)))
     return pd.DataFrame({"a": a, "b": b, "same_country": same_country, "country_clash": known & (ca != cb),
-                         "place": place})
+                         "place": place, "km": km})
 
 
 def _features(cols: _Columns, pairs: pd.DataFrame, t: Thresholds, evidence: str) -> pd.DataFrame:
@@ -335,10 +402,13 @@ def _features(cols: _Columns, pairs: pd.DataFrame, t: Thresholds, evidence: str)
     else:
         want_subset = np.zeros(len(out), dtype=bool)
     out["name_sim"], out["subset"] = _name_sims(cols, out["a"].to_numpy(), out["b"].to_numpy(), want_subset)
+    if want_subset.any():
+        at = np.flatnonzero(want_subset)
+        out.loc[at, "subset"] |= _acronym(cols, out["a"].to_numpy()[at], out["b"].to_numpy()[at])
     return out
 
 
-def _score(feat: pd.DataFrame, evidence: str) -> np.ndarray:
+def _score(feat: pd.DataFrame, evidence: str, t: Thresholds) -> np.ndarray:
     name = feat["name_sim"].to_numpy() / 100
     place = feat["place"].to_numpy()
     if evidence == "registry-id":
@@ -346,6 +416,8 @@ def _score(feat: pd.DataFrame, evidence: str) -> np.ndarray:
     if evidence == "domain":
         s = 0.8 + 0.2 * np.maximum(name, place)
         return np.where(feat["country_clash"].to_numpy(), s * 0.9, s)
+    if evidence == "name":  # same country by construction; far-apart coordinates veto
+        return np.where(feat["km"].to_numpy() > t.max_name_km, 0.0, t.same_name)
     # name+place: same country and some place agreement required. At the very same
     # place (postcode / 500 m), a name that is a word-subset of the other ("Dorstone
     # Village Shop" / "… Shop Association") is strong evidence: at least 0.95.
@@ -384,6 +456,7 @@ def _evidence_pairs(keys: pd.DataFrame, t: Thresholds) -> dict[str, pd.DataFrame
         "registry-id": _pair_frame([_self_pairs(ids, 50, src)], len(src)),
         "domain": _pair_frame([_self_pairs(dom, 50, src)], len(src)),
         "name+place": _name_candidates(keys, t, src),
+        "name": _key_candidates(keys, t, src),
     }
 
 
@@ -418,8 +491,8 @@ def find_links(
         for start in range(0, len(pairs), PAIR_CHUNK):
             feat = _features(cols, pairs.iloc[start:start + PAIR_CHUNK], thresholds, evidence)
             if evidence == "name+place":
-                feat = feat[feat["name_sim"] >= thresholds.name_min]
-            feat = feat.assign(score=_score(feat, evidence), evidence=evidence)
+                feat = feat[(feat["name_sim"] >= thresholds.name_min) | feat["subset"]]
+            feat = feat.assign(score=_score(feat, evidence, thresholds), evidence=evidence)
             scored.append(feat[feat["score"] >= thresholds.uncertain][["a", "b", "evidence", "score"]])
     links = _to_links(keys, scored, thresholds)
     return _apply_decisions(links, decisions, base)

@@ -30,6 +30,15 @@ LEGAL_TOKENS: frozenset[str] = frozenset(
     """.split()
 )
 
+# The co-operative words of LEGAL_TOKENS: a name without them can be too short to say
+# anything ("The Phone Co-op" -> "phone"), so `name_key` keeps them in that case.
+_COOP_TOKENS: frozenset[str] = frozenset(
+    "cooperative cooperatives coop coops cooperativa cooperativas cooperativo cooperatief cooperatieve".split()
+)
+#: A whole name is a key on its own (`name_key`) from this many characters and words up.
+KEY_MIN_CHARS, KEY_MIN_WORDS = 10, 2
+_SMALL_WORDS = frozenset("and of for the de la le du des et y e".split())
+
 # Platforms where the *path* names the organisation (facebook.com/foo) or that host many
 # unrelated sites: sharing the domain says nothing. Sub-domains are generic too.
 _PATH_PLATFORMS: frozenset[str] = frozenset(
@@ -84,9 +93,44 @@ def normalise_name(name: Any) -> str:
     If nothing is left ("The Co-operative"), the folded name is returned rather than an
     empty key, which would match every other empty key.
     """
+    return _forms(name)[0]
+
+
+def _forms(name: Any) -> tuple[str, str | None]:
+    """(normalise_name, name_key) from one folding of the name."""
     folded = fold(name)
-    tokens = [t for t in folded.split() if t not in LEGAL_TOKENS]
-    return " ".join(tokens) if tokens else folded
+    words = folded.split()
+    plain = [t for t in words if t not in LEGAL_TOKENS]
+    key = None
+    for tokens in (plain, [t for t in words if t not in LEGAL_TOKENS or t in _COOP_TOKENS]):
+        joined = " ".join(tokens)
+        if len(tokens) >= KEY_MIN_WORDS and len(joined) >= KEY_MIN_CHARS:
+            key = joined
+            break
+    return (" ".join(plain) if plain else folded), key
+
+
+def name_key(name: Any) -> str | None:
+    """The whole name as a matching key, or None when it is too generic to be one.
+
+    The normalised name (legal forms dropped) when it has >= `KEY_MIN_WORDS` words and
+    >= `KEY_MIN_CHARS` characters ("infinity foods"); else the name with only its company
+    forms dropped, the co-operative words kept ("The Phone Co-op Limited" -> "phone
+    cooperative"), under the same condition; else None ("Humane Limited")."""
+    return _forms(name)[1]
+
+
+def initials(normalised: str) -> str:
+    """First letters of a normalised name's words, small words left out: "bute community
+    power" -> "bcp". Empty for one-word names (their initial says nothing)."""
+    words = [w for w in normalised.split() if w not in _SMALL_WORDS]
+    return "".join(w[0] for w in words) if len(words) >= 2 else ""
+
+
+def domain_stem(domain: str) -> str:
+    """The name part of a website domain: "bcp.coop" -> "bcp", "two-rivers.org.uk" ->
+    "tworivers" (first label, hyphens dropped)."""
+    return domain.split(".", 1)[0].replace("-", "")
 
 
 def website_domain(url: Any) -> str | None:
@@ -199,16 +243,14 @@ def match_keys(frame: pd.DataFrame, base: str = DEFAULT_DATA_BASE) -> pd.DataFra
     """One row per canonical record with everything the matcher compares.
 
     Columns: iri, source, record_id, names (list of normalised names: the name and its
-    alternate names), domains (non-generic website domains), postcode (key), country (Crown Dependencies as GB, see MATCH_COUNTRY),
+    alternate names), key (`name_key` of the name), domains (non-generic website domains), postcode (key), country (Crown Dependencies as GB, see MATCH_COUNTRY),
     locality (folded), lat, lon (floats, NaN if unknown), ids (canonical identifier keys).
     """
     sources = frame["source"].astype(str).tolist()
     rids = frame["record_id"].astype(str).tolist()
     alt = frame["alternate_names"] if "alternate_names" in frame else [[]] * len(frame)
-    names = [
-        _unique([normalise_name(n)] + [normalise_name(a) for a in _as_list(alts)])
-        for n, alts in zip(frame["name"].tolist(), alt)
-    ]
+    forms = [_forms(n) for n in frame["name"].tolist()]
+    names = [_unique([f[0]] + [normalise_name(a) for a in _as_list(alts)]) for f, alts in zip(forms, alt)]
     domains = [
         _unique(d for d in (website_domain(u) for u in _as_list(ws)) if not is_generic_domain(d))
         for ws in frame["websites"]
@@ -221,6 +263,7 @@ def match_keys(frame: pd.DataFrame, base: str = DEFAULT_DATA_BASE) -> pd.DataFra
             "source": sources,
             "record_id": rids,
             "names": names,
+            "key": [f[1] for f in forms],
             "domains": domains,
             "postcode": [postcode_key(p) for p in frame["postcode"]],
             "country": country,

@@ -1,9 +1,9 @@
 """Matcher thresholds, chosen on the labelled real-sample pairs.
 
 Measured with `python -m benchmarks.identity.run` (labelled set
-`benchmarks/identity/labelled_pairs.csv`); the figures are quoted where each value is
-set so that a change here is a change against evidence, not a guess. See
-`MEASURED` below for the run these values come from.
+`benchmarks/identity/labelled_pairs.csv`, its sweep of `same`); the figures of the run
+these values come from are in `benchmarks/README.md` ("Identity: precision and recall"),
+so that a change here is a change against evidence, not a guess.
 """
 from __future__ import annotations
 
@@ -23,25 +23,24 @@ class Thresholds:
       an umbrella (network site, shared host) and is not evidence.
     * `block_cap`: blocks with more records than this are skipped for name blocking
       (another block key still catches true pairs); keeps the work ~linear.
+    * `same_name` / `max_name_km`: score of `name` evidence, and the distance between
+      two records' coordinates (when both have them) beyond which it does not count.
     """
 
-    # Sweep on 1065 labelled pairs (179 true / 886 false): same >= 0.90 gives precision
-    # 1.000, recall 0.883, F1 0.938; 0.92 drops recall to 0.827; at 0.70 the first false
-    # positive appears (precision 0.994). 0.90 is the highest value with the best F1.
+    # Inside the sweep's plateau of best F1: lower lets in the first false positive, higher
+    # than `same_name` loses every `name` link.
     same: float = 0.90
-    # Pairs in [0.75, 0.90) are published as "uncertain" for steward review; the sweep
-    # shows no labelled true pair there on the samples, so nothing is lost by the split.
+    # Pairs in [0.75, 0.90) are published as "uncertain" for steward review (the sweep has
+    # no labelled true pair there on the samples, so nothing is lost by the split).
     uncertain: float = 0.75
     name_min: float = 75.0
     max_km: float = 2.0
     domain_max_per_source: int = 3
     block_cap: int = 300
+    # `name` evidence (the same informative whole name in one country, unique in one of
+    # the two sources): its score, and the distance beyond which coordinates veto it.
+    same_name: float = 0.92
+    max_name_km: float = 100.0
 
-
-#: The run the defaults come from.
-MEASURED = (
-    "python -m benchmarks.identity.run on shared samples coops_uk 2016-06 (356), dotcoop 2019-10 (222 registrants),"
-    " standard_csv 2022-q2 (300), transformap (150): precision 1.000, recall 0.883, F1 0.938 at same=0.90"
-)
 
 DEFAULT = Thresholds()

@@ -43,6 +43,7 @@ DOWNLOAD_BASE = "https://w3id.org/se-pipeline/release/"
 MEDIA = {
     "dataset.ttl": "text/turtle", "dataset.jsonld": "application/ld+json",
     "dataset.nq.gz": "application/n-quads", "quarantine.csv": "text/csv", "dropped-values.csv": "text/csv",
+    "resolved-values.csv": "text/csv",
     "shacl-report.ttl": "text/turtle", "changelog.csv": "text/csv", "standard.csv": "text/csv",
     "vocabs.json": "application/json", "enterprises.geojson": "application/geo+json", "changes.ttl": "text/turtle",
     "context.jsonld": "application/ld+json",
@@ -259,6 +260,7 @@ def build_release(
         summaries: list[SourceSummary] = []
         quarantine: list[QuarantineRecord] = []
         dropped: list[QuarantineRecord] = []
+        resolved: list[QuarantineRecord] = []
         for spec in specs:
             state = SourceState.of(settings.state_dir, spec.name)
             run_status = read_json(state.run / "status.json")
@@ -269,6 +271,7 @@ def build_release(
             quarantined = read_quarantine(state.good / "quarantine.csv")
             quarantine += quarantined
             dropped += read_quarantine(state.good / "dropped.csv")
+            resolved += read_quarantine(state.good / "resolved.csv")
             good_status = read_json(state.good / "status.json")
             stale = run_status.get("ok") is False or run_status.get("run_id") not in (None, good_status.get("run_id"))
             summaries.append(SourceSummary(
@@ -330,6 +333,7 @@ def build_release(
                 raise ReleaseError(f"published data does not conform to the shapes:\n{summary}")
         write_quarantine(partial / "quarantine.csv", quarantine)
         write_quarantine(partial / "dropped-values.csv", dropped)
+        write_quarantine(partial / "resolved-values.csv", resolved)
         t0 = time.perf_counter()
         if exports is not None:
             _wait(exports)

@@ -132,7 +132,7 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
         frames = [p.frame for p in parsed if len(p.frame)]
         frame = pd.concat(frames, ignore_index=True) if frames else ensure_columns(pd.DataFrame())
         t2 = time.perf_counter()
-        canonical, quarantine, dropped = conform(
+        canonical, quarantine, dropped, resolved = conform(
             frame, spec.name, date_order=spec.mapping.get("date_order", "dmy"),
             strip_html=bool(spec.mapping.get("html", False)),
         )
@@ -156,6 +156,7 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
     write_frame(state.run / "canonical.parquet", canonical)
     write_quarantine(state.run / "quarantine.csv", quarantine)
     write_quarantine(state.run / "dropped.csv", dropped)
+    write_quarantine(state.run / "resolved.csv", resolved)
     write_json(state.run / "fetch.json", {"fetches": outcome.fetches})
     outcome.ok, outcome.rows, outcome.quarantined, outcome.dropped = True, len(canonical), len(quarantine), len(dropped)
     write_json(state.run / "status.json", {

@@ -8,6 +8,8 @@ mapping:
   missing: ["", "n/a"]                 # values that mean "no value"
   columns: {name: "Registered Name", alternate_names: ["Trading Name"], ...}
   constants: {country: GB}
+  fallbacks: {country: "Country 2"}    # the source's second column for a field: used when
+                                       # the first is empty (or, for the country, unreadable)
   identifiers: {companies-house: "Company Number"}      # -> "companies-house:<value>"
   identifier_pairs: [{scheme_column: Registrar, value_column: "Registered Number"}]
   kinds: {column: member_type, default: enterprise, map: {Fair Trade Network: network}}  # plain words
@@ -18,7 +20,8 @@ mapping:
 
 Code values are CURIEs (see `namespaces.PREFIXES`) or lists of CURIEs. Codes the data
 uses but the table lacks are counted in `notes["unmapped"]` (the steward's to-do list),
-never guessed.
+never guessed, and each is a dropped value of its record (`DROPPED`, see
+`canonical.normalise`).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from se_pipeline.canonical.normalise import DROPPED, FALLBACK_SUFFIX
 from se_pipeline.canonical.schema import FIELDS, LIST_COLUMNS
 from se_pipeline.namespaces import expand_curie
 from se_pipeline.sources.errors import MappingError
@@ -79,6 +83,11 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
                 ["\n".join(v for v in vals if v) or None for vals in zip(*series)], index=raw.index, dtype="object"
             )
 
+    for fld, col in (mapping.get("fallbacks") or {}).items():
+        if fld not in FIELDS or fld in LIST_COLUMNS:
+            raise MappingError(source, f"fallback for unknown or list canonical field {fld!r}")
+        out[fld + FALLBACK_SUFFIX] = column(col)
+
     for fld, value in (mapping.get("constants") or {}).items():
         if fld not in FIELDS:
             raise MappingError(source, f"constant for unknown canonical field {fld!r}")
@@ -98,6 +107,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
         out["identifiers"] = pd.Series(ids, index=raw.index, dtype="object")
 
     notes: dict[str, Any] = {"unmapped": {}}
+    dropped: list[list[tuple[str, str]]] = [[] for _ in range(len(raw))]
     for fld, spec in (mapping.get("codes") or {}).items():
         if fld not in FIELDS:
             raise MappingError(source, f"code table for unknown canonical field {fld!r}")
@@ -106,7 +116,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
         split = spec.get("split")
         unmapped: Counter[str] = Counter()
         values: list[list[str]] = []
-        for cell in column(spec["column"]):
+        for i, cell in enumerate(column(spec["column"])):
             codes = [c.strip() for c in (cell.split(split) if split else [cell])] if cell else []
             iris: list[str] = []
             for code in codes:
@@ -115,6 +125,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
                 hit = table.get(code.lower())
                 if hit is None:
                     unmapped[code] += 1
+                    dropped[i].append((fld, f"{spec['column']} {code[:80]!r} is not in the {fld} code table"))
                 else:
                     iris.extend(i for i in hit if i not in iris)
             values.append(iris or list(default))
@@ -126,4 +137,11 @@ def apply_mapping(raw: pd.DataFrame, mapping: dict[str, Any], source: str) -> tu
         if unmapped:
             notes["unmapped"][fld] = dict(unmapped.most_common())
     apply_kinds(raw, out, mapping, notes, source)
+    out[DROPPED] = pd.Series(dropped, index=raw.index, dtype="object")
     return out, notes
+
+
+def add_dropped(frame: pd.DataFrame, per_row: list[list[tuple[str, str]]]) -> None:
+    """Append an adapter's own dropped values (per row, `(field, reason)`) to the frame's."""
+    old = frame[DROPPED].tolist() if DROPPED in frame.columns else [[] for _ in range(len(frame))]
+    frame[DROPPED] = pd.Series([list(a) + list(b) for a, b in zip(old, per_row)], index=frame.index, dtype="object")

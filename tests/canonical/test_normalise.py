@@ -60,7 +60,7 @@ def test_conform_quarantines_missing_and_duplicate_ids_and_drops_bad_values() ->
         websites=[["www.one.coop"], [], [], [], ["javascript:x"]],
         email=["bad@", None, None, None, "mailto:five@x.org"],
     )
-    out, quarantine, dropped = conform(df, "test")
+    out, quarantine, dropped, _ = conform(df, "test")
     assert list(out["record_id"]) == ["A", "C"]
     assert [(q.record_id, q.line, q.field) for q in quarantine] == [("", 3, "record_id"), ("A", 4, "record_id"), ("B", 5, "name")]
     assert "first seen at line 2" in quarantine[1].reason
@@ -70,7 +70,7 @@ def test_conform_quarantines_missing_and_duplicate_ids_and_drops_bad_values() ->
 
 
 def test_overlong_name_is_quarantined() -> None:
-    out, quarantine, _ = conform(frame(name=["x" * 100_000]), "test")
+    out, quarantine, _, _ = conform(frame(name=["x" * 100_000]), "test")
     assert out.empty and "100000 characters" in quarantine[0].reason
 
 
@@ -83,7 +83,7 @@ def test_postcodes(raw: str, country: str, out: str) -> None:
 
 
 def test_overlong_description_is_truncated_and_recorded() -> None:
-    out, quarantine, dropped = conform(frame(description=["d" * 100_000]), "test")
+    out, quarantine, dropped, _ = conform(frame(description=["d" * 100_000]), "test")
     assert not quarantine and len(out.loc[0, "description"]) == 20_000
     assert dropped[0].field == "description" and "100000" in dropped[0].reason
 

@@ -44,7 +44,7 @@ def test_records_match_to_dict_on_adapter_and_canonical_frames(name: str, tmp_pa
     parsed = spec.parse(data, SourceContext(name, spec.mapping, url=spec.sample_url))
     assert len(parsed.frame), f"{name}: the bundled sample parses to no rows"
     _assert_same_records(parsed.frame)
-    canonical, _, _ = conform(parsed.frame, name, date_order=spec.mapping.get("date_order", "dmy"),
+    canonical, _, _, _ = conform(parsed.frame, name, date_order=spec.mapping.get("date_order", "dmy"),
                               strip_html=bool(spec.mapping.get("html", False)))
     write_frame(tmp_path / "canonical.parquet", canonical)
     _assert_same_records(read_frame(tmp_path / "canonical.parquet"))

@@ -57,7 +57,7 @@ def test_coops_uk_and_dotcoop_samples_are_linked_and_counterparts_found(tmp_path
     assert any(r["otherSource"].endswith("/dotcoop") for r in found)
     _, evidence = run_query(store, """PREFIX sep: <https://w3id.org/se-pipeline/ontology/>
         SELECT ?ev ?score WHERE { ?l a sep:Link ; sep:evidence ?ev ; sep:score ?score }""")
-    assert {ev for ev, _ in evidence} <= {"registry-id", "domain", "name+place", "curated", "renumbered"}
+    assert {ev for ev, _ in evidence} <= {"registry-id", "domain", "name+place", "name", "curated", "renumbered"}
 
 
 def _edit(sample: Path, target: Path) -> None:

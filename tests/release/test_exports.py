@@ -61,7 +61,7 @@ def hostile_frame() -> pd.DataFrame:
         r.update({"source": "hostile", "line": i})
         r.setdefault("lat", None)
         r.setdefault("lon", None)
-    df, quarantined, dropped = conform(ensure_columns(pd.DataFrame(rows, dtype="object")), "hostile")
+    df, quarantined, dropped, _ = conform(ensure_columns(pd.DataFrame(rows, dtype="object")), "hostile")
     assert not quarantined and not dropped
     return df
 
@@ -193,7 +193,7 @@ def test_round_trip_through_standard_csv_source(exported, frames) -> None:
     target, _ = exported
     spec = get_source("standard_csv")
     res = spec.parse((target / "standard.csv").read_bytes(), SourceContext(spec.name, spec.mapping))
-    back, quarantined, dropped = conform(res.frame, spec.name, date_order=spec.mapping.get("date_order", "dmy"))
+    back, quarantined, dropped, _ = conform(res.frame, spec.name, date_order=spec.mapping.get("date_order", "dmy"))
     assert not quarantined and res.notes["unmapped"] == {}
     originals = {iri_of(r): r for r in all_rows(frames)}
     assert len(back) == len(originals)

@@ -1,6 +1,7 @@
 """Releases: complete, write-once, re-read by independent parsers, `latest` atomic."""
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import json
@@ -16,14 +17,18 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from se_pipeline.gate.source import gate_source
 from se_pipeline.release import gate
+from se_pipeline.release.build import build_release
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.settings import Settings
+from se_pipeline.sources.ingest import ingest
+from se_pipeline.sources.registry import all_sources
 
 from .conftest import ingest_and_gate, publish
 
 FILES = {"dataset.ttl", "dataset.jsonld", "dataset.nq.gz", "catalog.ttl", "shacl-report.ttl",
-         "quarantine.csv", "dropped-values.csv", "SHA256SUMS"}
+         "quarantine.csv", "dropped-values.csv", "resolved-values.csv", "SHA256SUMS"}
 
 
 def test_release_has_every_file_checksummed_and_read_only(settings: Settings) -> None:
@@ -40,6 +45,26 @@ def test_release_has_every_file_checksummed_and_read_only(settings: Settings) ->
     assert sorted(listed, key=lambda n: n.split("/")) == listed and set(listed) == every
     assert any(n.startswith("id/") for n in listed)  # documents in sub-folders are covered
     assert all((p.stat().st_mode & 0o222) == 0 for p in latest.rglob("*") if p.is_file())
+
+
+def test_dropped_and_resolved_values_name_the_record_and_the_reading(settings: Settings) -> None:
+    sources = [all_sources()[n] for n in ("dotcoop", "ica_youth", "transformap")]
+    for spec in sources:
+        assert ingest(spec, settings, None).ok and gate_source(spec.name, settings).status == "promoted"
+    latest = build_release(settings, sources).path
+    with (latest / "resolved-values.csv").open(newline="", encoding="utf-8") as f:
+        resolved = list(csv.DictReader(f))
+    with (latest / "dropped-values.csv").open(newline="", encoding="utf-8") as f:
+        dropped = list(csv.DictReader(f))
+    assert resolved and all(r["source"] and r["record_id"] and int(r["line"]) > 0 for r in resolved)
+    assert {(r["source"], r["reason"].split(" read as ")[0]) for r in resolved} >= {
+        ("ica_youth", "'Swaziland'"), ("ica_youth", "'Cameroun'"), ("ica_youth", "'Democratic Republic of Congol'"),
+        ("transformap", "'Österreich'")}
+    assert any(d["source"] == "dotcoop" and d["field"] == "country" and "second country column" in d["reason"]
+               for d in dropped)
+    published = gzip.decompress((latest / "dataset.nq.gz").read_bytes()).decode("utf-8")
+    for r in resolved:  # a resolved value belongs to a published record
+        assert f"<https://w3id.org/se-pipeline/id/{r['source']}/" in published
 
 
 def test_two_document_writers_write_the_documents_one_writes(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,7 +50,7 @@ def parse_and_conform(spec: SourceSpec, raw: bytes, *, url: str = "", encoding: 
     ctx = SourceContext(spec.name, spec.mapping if mapping is None else mapping, url=url, encoding=encoding,
                         options=options or {})
     res = spec.parse(raw, ctx)
-    df, quarantined, dropped = conform(res.frame, spec.name, date_order=spec.mapping.get("date_order", "dmy"),
+    df, quarantined, dropped, _ = conform(res.frame, spec.name, date_order=spec.mapping.get("date_order", "dmy"),
                                        strip_html=bool(spec.mapping.get("html")))
     return res, df, quarantined, dropped
 

@@ -25,11 +25,15 @@ parsed = module_fixture(run)
 
 def test_one_record_per_registrant(parsed) -> None:
     res, df, quarantined, dropped = parsed
-    assert res.notes["domains"] == 21 and res.notes["registrants"] == 13
-    assert len(df) + len(quarantined) == 13 and len(df) == 12
+    assert res.notes["domains"] == 23 and res.notes["registrants"] == 15
+    assert len(df) + len(quarantined) == 15 and len(df) == 14
     assert [(q.line, q.reason) for q in res.quarantine] == [(17, "domain 'nowhere.coop' has no registrant id")]
     assert [(q.record_id, q.line, q.reason) for q in quarantined] == [("RG-NONAME", 16, "record has no name")]
-    assert [(d.record_id, d.field) for d in dropped] == [("RG-BADGEO", "lat/lon")]
+    assert sorted((d.record_id, d.field, d.reason) for d in dropped) == [
+        ("RG-BADDOM", "websites", "not a .coop domain name: 'bad_domain!.coop'"),
+        ("RG-BADGEO", "lat/lon", "coordinate '139.78' outside [-90, 90]"),
+        ("RG-KOSTROMA", "country", "unknown country 'Kostromskaya oblasty'; country RU taken from the second country"
+                                   " column ('RUS')")]
     prairie = row(df, "RG-PRAIRIE01")
     assert prairie["line"] == 3 and prairie["identifiers"] == ["dotcoop:RG-PRAIRIE01"]
     assert prairie["websites"] == ["http://prairiegroup.coop", "http://prairiefoods.coop", "http://prairiefuneral.coop",
@@ -51,6 +55,13 @@ def test_nasty_values(parsed) -> None:
     assert row(df, "RG-BADDOM")["websites"] == [] and res.notes["bad_domains"] == {"RG-BADDOM": ["bad_domain!.coop"]}
     assert row(df, "RG-LARETE")["name"] == 'Cooperativa Sociale "La Rete" a r.l.'
     assert res.notes["unmapped"] == {} and res.notes["encoding"] == "utf-8"
+
+
+def test_second_country_column_and_html_references(parsed) -> None:
+    _, df, _, _ = parsed
+    assert row(df, "RG-KOSTROMA")["country"] == "RU"  # 'Kostromskaya oblasty' in Country, RUS in Country 2
+    care = row(df, "RG-PERTHCARE")
+    assert care["name"] == "Perthshire Care &" and care["region"] == "Perth & Kinross"  # decoded once, cut as sent
 
 
 def _cp1252_variant() -> bytes:
@@ -92,7 +103,7 @@ def test_real_sample() -> None:
 
 def test_loopback_http(httpserver) -> None:
     _, df, _, _ = run(fetch_over_loopback(httpserver, "/domains.csv", RAW, "text/csv"))
-    assert len(df) == 12
+    assert len(df) == 14
 
 
 def test_ingest_of_manual_cp1252_export(tmp_path) -> None:

@@ -41,7 +41,11 @@ def test_counts_and_quarantine(parsed) -> None:
         (11, "record_id", "duplicate record id; first seen at line 1"),  # http:// spelling of P001
         (12, "record_id", "record has no identifier"),  # blank-node initiative
     }
-    assert {(d.record_id.rsplit("/", 1)[-1], d.field) for d in dropped} == {("P007", "lat/lon"), ("P009", "websites")}
+    assert {(d.record_id.rsplit("/", 1)[-1], d.field) for d in dropped} == {
+        ("P007", "lat/lon"), ("P009", "websites"),
+        # concepts of unknown codes, of another scheme, or not ESSGlobal: dropped from the record
+        ("P008", "organisational_structure"), ("P008", "primary_activity"), ("P008", "qualifiers"),
+        ("P015", "membership_type")}
 
 
 def test_mixed_bases_are_normalised(parsed) -> None:

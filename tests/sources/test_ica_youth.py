@@ -5,6 +5,7 @@ from typing import Any
 
 import pandas as pd
 
+from se_pipeline.canonical.normalise import conform
 from se_pipeline.namespaces import ESS_ACTIVITIES_ICA, ESS_ORG_STRUCTURE, SEPT
 from se_pipeline.sources.base import SourceContext
 from se_pipeline.sources.ica_youth.adapter import youth_id
@@ -37,13 +38,33 @@ def test_youth_id_is_stable() -> None:
 
 def test_counts_and_quarantine(parsed) -> None:
     res, df, quarantined, dropped = parsed
-    assert len(df) + len(res.quarantine) + len(quarantined) == 20 and len(df) == 16
-    assert [(q.line, q.field, q.reason) for q in res.quarantine] == [
-        (15, "country", "unknown country 'Narnia'"), (16, "country", "no country")]
-    assert res.quarantine[0].record_id == youth_id("Unknown Land Youth Co-op", "Narnia")
+    assert len(df) + len(res.quarantine) + len(quarantined) == 23 and len(df) == 21
+    assert res.quarantine == []
     reasons = {(q.line, q.reason) for q in quarantined}
     assert reasons == {(17, "record has no identifier"), (18, "duplicate record id; first seen at line 2")}  # Perú/Peru
-    assert {d.field for d in dropped} == {"lat/lon", "websites", "email"}
+    assert {d.field for d in dropped} == {"lat/lon", "websites", "email", "country", "organisational_structure", "practices"}
+    assert {d.reason for d in dropped if d.field == "practices"} == {"Type 'Platform cooperative' is not in the practices code table"}
+
+
+def test_unknown_or_missing_country_drops_the_value_not_the_record(parsed) -> None:
+    _, df, _, dropped = parsed
+    narnia, blank = by_name(df, "Unknown Land Youth Co-op"), by_name(df, "No Country Youth Co-op")
+    assert pd.isna(narnia["country"]) and narnia["record_id"] == youth_id("Unknown Land Youth Co-op", "narnia")
+    assert pd.isna(blank["country"]) and blank["record_id"] == youth_id("No Country Youth Co-op", "")
+    assert [(d.record_id, d.line, d.reason) for d in dropped if d.field == "country"] == [
+        (narnia["record_id"], 15, "unknown country 'Narnia'")]
+
+
+def test_former_french_and_misspelt_countries_are_resolved_and_reported() -> None:
+    res = SPEC.parse(RAW, SourceContext(SPEC.name, SPEC.mapping))
+    df, _, _, resolved = conform(res.frame, SPEC.name)
+    expect = {"Lubombo Youth Handicraft Co-operative": "SZ", "Coopérative des Jeunes Cacaoculteurs de Mbalmayo": "CM",
+              "Goma Youth Savings Co-operative": "CD"}
+    assert {n: by_name(df, n)["country"] for n in expect} == expect
+    how = {r.line: r.reason for r in resolved if r.field == "country"}
+    assert how[24] == "'Swaziland' read as SZ: former name"
+    assert how[25] == "'Cameroun' read as CM: translation (French)"
+    assert how[26].startswith("'Democratic Republic of Congol' read as CD: near-miss of 'democratic republic of congo'")
 
 
 def test_countries_in_spanish_and_english(parsed) -> None:
@@ -85,7 +106,8 @@ def test_codes_mapped_or_reported(parsed) -> None:
 def test_exactly_duplicated_header_names_are_kept() -> None:
     raw = b"Name,Country,Name\r\nCoop A,Uruguay,Other label\r\n"
     res = SPEC.parse(raw, SourceContext(SPEC.name, SPEC.mapping | {"codes": {}, "columns": {"name": "Name", "country": "Country"}}))
-    assert res.frame.iloc[0]["name"] == "Coop A" and res.frame.iloc[0]["country"] == "UY"
+    assert res.frame.iloc[0]["name"] == "Coop A" and res.frame.iloc[0]["country"] == "Uruguay"
+    assert res.frame.iloc[0]["record_id"] == youth_id("Coop A", "UY")
 
 
 def test_real_sample() -> None:
@@ -103,7 +125,7 @@ def test_real_sample() -> None:
 
 def test_loopback_http(httpserver) -> None:
     _, df, _, _ = run(fetch_over_loopback(httpserver, "/youth.csv", RAW, "text/csv"))
-    assert len(df) == 16
+    assert len(df) == 21
 
 
 def test_ingest_of_manual_export(tmp_path) -> None:
@@ -111,4 +133,4 @@ def test_ingest_of_manual_export(tmp_path) -> None:
     export.write_bytes(RAW)
     outcome = ingest_local_file(SPEC, tmp_path, export)
     assert outcome.ok, outcome.error
-    assert (outcome.rows, outcome.quarantined) == (16, 4)
+    assert (outcome.rows, outcome.quarantined, outcome.dropped) == (21, 2, 6)

@@ -46,7 +46,8 @@ def test_counts_and_quarantine(parsed) -> None:
     assert reasons[(35, "")] == "index entry without a profile_url"
     assert {(q.line, q.reason) for q in quarantined} == {
         (8, "record has no name"), (14, "duplicate record id; first seen at line 1")}
-    assert sorted((d.line, d.field) for d in dropped) == [(5, "lat/lon"), (7, "websites"), (7, "websites")]
+    assert sorted((d.line, d.field) for d in dropped) == [(4, "tags"), (5, "lat/lon"), (7, "websites"), (7, "websites")]
+    assert [d.reason for d in dropped if d.field == "tags"] == ["tag '<b>tag</b>' is not in the tags table"]
 
 
 def test_profile_merged_over_index(parsed) -> None:

@@ -38,7 +38,8 @@ def test_counts_and_quarantine(parsed) -> None:
         (11, "record_id", "duplicate record id; first seen at line 1"),  # the http:// spelling
         (12, "record_id", "record has no identifier"),  # blank node
     }
-    assert {(d.record_id.rsplit("/", 1)[-1], d.field) for d in dropped} == {("10006", "lat/lon"), ("10008", "websites")}
+    assert {(d.record_id.rsplit("/", 1)[-1], d.field) for d in dropped} == {
+        ("10006", "lat/lon"), ("10008", "websites"), ("10011", "qualifiers")}  # 'mysteryLabel': not in the table
 
 
 def test_enterprise_fields(parsed) -> None:

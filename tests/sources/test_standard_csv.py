@@ -54,7 +54,11 @@ def test_counts_and_quarantine(parsed) -> None:
     reasons = {(q.record_id, q.line, q.field): q.reason for q in quarantined}
     assert reasons == {("S000112", 16, "name"): "record has no name", ("", 17, "record_id"): "record has no identifier",
                        ("S000101", 18, "record_id"): "duplicate record id; first seen at line 2"}
-    assert {(d.record_id, d.field) for d in dropped} == {("S000110", "lat/lon"), ("S000111", "websites"), ("S000111", "email")}
+    assert {(d.record_id, d.field) for d in dropped} == {
+        ("S000110", "lat/lon"), ("S000111", "websites"), ("S000111", "email"), ("S000117", "legal_form"),
+        # ESSGlobal IRIs of unknown codes, of another scheme, or not ESSGlobal at all
+        ("S000107", "organisational_structure"), ("S000107", "primary_activity"),
+        ("S000108", "organisational_structure"), ("S000108", "primary_activity"), ("S000108", "qualifiers")}
 
 
 def test_concrete_rows_under_every_base(parsed) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from se_pipeline.canonical.countries import to_iso2
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.mapping import apply_mapping
 from se_pipeline.sources.tabular import decode, read_csv_text
@@ -26,9 +25,10 @@ from se_pipeline.sources.tabular import decode, read_csv_text
 def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     text, encoding = decode(raw, ctx.source, ctx.encoding)
     frame, notes = apply_mapping(read_csv_text(text, ctx.source), ctx.mapping, ctx.source)
-    # Crown dependencies (Jersey, Guernsey, Isle of Man) are their own ISO countries;
-    # everything else in `UK Nation` is GB.
-    frame["country"] = pd.Series([to_iso2(v) if v else "GB" for v in frame["country"]], dtype="object")
+    # `UK Nation` names the country: England & co. read as GB, the Crown dependencies
+    # (Jersey, Guernsey, Isle of Man) as their own ISO codes; canonicalisation resolves it
+    # (and drops, with its reason, a nation it cannot read). Empty means GB.
+    frame["country"] = pd.Series([v or "GB" for v in frame["country"]], index=frame.index, dtype="object")
     frame.loc[frame["dissolved"].notna(), "status_date"] = frame["dissolved"]
     notes["encoding"] = encoding
     return ParseResult(frame, [], notes)

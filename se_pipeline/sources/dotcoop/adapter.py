@@ -11,18 +11,24 @@ One row per *domain* (23 columns): `Row`, `Roid` (domain object id), `Domain`,
 (registrant; `N/A` occurs), `Street`, `Street number`, `Street Name`, `City`, `City 2`,
 `State`, `State 2`, `Country` (ISO alpha-2, sometimes lower case), `Country 2`
 (alpha-3), `PostCode`, `Zip`, `Latitude`, `Longitude`, `Relevance` (geocoder score);
-the `* 2` / `Zip` / `Street Name` columns are the geocoder's normalised readings; the
-header ends with two columns that have **no name** (always empty).
+the `* 2` / `Zip` / `Street Name` columns are the geocoder's normalised readings (used
+as `fallbacks:` where the registrant's own value is empty, and for the country also
+where it is unreadable: `Kostromskaya oblasty` / `RUS`); the header ends with two
+columns that have **no name** (always empty). Text cells carry HTML character
+references, some cut short (`Perthshire Care &amp`, `Lim&#243`): they are decoded once,
+here, so every later stage sees the text the registrant typed.
 
 A registrant can own many domains (one co-operative group owns dozens). The registrant
 is the enterprise: one record per `RegistrantId` (record id), its details from its
 first row (the record's line), every domain as a website `http://<domain>`, and the
 identifier `dotcoop:<RegistrantId>`. Registrants whose rows disagree on name or address
 are counted in `notes["registrant_conflicts"]`; domains that are not valid `.coop` host
-names are left out of the websites and listed in `notes["bad_domains"]` by registrant.
+names are left out of the websites, dropped with their reason, and listed in
+`notes["bad_domains"]` by registrant.
 """
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -30,7 +36,7 @@ import pandas as pd
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.tabular import LINE, decode, read_csv_text
 
 _UNCLEAN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
@@ -82,15 +88,13 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
             domains.setdefault(key, [])
             bad_domains.setdefault(key, []).append(str(domain or "").strip())
     heads = frame.iloc[sorted(first.values())].reset_index(drop=True)
+    text_cols = [c for c in heads.columns if c not in (LINE, group, domain_col)]
+    heads[text_cols] = heads[text_cols].map(lambda v: html.unescape(v) if isinstance(v, str) and "&" in v else v)
     mapped, notes = apply_mapping(heads, mapping, ctx.source)
-    missing = {m.lower() for m in mapping.get("missing", [])}
-    for fld, col in (mapping.get("fallbacks") or {}).items():
-        if col in heads.columns:
-            alt = [v.strip() if isinstance(v, str) and v.strip().lower() not in missing else None for v in heads[col]]
-            mapped[fld] = pd.Series([m if isinstance(m, str) and m else a for m, a in zip(mapped[fld], alt)],
-                                    index=mapped.index, dtype="object")
     ids = [str(v).strip() for v in heads[group]]
     mapped["websites"] = pd.Series([[f"http://{d}" for d in domains[k]] for k in ids], index=mapped.index, dtype="object")
+    add_dropped(mapped, [[("websites", f"not a .coop domain name: {d[:80]!r}") for d in bad_domains.get(k, [])]
+                         for k in ids])
     notes["encoding"] = encoding
     notes["domains"] = len(frame)
     notes["registrants"] = len(first)

@@ -13,7 +13,7 @@ under their last segment): `contact_id` (APIv4: `id`; the record id), `organisat
 `nick_name`, `street_address`, `supplemental_address_1`, `city`, `state_province`,
 `postal_code`, `country_id` (**CiviCRM's numeric country id**, e.g. `1226` = GB, mapped
 by `country_id_table` in `source.yaml`) or `country` / `country_iso` (name or ISO code,
-preferred when present), `latitude`, `longitude`, `website`, `email`, `phone`,
+preferred when present and readable; the id is the second column for the country), `latitude`, `longitude`, `website`, `email`, `phone`,
 `modified_date` (`YYYY-MM-DD hh:mm:ss`), and the ICA custom fields
 `structure_and_status_typology` (kind of member -> record kind, organisational
 structure, practice) and `structure_and_status_economic_activity_primary_` (-> ICA
@@ -31,11 +31,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
-from se_pipeline.canonical.countries import to_iso2
+from se_pipeline.canonical.normalise import FALLBACK_SUFFIX
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
 
 
@@ -90,17 +90,19 @@ def _flatten(rec: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _country(row: dict[str, Any], table: dict[str, str], unmapped: Counter[str]) -> str | None:
-    for key in ("country_iso", "country"):
-        value = (row.get(key) or "").strip()
-        if value and to_iso2(value):
-            return to_iso2(value)
+def _country(row: dict[str, Any], table: dict[str, str], unmapped: Counter[str]) -> tuple[str | None, str | None, str | None]:
+    """(country as written, country from the id table, reason the id was dropped).
+
+    A name or ISO code wins when present (canonicalisation reads it); the CiviCRM id is the
+    second column for the same thing, used when the text is absent or unreadable."""
+    text = next((v.strip() for v in (row.get("country_iso"), row.get("country")) if v and v.strip()), None)
     cid = (row.get("country_id") or "").strip()
-    if cid:
-        if cid in table:
-            return table[cid]
-        unmapped[cid] += 1
-    return None
+    if not cid:
+        return text, None, None
+    if cid in table:
+        return text, table[cid], None
+    unmapped[cid] += 1
+    return text, None, None if text else f"CiviCRM country id {cid[:20]!r} is not in country_id_table"
 
 
 def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
@@ -115,7 +117,8 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
             quarantine.append(QuarantineRecord(ctx.source, "", i, "record", f"value is a JSON {type(rec).__name__}, not an object"))
             continue
         row = _flatten(rec)
-        row["_country"] = _country(row, table, unmapped_countries)
+        row["_country"], row["_country_id"], dropped = _country(row, table, unmapped_countries)
+        row["_dropped"] = [("country", dropped)] if dropped else []
         row[LINE] = i
         rows.append(row)
     frame = pd.DataFrame(rows, dtype="object")
@@ -129,10 +132,13 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
             frame[col] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
     if LINE not in frame.columns:
         frame[LINE] = pd.Series([], dtype="int64")
-    if "_country" not in frame.columns:
-        frame["_country"] = pd.Series([], dtype="object")
+    for col in ("_country", "_country_id", "_dropped"):
+        if col not in frame.columns:
+            frame[col] = pd.Series([], dtype="object")
     mapped, notes = apply_mapping(frame, mapping, ctx.source)
     mapped["country"] = frame["_country"].values
+    mapped["country" + FALLBACK_SUFFIX] = frame["_country_id"].values
+    add_dropped(mapped, list(frame["_dropped"]))
     if unmapped_countries:
         notes["unmapped"]["country_id"] = dict(unmapped_countries.most_common())
     notes["encoding"] = encoding

@@ -18,9 +18,9 @@ corrected, so a row number is not stable, while an organisation's name within it
 country is what identifies it to the network; the same co-operative answering twice
 collides and is quarantined as a duplicate rather than published twice.
 
-A record whose country cannot be resolved to an ISO code is quarantined here with
-reason `unknown country '<text>'` (a survey answer without a country cannot be placed);
-one with no country at all is quarantined as `no country`.
+A country that no reading resolves (`Narnia`) or that is missing does not cost the
+record: the id then uses the folded text as written (or nothing), and canonicalisation
+drops the value with its reason, like any other unreadable value.
 """
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ import unicodedata
 import pandas as pd
 
 from se_pipeline.canonical.countries import to_iso2
-from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
 from se_pipeline.sources.mapping import apply_mapping
@@ -66,21 +65,10 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
         if col not in frame.columns:
             raise SourceFormatError(ctx.source, f"no {col!r} column (header: {list(frame.columns)[:16]})")
     mapped, notes = apply_mapping(frame, ctx.mapping, ctx.source)
-    quarantine: list[QuarantineRecord] = []
-    keep: list[bool] = []
     ids: list[str | None] = []
-    countries: list[str | None] = []
-    for name, country, line in zip(mapped["name"], mapped["country"], mapped["line"]):
-        iso = to_iso2(country) if country else None
-        rid = youth_id(name or "", iso or country or "") if name else ""
-        if iso is None:
-            reason = f"unknown country '{country}'" if country else "no country"
-            quarantine.append(QuarantineRecord(ctx.source, rid, int(line), "country", reason))
-        keep.append(iso is not None)
-        ids.append(rid or None)
-        countries.append(iso)
+    for name, country in zip(mapped["name"], mapped["country"]):
+        key = to_iso2(country) or _fold(country or "")
+        ids.append(youth_id(name, key) if name else None)
     mapped["record_id"] = pd.Series(ids, index=mapped.index, dtype="object")
-    mapped["country"] = pd.Series(countries, index=mapped.index, dtype="object")
-    mapped = mapped[keep].reset_index(drop=True)
     notes["encoding"] = encoding
-    return ParseResult(mapped, quarantine, notes)
+    return ParseResult(mapped, [], notes)

@@ -58,7 +58,7 @@ from se_pipeline.namespaces import expand_curie
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import MappingError, SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
 
 SCHEMA = "organizations_schema-v1.0.0"
@@ -198,8 +198,13 @@ def _url_key(url: str | None) -> str | None:
 def _node_urls(node: dict[str, Any], profile: dict[str, Any] | None) -> list[str]:
     p = profile or {}
     urls = [node.get("profile_url"), node.get("primary_url"), p.get("primary_url")]
-    urls += [u.get("url") for u in p.get("urls") or [] if isinstance(u, dict)]
+    urls += [u.get("url") for u in _list(p.get("urls")) if isinstance(u, dict)]
     return [k for k in (_url_key(u) for u in urls) if k]
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON array as a list; any other value (a bad one) as no items."""
+    return value if isinstance(value, list) else []
 
 
 def _member_of(profile: dict[str, Any] | None, own_id: str, lookup: dict[str, str], predicates: set[str],
@@ -243,8 +248,10 @@ def _member_of(profile: dict[str, Any] | None, own_id: str, lookup: dict[str, st
     return out
 
 
-def _apply_tags(tags: list[str | None], table: dict[str, Any]) -> tuple[dict[str, list[Any]], Counter[str]]:
-    """The `tags:` table applied to `;`-joined tag cells: canonical columns + unmapped tags."""
+def _apply_tags(tags: list[str | None], table: dict[str, Any]) -> tuple[dict[str, list[Any]], Counter[str],
+                                                                       list[list[tuple[str, str]]]]:
+    """The `tags:` table applied to `;`-joined tag cells: canonical columns, unmapped tags,
+    and per row the unmapped tags as dropped values."""
     table = {str(k).strip().lower(): v or {} for k, v in (table or {}).items()}
     rank = {"enterprise": 0, "support": 1, "network": 2}
     for tag, spec in table.items():
@@ -256,7 +263,9 @@ def _apply_tags(tags: list[str | None], table: dict[str, Any]) -> tuple[dict[str
     cols: dict[str, list[Any]] = {c: [] for c in ("practices", "organisational_structure", "qualifiers",
                                                   "activities", "membership_type", "kind")}
     unmapped: Counter[str] = Counter()
+    dropped: list[list[tuple[str, str]]] = []
     for cell in tags:
+        dropped.append([])
         got: dict[str, list[str]] = {c: [] for c in ("practices", "organisational_structure", "qualifiers", "activities")}
         bmt: str | None = None
         kind = "enterprise"
@@ -266,6 +275,7 @@ def _apply_tags(tags: list[str | None], table: dict[str, Any]) -> tuple[dict[str
             spec = table.get(tag.lower())
             if spec is None:
                 unmapped[tag] += 1
+                dropped[-1].append(("tags", f"tag {tag[:80]!r} is not in the tags table"))
                 continue
             for c in got:
                 for iri in (expand_curie(str(v)) for v in spec.get(c) or []):
@@ -279,7 +289,7 @@ def _apply_tags(tags: list[str | None], table: dict[str, Any]) -> tuple[dict[str
             cols[c].append(v)
         cols["membership_type"].append(bmt)
         cols["kind"].append(kind)
-    return cols, unmapped
+    return cols, unmapped, dropped
 
 
 def _merge(node: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
@@ -288,8 +298,8 @@ def _merge(node: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, An
     geo = p.get("geolocation") if isinstance(p.get("geolocation"), dict) else {}
     contact = p.get("contact_details") if isinstance(p.get("contact_details"), dict) else {}
     urls = [_text(p.get("primary_url")) or _text(node.get("primary_url"))]
-    urls += [_text(u.get("url")) for u in p.get("urls") or [] if isinstance(u, dict)]
-    tags = p.get("tags") if isinstance(p.get("tags"), list) else node.get("tags")
+    urls += [_text(u.get("url")) for u in _list(p.get("urls")) if isinstance(u, dict)]
+    tags = p.get("tags") if isinstance(p.get("tags"), list) else _list(node.get("tags"))
     row = {
         "profile_url": _text(node.get("profile_url")),
         "name": _text(p.get("name")) or _text(node.get("name")),
@@ -368,7 +378,8 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     mapped, notes = apply_mapping(frame, mapping, ctx.source)
     mapped["websites"] = pd.Series(list(frame["__urls__"]), index=mapped.index, dtype="object")
     mapped["member_of"] = pd.Series(list(frame["__member_of__"]), index=mapped.index, dtype="object")
-    tag_cols, unmapped_tags = _apply_tags(frame["tags"].tolist(), ctx.mapping.get("tags") or {})
+    tag_cols, unmapped_tags, dropped_tags = _apply_tags(frame["tags"].tolist(), ctx.mapping.get("tags") or {})
+    add_dropped(mapped, dropped_tags)
     for col, values in tag_cols.items():
         mapped[col] = pd.Series(values, index=mapped.index, dtype="object")
     if unmapped_tags:

@@ -36,7 +36,7 @@ from se_pipeline.canonical.schema import LIST_COLUMNS
 from se_pipeline.csv_cells import original
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.standard_csv.essglobal_bases import check_concept
 from se_pipeline.sources.tabular import LINE, decode, read_csv_text
 
@@ -51,16 +51,18 @@ def _cells(frame: pd.DataFrame, column: str, missing: set[str]) -> list[str | No
 
 
 def map_vocabulary(raw: pd.DataFrame, mapped: pd.DataFrame, mapping: dict[str, Any], notes: dict[str, Any]) -> None:
-    """Fill concept fields from the ESSGlobal IRI columns, reporting unknown values."""
+    """Fill concept fields from the ESSGlobal IRI columns; an unknown value is reported in
+    the notes and dropped from its record with the reason."""
     missing = {m.lower() for m in mapping.get("missing", ["", "n/a"])}
     known = {k: set(v) for k, v in (mapping.get("essglobal_codes") or {}).items()}
     problems: dict[str, dict[str, str]] = {}
+    dropped: list[list[tuple[str, str]]] = [[] for _ in range(len(raw))]
     for fld, spec in (mapping.get("essglobal_columns") or {}).items():
         schemes = spec.get("schemes") or []
         allowed = {s: known.get(s, set()) for s in schemes}
         unmapped: Counter[str] = Counter()
         values: list[list[str]] = []
-        for cell in _cells(raw, spec["column"], missing):
+        for i, cell in enumerate(_cells(raw, spec["column"], missing)):
             parts = [p.strip() for p in cell.split(spec["split"])] if cell and spec.get("split") else [cell]
             iris: list[str] = []
             for part in parts:
@@ -70,6 +72,7 @@ def map_vocabulary(raw: pd.DataFrame, mapped: pd.DataFrame, mapping: dict[str, A
                 if iri is None:
                     unmapped[part] += 1
                     problems.setdefault(fld, {})[part] = str(problem)
+                    dropped[i].append((fld, f"{spec['column']} {part[:120]!r}: {str(problem)[:200]}"))
                 elif iri not in iris:
                     iris.append(iri)
             values.append(iris)
@@ -81,6 +84,7 @@ def map_vocabulary(raw: pd.DataFrame, mapped: pd.DataFrame, mapping: dict[str, A
             notes["unmapped"][fld] = dict(unmapped.most_common())
     if problems:
         notes["unmapped_reasons"] = problems
+    add_dropped(mapped, dropped)
 
 
 def parse(raw: bytes, ctx: SourceContext) -> ParseResult:

@@ -38,7 +38,7 @@ from se_pipeline.namespaces import expand_curie
 from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.base import ParseResult, SourceContext
 from se_pipeline.sources.errors import SourceFormatError
-from se_pipeline.sources.mapping import apply_mapping
+from se_pipeline.sources.mapping import add_dropped, apply_mapping
 from se_pipeline.sources.tabular import LINE, decode
 
 _LANG_KEY = re.compile(r"^description:([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)$")
@@ -73,18 +73,30 @@ def _street(props: dict[str, Any]) -> str | None:
     return "\n".join(t for t in (_text(props.get("addr:housename")), street) if t) or None
 
 
-def _updated(value: Any) -> str | None:
+def _updated(value: Any) -> tuple[str | None, list[tuple[str, str]]]:
+    """(ISO date of an epoch-milliseconds timestamp, dropped): a timestamp that is not a
+    positive number in the calendar's range is dropped with its reason."""
+    if value is None:
+        return None, []
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
-    return None
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=timezone.utc).strftime("%Y-%m-%d"), []
+        except (OverflowError, OSError, ValueError):
+            pass
+    return None, [("updated", f"_timestamp {str(value)[:40]!r} is not epoch milliseconds")]
 
 
-def _point(geometry: Any) -> tuple[str | None, str | None]:
+def _point(geometry: Any) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+    """(lat, lon, dropped): a Point's coordinates as text (canonicalisation checks them);
+    any other geometry present is a dropped position, with its reason."""
+    if geometry is None:
+        return None, None, []
     if isinstance(geometry, dict) and geometry.get("type") == "Point":
         coords = geometry.get("coordinates")
-        if isinstance(coords, list) and len(coords) >= 2:
-            return str(coords[1]), str(coords[0])
-    return None, None
+        if isinstance(coords, list) and len(coords) >= 2 and all(isinstance(c, (int, float, str)) for c in coords[:2]):
+            return str(coords[1]), str(coords[0]), []
+    kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+    return None, None, [("lat/lon", f"geometry is not a Point with [lon, lat] coordinates ({str(kind)[:40]})")]
 
 
 def _flags(props: dict[str, Any]) -> str | None:
@@ -117,8 +129,9 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
         country = to_iso2(_text(props.get("addr:country")))
         row["_description"], row["_description_lang"] = pick_description(props, country, languages)
         row["_street"] = _street(props)
-        row["_lat"], row["_lon"] = _point(feature.get("geometry"))
-        row["_updated"] = _updated(props.get("_timestamp"))
+        row["_lat"], row["_lon"], dropped = _point(feature.get("geometry"))
+        row["_updated"], late = _updated(props.get("_timestamp"))
+        row["_dropped"] = dropped + late
         row["_flags"] = _flags(props)
         row["type_of_initiative"] = _types(props.get("type_of_initiative"))
         row[LINE] = i
@@ -132,6 +145,7 @@ def parse(raw: bytes, ctx: SourceContext) -> ParseResult:
     if LINE not in frame.columns:
         frame[LINE] = pd.Series([], dtype="int64")
     mapped, notes = apply_mapping(frame, ctx.mapping, ctx.source)
+    add_dropped(mapped, list(frame["_dropped"]) if "_dropped" in frame.columns else [[] for _ in range(len(frame))])
     by_type = {str(k).lower(): expand_curie(str(v)) for k, v in (ctx.mapping.get("practices_by_type") or {}).items()}
     mapped["practices"] = pd.Series(
         [list(dict.fromkeys(by_type[t] for t in (v or "").split(";") if t in by_type)) for v in frame["type_of_initiative"]],
