@@ -95,9 +95,9 @@ def test_published_csvs_hold_no_formula_and_our_importer_reads_the_originals(tmp
     # our importer gives the values back as they were published
     spec = all_sources()["standard_csv"]
     parsed = spec.parse((release / "standard.csv").read_bytes(), SourceContext("standard_csv", spec.mapping))
-    frame = parsed.frame.set_index("record_id")  # our Identifier is <source>/<id>
-    assert {i: frame.loc[f"standard_csv/{i}", "name"] for i in names} == {i: n.strip() for i, n in names.items()}
-    assert frame.loc["standard_csv/D001", "locality"] == "'s-Hertogenbosch"
-    assert frame.loc["standard_csv/H000", "locality"] == HOSTILE[1]
-    assert frame.loc["standard_csv/H000", "region"] == "@SUM(A1:A9)"
-    assert frame.loc["standard_csv/H000", "description"] == "=1+1"  # trimmed by the normaliser, kept as text
+    frame = parsed.frame.set_index("record_id")  # our Identifier is <source>--<id> (docs/partners.md)
+    assert {i: frame.loc[f"standard_csv--{i}", "name"] for i in names} == {i: n.strip() for i, n in names.items()}
+    assert frame.loc["standard_csv--D001", "locality"] == "'s-Hertogenbosch"
+    assert frame.loc["standard_csv--H000", "locality"] == HOSTILE[1]
+    assert frame.loc["standard_csv--H000", "region"] == "@SUM(A1:A9)"
+    assert frame.loc["standard_csv--H000", "description"] == "=1+1"  # trimmed by the normaliser, kept as text
