@@ -35,26 +35,24 @@ def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(sample_release: Path, store_root: Path):
-    srv, thread = serve_in_thread(ServeConfig(release=sample_release, port=0, timeout=TIMEOUT, max_rows=MAX_ROWS,
-                                              workers=2, store_root=store_root))
+    srv = serve_in_thread(ServeConfig(release=sample_release, port=0, timeout=TIMEOUT, max_rows=MAX_ROWS,
+                                      workers=2, store_root=store_root))
     yield srv
-    srv.shutdown()
-    srv.close()
-    thread.join(5)
+    srv.stop()
 
 
 def http(server, method: str = "GET", params: dict | list | None = None, body: bytes | None = None,
          headers: dict | None = None, path: str = "/sparql") -> tuple[int, dict, bytes]:
-    host, port = server.server_address[:2]
+    host, port = server.address
     url = f"http://{host}:{port}{path}"
     if params:
         url += "?" + urllib.parse.urlencode(params, doseq=True)
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def wrapper(server, fmt: str) -> SPARQLWrapper:
@@ -161,13 +159,13 @@ def test_service_inside_a_literal_is_not_refused(server) -> None:
 
 
 def test_slow_query_is_stopped_at_its_timeout(server) -> None:
-    killed = server.state.pool.killed
+    killed = server.service.query_pool.killed
     t0 = time.monotonic()
     status, _, body = http(server, params={"query": SLOW})
     elapsed = time.monotonic() - t0
     assert status == 503 and b"timeout" in body
     assert TIMEOUT - 0.2 <= elapsed < TIMEOUT + 5
-    assert server.state.pool.killed == killed + 1  # the worker running it was killed
+    assert server.service.query_pool.killed == killed + 1  # the worker running it was killed
     # and the service carries on
     assert http(server, params={"query": COUNT_ALL})[0] == 200
 
@@ -327,19 +325,17 @@ def test_well_known_void(server) -> None:
 # -- the on-disk store -------------------------------------------------------------------
 
 def test_restart_reuses_the_on_disk_store(server, sample_release: Path, store_root: Path) -> None:
-    info = server.state.store
+    info = server.service.store
     assert info.marker.is_file()
     before = info.marker.stat().st_mtime_ns
-    srv, thread = serve_in_thread(ServeConfig(release=sample_release, port=0, timeout=TIMEOUT, max_rows=MAX_ROWS,
-                                              workers=1, store_root=store_root))
+    srv = serve_in_thread(ServeConfig(release=sample_release, port=0, timeout=TIMEOUT, max_rows=MAX_ROWS,
+                                      workers=1, store_root=store_root))
     try:
-        assert srv.state.store.loaded_now is False
+        assert srv.service.store.loaded_now is False
         assert info.marker.stat().st_mtime_ns == before
         assert http(srv, params={"query": COUNT_ALL})[0] == 200
     finally:
-        srv.shutdown()
-        srv.close()
-        thread.join(5)
+        srv.stop()
 
 
 def test_a_crash_mid_load_rebuilds(sample_release: Path, tmp_path: Path) -> None:
