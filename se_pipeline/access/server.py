@@ -441,19 +441,42 @@ class Endpoint:
                         "text/html", etag)
 
 
-class SecurityHeaders:
-    """`X-Content-Type-Options: nosniff` on every answer, a CSP on HTML, and `Connection: close`
-    on an error answered to a request that carried a body (its unread rest is never parsed
-    as a request)."""
+class Hardening:
+    """Headers on every answer and the connection's framing kept safe.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    `X-Content-Type-Options: nosniff` everywhere, a CSP on HTML, no `Server` header. When a
+    response is sent before the request's body was read (a 405 for a POST to `/id/`, an
+    early error), the rest of the body is read and dropped first, within `max_body_bytes`
+    and `body_timeout`, so the connection stays usable and exactly one response answers each
+    request; a body too large or too slow to drain closes the connection instead
+    (`Connection: close`), so its bytes are never parsed as a request."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout: float) -> None:
+        self.app, self.max_body_bytes, self.body_timeout = app, max_body_bytes, body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        has_body = any(k in (b"content-length", b"transfer-encoding") and v not in (b"0",) for k, v in scope["headers"])
+        body_done = not any(k in (b"content-length", b"transfer-encoding") and v != b"0" for k, v in scope["headers"])
+        received = 0
+
+        async def tracking_receive() -> Message:
+            nonlocal body_done, received
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                body_done = True
+            received += len(message.get("body", b""))
+            return message
+
+        async def drain() -> bool:
+            try:
+                with anyio.fail_after(self.body_timeout):
+                    while not body_done and received <= self.max_body_bytes:
+                        await tracking_receive()
+            except TimeoutError:
+                return False
+            return body_done
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -462,12 +485,13 @@ class SecurityHeaders:
                 ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if ctype.startswith(b"text/html"):
                     headers.append((b"content-security-policy", HTML_CSP.encode()))
-                if has_body and message["status"] >= 400:
+                closing = any(k.lower() == b"connection" and v.lower() == b"close" for k, v in headers)
+                if not body_done and not closing and not await drain():
                     headers.append((b"connection", b"close"))
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, tracking_receive, send_with_headers)
 
 
 def _error_response(status: int, message: str, headers: dict[str, str] | None = None, close: bool = False) -> Response:
@@ -499,7 +523,7 @@ def create_app(service: Service) -> Starlette:
         Route("/index.html", ep.landing, methods=["GET", "HEAD"]),
     ]
     middleware = [
-        Middleware(SecurityHeaders),
+        Middleware(Hardening, max_body_bytes=service.config.max_body_bytes, body_timeout=service.config.body_timeout),
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
                    allow_headers=["Accept", "Accept-Language", "Content-Type", "If-None-Match"],
                    expose_headers=EXPOSED_HEADERS, max_age=86400),
