@@ -68,6 +68,7 @@ class PreparedQuery:
     text: str
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     dataset: Dataset
+    base_iri: str | None = None  # relative IRIs resolve against it (the endpoint's IRI; a BASE in the query wins)
 
 
 def _absolute_iri(value: str, what: str) -> str:
@@ -118,13 +119,14 @@ def _refuse_update(text: str, query_error: Exception) -> None:
     raise RefusedQuery("SPARQL Update is not allowed: this endpoint is read-only")
 
 
-def prepare(text: str, default_graph_uris: Iterable[str] = (), named_graph_uris: Iterable[str] = ()) -> PreparedQuery:
+def prepare(text: str, default_graph_uris: Iterable[str] = (), named_graph_uris: Iterable[str] = (),
+            base_iri: str | None = None) -> PreparedQuery:
     """Parse `text`, refuse what the endpoint never runs, and build the query's dataset."""
     protocol_default = protocol_graphs(default_graph_uris, "default-graph-uri")
     protocol_named = protocol_graphs(named_graph_uris, "named-graph-uri")
     try:
         parsed = parseQuery(text)
-        query = translateQuery(parsed)
+        query = translateQuery(parsed, base=base_iri)
     except RecursionError:
         raise RefusedQuery("the query is nested too deeply to be parsed", 400) from None
     except ParseBaseException as e:
@@ -151,4 +153,4 @@ def prepare(text: str, default_graph_uris: Iterable[str] = (), named_graph_uris:
         dataset = Dataset(tuple(query_default), tuple(query_named))
     else:
         dataset = Dataset()
-    return PreparedQuery(text, form, dataset)
+    return PreparedQuery(text, form, dataset, base_iri)

@@ -359,7 +359,8 @@ class Endpoint:
             raise HttpError(400, "exactly one query string is allowed")
         fmt = next((v[0] for k in ("format", "output", "results") if (v := params.get(k)) and v[0]), None)
         job = {"kind": "query", "query": queries[0], "accept": request.headers.get("accept"), "format": fmt,
-               "default_graphs": default_graphs, "named_graphs": named_graphs, "max_rows": self.config.max_rows}
+               "default_graphs": default_graphs, "named_graphs": named_graphs, "max_rows": self.config.max_rows,
+               "base_iri": self.service.endpoint_url}
         answer = await self._run(self.service.query_pool, job)
         if answer[0] == "error":
             raise HttpError(answer[1], answer[2])

@@ -83,7 +83,7 @@ def serialize_triples(triples: list[ox.Triple], name: str) -> bytes:
 def execute(store: ox.Store, job: dict[str, Any]) -> tuple:
     """Run one query job: ("ok", media type, body, truncated, count) or ("error", status, message)."""
     try:
-        prepared = prepare(job["query"], job.get("default_graphs", ()), job.get("named_graphs", ()))
+        prepared = prepare(job["query"], job.get("default_graphs", ()), job.get("named_graphs", ()), job.get("base_iri"))
     except RefusedQuery as e:
         return ("error", e.status, str(e))
     graph_form = prepared.form in ("CONSTRUCT", "DESCRIBE")
@@ -94,7 +94,7 @@ def execute(store: ox.Store, job: dict[str, Any]) -> tuple:
         return ("error", 406, f"cannot answer a {prepared.form} query in any type this request accepts; "
                               f"available: {mt.acceptable(table)}")
     try:
-        result = store.query(prepared.text, **prepared.dataset.oxigraph_options())
+        result = store.query(prepared.text, base_iri=prepared.base_iri, **prepared.dataset.oxigraph_options())
     except SyntaxError as e:
         return ("error", 400, f"query syntax error: {e}")
     except (ValueError, OSError) as e:
