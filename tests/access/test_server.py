@@ -194,93 +194,59 @@ def test_service_description_states_timeout_and_row_cap(server) -> None:
     assert len(list(g.objects(None, sd.namedGraph))) >= 11
 
 
-# -- W3C SPARQL 1.1 Protocol test cases (the relevant ones, named after the W3C tests) ----
+# -- datasets (issue 24) and other clients ---------------------------------------------------
 
-ASK_ALL = "ASK { ?s ?p ?o }"
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def _query_get(s):
-    return http(s, params={"query": ASK_ALL})
+COOPS_UK = "https://w3id.org/se-pipeline/graph/coops_uk"
 
 
-def _query_post_form(s):
-    return http(s, "POST", body=urllib.parse.urlencode({"query": ASK_ALL}).encode(), headers=FORM)
-
-
-def _query_post_direct(s):
-    return http(s, "POST", body=ASK_ALL.encode(), headers={"Content-Type": "application/sparql-query"})
-
-
-def _query_dataset_default_graph(s):
-    return http(s, params={"query": ASK_ALL, "default-graph-uri": "https://w3id.org/se-pipeline/graph/coops_uk"})
-
-
-def _query_dataset_named_graphs_get(s):
-    return http(s, params={"query": "ASK { GRAPH ?g { ?s ?p ?o } }",
-                           "named-graph-uri": "https://w3id.org/se-pipeline/graph/coops_uk"})
-
-
-def _query_content_type_select(s):
-    return http(s, params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
-                headers={"Accept": "application/sparql-results+xml"})
-
-
-def _query_content_type_ask(s):
-    return http(s, params={"query": ASK_ALL}, headers={"Accept": "application/sparql-results+json"})
-
-
-def _query_content_type_describe(s):
-    return http(s, params={"query": f"DESCRIBE <{ENTERPRISE}>"}, headers={"Accept": "text/turtle"})
-
-
-def _query_content_type_construct(s):
-    return http(s, params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3"}, headers={"Accept": "application/ld+json"})
-
-
-POSITIVE = {
-    "query_get": (_query_get, "application/sparql-results+json"),
-    "query_post_form": (_query_post_form, "application/sparql-results+json"),
-    "query_post_direct": (_query_post_direct, "application/sparql-results+json"),
-    "query_dataset_default_graph": (_query_dataset_default_graph, "application/sparql-results+json"),
-    "query_dataset_named_graphs_get": (_query_dataset_named_graphs_get, "application/sparql-results+json"),
-    "query_content_type_select": (_query_content_type_select, "application/sparql-results+xml"),
-    "query_content_type_ask": (_query_content_type_ask, "application/sparql-results+json"),
-    "query_content_type_describe": (_query_content_type_describe, "text/turtle"),
-    "query_content_type_construct": (_query_content_type_construct, "application/ld+json"),
-}
-
-
-@pytest.mark.parametrize("case", list(POSITIVE))
-def test_w3c_protocol_positive(server, case: str) -> None:
-    fn, media = POSITIVE[case]
-    status, headers, body = fn(server)
+def count(server, query: str, **params) -> int:
+    status, _, body = http(server, params={"query": query, **params}, headers={"Accept": "application/sparql-results+json"})
     assert status == 200, body
-    assert headers["Content-Type"].split(";")[0] == media
-    if media == "application/sparql-results+json" and b'"boolean"' in body:
-        assert json.loads(body)["boolean"] is True
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
 
 
-NEGATIVE = {
-    "bad_query_method": lambda s: http(s, "PUT", params={"query": ASK_ALL}),
-    "bad_multiple_queries": lambda s: http(s, params=[("query", ASK_ALL), ("query", "SELECT * {}")]),
-    "bad_query_wrong_media_type": lambda s: http(s, "POST", body=ASK_ALL.encode(), headers={"Content-Type": "text/plain"}),
-    "bad_query_missing_form_type": lambda s: http(s, "POST", body=urllib.parse.urlencode({"query": ASK_ALL}).encode(),
-                                                  headers={"Content-Type": ""}),
-    "bad_query_missing_direct_type": lambda s: http(s, "POST", body=ASK_ALL.encode(), headers={"Content-Type": ""}),
-    "bad_query_non_utf8": lambda s: http(s, "POST", body=ASK_ALL.encode("utf-16"),
-                                         headers={"Content-Type": "application/sparql-query; charset=UTF-16"}),
-    "bad_query_syntax": lambda s: http(s, params={"query": "ASK {"}),
-    "bad_update_get": lambda s: http(s, params={"update": "CLEAR ALL"}),
-}
+def test_from_counts_only_that_graph(server, quads) -> None:
+    in_graph = sum(1 for *_, g in quads if str(g) == COOPS_UK)
+    assert 0 < in_graph < len(quads)
+    assert count(server, f"SELECT (COUNT(*) AS ?n) FROM <{COOPS_UK}> WHERE {{ ?s ?p ?o }}") == in_graph
+    assert count(server, "SELECT (COUNT(*) AS ?n) FROM <urn:nothing> WHERE { ?s ?p ?o }") == 0
+    assert count(server, COUNT_ALL) == len(quads)  # no FROM: the union of the named graphs
+    # the protocol's dataset overrides the query's
+    assert count(server, "SELECT (COUNT(*) AS ?n) FROM <urn:nothing> WHERE { ?s ?p ?o }",
+                 **{"default-graph-uri": COOPS_UK}) == in_graph
+    assert count(server, f"SELECT (COUNT(*) AS ?n) FROM NAMED <{COOPS_UK}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}") \
+        == in_graph
 
 
-@pytest.mark.parametrize("case", list(NEGATIVE))
-def test_w3c_protocol_negative(server, case: str) -> None:
-    status, _, body = NEGATIVE[case](server)
-    assert 400 <= status < 500, (status, body)
-    if case in ("bad_multiple_queries", "bad_query_syntax", "bad_update_get"):
-        assert status == 400
+def test_empty_graph_parameter_is_no_parameter_and_a_malformed_one_is_400(server, quads) -> None:
+    # Mykomap's get_dataset.php always sends default-graph-uri=, empty when no graph is configured
+    assert count(server, COUNT_ALL, **{"default-graph-uri": ""}) == len(quads)
+    for name in ("default-graph-uri", "named-graph-uri"):
+        for bad in ("not an iri", "relative/path", "http://exa mple/"):
+            status, _, body = http(server, params={"query": COUNT_ALL, name: bad})
+            assert status == 400 and name.encode() in body, (status, body)
+
+
+def test_rdflib_sparqlstore_as_a_client(server, quads) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    store = SPARQLStore(server.url)  # its defaults: SPARQL XML results, RDF/XML graphs
+    g = rdflib.Graph(store=store)
+    rows = list(g.query(f"SELECT ?name WHERE {{ <{ENTERPRISE}> <https://schema.org/name> ?name }}"))
+    assert [str(r[0]) for r in rows] == ["Co-operative Group Limited"]
+    assert g.query(f"ASK {{ <{ENTERPRISE}> ?p ?o }}").askAnswer is True
+    constructed = g.query(f"CONSTRUCT {{ <{ENTERPRISE}> ?p ?o }} WHERE {{ <{ENTERPRISE}> ?p ?o }}").graph
+    expected = {(p, o) for s, p, o, _ in quads if str(s) == ENTERPRISE}
+    assert {(p, o) for _, p, o in constructed} == expected
+    store.close()
+
+
+def test_sparqlwrapper_post_and_dataset(server) -> None:
+    w = wrapper(server, JSON)
+    w.setMethod("POST")
+    w.addDefaultGraph("urn:nothing")
+    w.setQuery(COUNT_ALL)
+    assert w.queryAndConvert()["results"]["bindings"][0]["n"]["value"] == "0"
 
 
 # -- dereferenceable IRIs ----------------------------------------------------------------
