@@ -1,11 +1,17 @@
-"""`se-pipeline serve` over HTTP: SPARQLWrapper, the W3C SPARQL 1.1 Protocol cases, refusals,
-timeouts that really stop queries, the row cap, dereferenceable IRIs and store reuse."""
+"""`se-pipeline serve` over HTTP with real clients (SPARQLWrapper, rdflib SPARQLStore, a browser page on another
+origin): formats, refusals, timeouts that really stop queries, the row cap, datasets (issue 24), dereferenceable
+IRIs and store reuse. The W3C suites are in test_protocol.py, the hostile probes in test_security.py."""
 from __future__ import annotations
 
 import csv
+import functools
+import http.server
 import io
 import json
 import os
+import shutil
+import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -14,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, TSV, TURTLE, XML, SPARQLWrapper
 
 from se_pipeline import QUERIES_DIR
@@ -228,8 +235,6 @@ def test_empty_graph_parameter_is_no_parameter_and_a_malformed_one_is_400(server
 
 
 def test_rdflib_sparqlstore_as_a_client(server, quads) -> None:
-    from rdflib.plugins.stores.sparqlstore import SPARQLStore
-
     store = SPARQLStore(server.url)  # its defaults: SPARQL XML results, RDF/XML graphs
     g = rdflib.Graph(store=store)
     rows = list(g.query(f"SELECT ?name WHERE {{ <{ENTERPRISE}> <https://schema.org/name> ?name }}"))
@@ -313,3 +318,37 @@ def test_a_crash_mid_load_rebuilds(sample_release: Path, tmp_path: Path) -> None
     assert again.loaded_now and again.marker.is_file() and not (again.path / "garbage").exists()
     assert ensure_store(sample_release, tmp_path).loaded_now is False
     assert os.path.commonpath([again.path, sample_release]) != str(sample_release)  # never inside the release
+
+
+# -- a browser page on another origin ------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>pending</title></head><body><pre id="out"></pre>
+<script>
+fetch(%(endpoint)s, {method: "POST", headers: {"Content-Type": "application/sparql-query",
+      "Accept": "application/sparql-results+json"}, body: %(query)s})
+  .then(r => r.json().then(j => { document.getElementById("out").textContent =
+      "count=" + j.results.bindings[0].n.value + " rows=" + r.headers.get("X-SPARQL-Result-Count"); }))
+  .catch(e => { document.getElementById("out").textContent = "error=" + e; });
+</script></body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
+def test_endpoint_usable_from_a_browser_page_on_another_origin(server, sample_release: Path, tmp_path: Path) -> None:
+    """A real browser: a POST of application/sparql-query is preflighted (CORS), then read, headers included."""
+    (tmp_path / "page.html").write_text(PAGE % {"endpoint": json.dumps(server.url), "query": json.dumps(COUNT_ALL)},
+                                        encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # another port: another origin
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        page = f"http://127.0.0.1:{other.server_address[1]}/page.html"
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=15000", "--dump-dom", page], capture_output=True, timeout=120).stdout.decode()
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert f"count={total_quads(sample_release)} rows=1" in dom, dom[-500:]
