@@ -635,12 +635,14 @@ class RunningServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{ENDPOINT_PATH}" if self.service.config.host in ("127.0.0.1", "0.0.0.0") \
-            else self.service.endpoint_url
+        """Where this process reaches the endpoint (the public IRI may name a proxy in front of it)."""
+        return f"http://{self.address[0]}:{self.port}{ENDPOINT_PATH}"
 
     @property
     def address(self) -> tuple[str, int]:
-        return self.service.config.host, self.port
+        host = self.service.config.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+        return host, self.port
 
     def stop(self) -> None:
         self.server.should_exit = True
