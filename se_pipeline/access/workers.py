@@ -165,7 +165,10 @@ def _worker_main(store_path: str, conn: Any, memory_mb: int) -> None:
     store = ox.Store.read_only(store_path)
     prepare("ASK { ?s ?p ?o }")  # load the parser before measuring the baseline
     limit = _cap_memory(memory_mb)
-    conn.send(("ready", isolated, limit))
+    try:
+        conn.send(("ready", isolated, limit))
+    except OSError:  # the pool closed while we were starting
+        return
     while True:
         try:
             job = conn.recv()
@@ -187,7 +190,10 @@ def _worker_main(store_path: str, conn: Any, memory_mb: int) -> None:
             answer = ("error", 400, "the query is nested too deeply")
         except Exception as e:  # never let one bad job kill the worker silently
             answer = ("error", 500, f"{type(e).__name__}: {e}")
-        conn.send(answer + (("retire",) if retire else ()))
+        try:
+            conn.send(answer + (("retire",) if retire else ()))
+        except OSError:  # the server gave up on this job (timeout, shutdown) and closed the pipe
+            return
         if retire:  # memory may be fragmented or half-freed: start afresh
             return
 
@@ -266,11 +272,17 @@ class WorkerPool:
 
     def _replace_later(self) -> None:
         def replace() -> None:
-            try:
-                w = self._spawn()
-            except Exception:
-                log.exception("could not start a replacement %s worker", self.name)
-                return
+            delay = 0.5
+            while True:  # a pool that silently shrank would end in 503s for ever: keep trying, backing off
+                try:
+                    w = self._spawn()
+                    break
+                except Exception as e:
+                    if self._closed:
+                        return
+                    log.error("could not start a replacement %s worker (%s); retrying in %.1f s", self.name, e, delay)
+                    time.sleep(delay)
+                    delay = min(delay * 2, 30.0)
             with self._cond:
                 if self._closed:
                     w.process.kill()
@@ -302,21 +314,29 @@ class WorkerPool:
                 raise Busy(f"all {self.name} workers are busy and {self.queue} requests are waiting")
             self._admitted += 1
         try:
-            with self._cond:
-                while not self._idle and not self._closed:
-                    if not self._cond.wait(max(0.0, deadline - time.monotonic())) and not self._idle:
-                        raise Busy(f"no {self.name} worker became free within {limit:g} s")
-                if self._closed:
-                    raise Busy("the server is shutting down")
-                w = self._idle.pop()
-            return self._run_on(w, job, limit, deadline)
+            while True:
+                with self._cond:
+                    while not self._idle and not self._closed:
+                        if not self._cond.wait(max(0.0, deadline - time.monotonic())) and not self._idle:
+                            raise Busy(f"no {self.name} worker became free within {limit:g} s")
+                    if self._closed:
+                        raise Busy("the server is shutting down")
+                    w = self._idle.pop()
+                try:
+                    if not w.process.is_alive():
+                        raise BrokenPipeError
+                    w.conn.send(job)
+                except OSError:  # it died while idle (killed from outside): the job never reached it
+                    log.warning("%s worker %d had died while idle; replaced", self.name, w.process.pid)
+                    self._drop(w)
+                    continue
+                return self._wait_on(w, limit, deadline)
         finally:
             with self._cond:
                 self._admitted -= 1
 
-    def _run_on(self, w: _Worker, job: dict[str, Any], limit: float, deadline: float) -> tuple:
+    def _wait_on(self, w: _Worker, limit: float, deadline: float) -> tuple:
         try:
-            w.conn.send(job)
             if w.conn.poll(max(0.01, deadline - time.monotonic())):
                 answer = w.conn.recv()
                 if answer[-1] == "retire":

@@ -24,7 +24,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-TIMEOUT = 3
+TIMEOUT = 8  # long enough for the memory cap to be reached first on a loaded machine
 MEMORY_MIB = 256
 HEADER_TIMEOUT = 1
 MAX_BODY = 65536
@@ -386,3 +386,26 @@ def test_sigterm_stops_the_server_while_clients_are_connected(sample_release: Pa
         if s.process.poll() is None:
             s.process.kill()
             s.process.wait(5)
+
+
+def test_a_worker_killed_while_idle_costs_no_request(served: Served) -> None:
+    """The OOM killer (or an operator) may kill an idle worker: the next request still gets its answer."""
+    killed = [c for c in psutil.Process(served.process.pid).children()
+              if c.status() == psutil.STATUS_SLEEPING and "resource_tracker" not in " ".join(c.cmdline())]
+    for child in killed:
+        child.kill()
+    assert killed
+
+    def dead(p: psutil.Process) -> bool:
+        try:
+            return p.status() == psutil.STATUS_ZOMBIE  # dead, not yet reaped by the server
+        except psutil.NoSuchProcess:
+            return True
+
+    deadline = time.monotonic() + 10
+    while not all(dead(p) for p in killed) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for _ in range(4):
+        assert alive(served)
+    status, _, body = get(served.url(ENTERPRISE_PATH), {"Accept": "text/turtle"})
+    assert status == 200 and b"R000001" in body

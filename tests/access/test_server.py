@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import http.server
 import io
 import json
 import os
@@ -16,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -339,8 +339,8 @@ def test_endpoint_usable_from_a_browser_page_on_another_origin(server, sample_re
     """A real browser: a POST of application/sparql-query is preflighted (CORS), then read, headers included."""
     (tmp_path / "page.html").write_text(PAGE % {"endpoint": json.dumps(server.url), "query": json.dumps(COUNT_ALL)},
                                         encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # another port: another origin
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    other = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # another port: another origin
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
         page = f"http://127.0.0.1:{other.server_address[1]}/page.html"
