@@ -380,7 +380,9 @@ class Endpoint:
     # -- /id/
 
     async def deref(self, request: Request) -> Response:
-        iri = self.config.base_iri + request.path_params["path"]
+        # the raw path: record ids are percent-encoded in their IRIs, and must stay so
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        iri = self.config.base_iri + raw.decode("latin-1").split("?", 1)[0][len("/id/"):]
         try:
             ox.NamedNode(iri)
         except ValueError:

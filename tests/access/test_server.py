@@ -280,6 +280,15 @@ def test_dereference_links_other_sources(server) -> None:
     assert b"/id/ncba/5012345601" in body  # owl:sameAs from the links graph, followed backwards
 
 
+def test_dereference_keeps_percent_encoded_ids(server, quads) -> None:
+    """Record ids are percent-encoded in their IRIs (`…%2F…`): the raw request path is the IRI, never decoded."""
+    base = "https://w3id.org/se-pipeline/id/"
+    encoded = sorted({str(s) for s, *_ in quads if str(s).startswith(base) and "%" in str(s) and "#" not in str(s)})
+    assert encoded, "the sample release has records whose ids need percent-encoding"
+    status, _, body = http(server, path="/id/" + encoded[0][len(base):], headers={"Accept": "application/n-triples"})
+    assert status == 200 and f"<{encoded[0]}>".encode() in body
+
+
 def test_unknown_iri_is_404(server) -> None:
     assert http(server, path="/id/coops_uk/NO-SUCH-RECORD", headers={"Accept": "text/turtle"})[0] == 404
 
