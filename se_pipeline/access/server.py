@@ -35,6 +35,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import resource
 import socket
 import threading
@@ -76,6 +77,7 @@ HTML_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self
 ID_FORMATS = {"html": "text/html", **{name: m for name, (m, _) in mt.GRAPH.items() if name != "n3"}}
 ID_MEDIA = {"text/html": "html", "application/xhtml+xml": "html",
             **{m: n for m, n in mt.GRAPH_MEDIA.items() if n in ID_FORMATS}}
+SHUTDOWN_MARGIN = 2.0  # seconds, after `shutdown_timeout`, to deliver the answers of stopped requests
 EXPOSED_HEADERS = ["X-SPARQL-Truncated", "X-SPARQL-Max-Rows", "X-SPARQL-Result-Count", "ETag", "Retry-After"]
 
 
@@ -100,7 +102,7 @@ class ServeConfig:
     header_timeout: float = 10.0        # a request head must arrive within this (slow or half-open clients)
     body_timeout: float = 10.0          # the body must arrive within this after the head
     keep_alive: float = 5.0             # idle keep-alive connections are closed after this
-    shutdown_timeout: float = 3.0       # SIGTERM: in-flight requests get this long, then everything stops
+    shutdown_timeout: float = 3.0       # SIGTERM: running jobs get this long, then are stopped (exit within +2 s)
     cache_max_age: int = 3600           # Cache-Control max-age of successful GET answers
 
 
@@ -587,15 +589,17 @@ class _DeadlineProtocol(H11Protocol):
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server; on shutdown (SIGTERM) the worker pools stop first, so requests
-    waiting on a query are answered 503 within `shutdown_timeout` instead of holding the exit."""
+    """uvicorn's server; on shutdown (SIGTERM) the worker pools stop at once: running jobs get
+    `shutdown_timeout` to finish, then their workers are killed and their requests answered
+    503. uvicorn's own grace is `SHUTDOWN_MARGIN` longer, so those answers go out before it
+    cancels what is left (a cancelled request would get a bare 500)."""
 
     def __init__(self, config: uvicorn.Config, service: Service) -> None:
         super().__init__(config)
         self.service = service
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        grace = max(0.0, self.service.config.shutdown_timeout - 1.0)
+        grace = self.service.config.shutdown_timeout
         stopping = asyncio.get_running_loop().run_in_executor(None, self.service.close, grace)
         await super().shutdown(sockets)
         await stopping
@@ -607,7 +611,8 @@ def _uvicorn_config(app: Starlette, config: ServeConfig, *, access_log: bool) ->
         app, http=protocol, lifespan="off", ws="none", interface="asgi3", loop="asyncio",
         limit_concurrency=config.max_connections, backlog=config.backlog,
         h11_max_incomplete_event_size=config.max_header_bytes, timeout_keep_alive=int(max(1, config.keep_alive)),
-        timeout_graceful_shutdown=max(1, int(config.shutdown_timeout)), server_header=False, date_header=True,
+        timeout_graceful_shutdown=math.ceil(config.shutdown_timeout + SHUTDOWN_MARGIN), server_header=False,
+        date_header=True,
         proxy_headers=False, access_log=access_log, log_level="info" if access_log else "warning",
     )
 
