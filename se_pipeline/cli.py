@@ -62,12 +62,17 @@ def _serve(args: argparse.Namespace) -> int:
     from se_pipeline.access.server import ServeConfig, serve
 
     config = ServeConfig(
-        release=Path(args.release), host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
-        workers=args.workers, base_iri=args.base_iri, store_root=Path(args.store_dir) if args.store_dir else None,
+        release=Path(args.release), host=args.host, port=args.port, public_url=args.public_url,
+        timeout=args.timeout, max_rows=args.max_rows, workers=args.workers, describe_workers=args.describe_workers,
+        worker_memory_mb=args.worker_memory, queue=args.queue, base_iri=args.base_iri,
+        store_root=Path(args.store_dir) if args.store_dir else None, max_connections=args.max_connections,
+        backlog=args.backlog, max_header_bytes=args.max_header_bytes, max_body_bytes=args.max_body_bytes,
+        header_timeout=args.header_timeout, body_timeout=args.body_timeout, keep_alive=args.keep_alive,
+        shutdown_timeout=args.shutdown_timeout, cache_max_age=args.cache_max_age,
     )
     try:
         serve(config, verbose=not args.quiet)
-    except QueryError as e:
+    except (QueryError, ValueError) as e:
         print(f"se-pipeline serve: {e}", file=sys.stderr)
         return 2
     except OSError as e:
@@ -137,13 +142,29 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_query)
     from se_pipeline.namespaces import DEFAULT_DATA_BASE
 
-    s = sub.add_parser("serve", help="read-only SPARQL endpoint + dereferenceable IRIs over a release")
+    s = sub.add_parser("serve", help="read-only SPARQL endpoint + dereferenceable IRIs over a release "
+                       "(every limit: docs/serving.md)")
     s.add_argument("--release", default=str(DEFAULT_OUTPUT / "latest"), help="release directory (default: output/latest)")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=int, default=8000, help="0: any free port (printed)")
+    s.add_argument("--public-url", help="the endpoint's public IRI in the service description "
+                   "(default http://HOST:PORT/sparql; never taken from the Host header)")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds before a query is stopped (default 30)")
     s.add_argument("--max-rows", type=int, default=10000, help="result rows (or triples) cap (default 10000)")
-    s.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    s.add_argument("--workers", type=int, default=2, help="SPARQL query worker processes (default 2)")
+    s.add_argument("--describe-workers", type=int, default=1, help="/id/ dereferencing worker processes (default 1)")
+    s.add_argument("--worker-memory", type=int, default=1024, metavar="MIB",
+                   help="memory one query may add to its worker, MiB (default 1024; 0: no cap)")
+    s.add_argument("--queue", type=int, default=16, help="requests that may wait for busy workers before 503 (default 16)")
+    s.add_argument("--max-connections", type=int, default=1000, help="open connections + requests before 503 (default 1000)")
+    s.add_argument("--backlog", type=int, default=2048, help="listen backlog (default 2048)")
+    s.add_argument("--max-header-bytes", type=int, default=65536, help="request line + headers (default 65536)")
+    s.add_argument("--max-body-bytes", type=int, default=1 << 20, help="POST body (default 1048576; larger: 413)")
+    s.add_argument("--header-timeout", type=float, default=10.0, help="seconds for a request head to arrive (default 10)")
+    s.add_argument("--body-timeout", type=float, default=10.0, help="seconds for a request body to arrive (default 10)")
+    s.add_argument("--keep-alive", type=float, default=5.0, help="idle keep-alive seconds (default 5)")
+    s.add_argument("--shutdown-timeout", type=float, default=3.0, help="seconds in-flight requests get on SIGTERM (default 3)")
+    s.add_argument("--cache-max-age", type=int, default=3600, help="Cache-Control max-age of GET answers (default 3600)")
     s.add_argument("--base-iri", default=DEFAULT_DATA_BASE, help="data base IRI; /id/<source>/<id> maps under it")
     s.add_argument("--store-dir", help="where on-disk stores live (default: <output>/stores)")
     s.add_argument("--quiet", action="store_true", help="do not log requests")

@@ -21,6 +21,7 @@ evaluated once per language (`words`), not from a `_()` call per word and page.
 from __future__ import annotations
 
 from functools import lru_cache
+from html.parser import HTMLParser
 from typing import Any
 
 import jinja2
@@ -90,3 +91,34 @@ def words(name: str, lang: str = DEFAULT_LANG) -> Any:
 def render(name: str, lang: str = DEFAULT_LANG, **context: Any) -> str:
     """Template `name` rendered with `context` and the page language `lang`."""
     return _html_escape_spelling(template(name).render(lang=lang, **context))
+
+
+class _HeadRead(Exception):
+    """The page's head is read: nothing after it can state a policy."""
+
+
+class _PolicyReader(HTMLParser):
+    """Finds a page's `<meta http-equiv="Content-Security-Policy">` in its head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "content-security-policy":
+            self.policy = self.policy or values.get("content")
+        if tag == "body":
+            raise _HeadRead
+
+
+def page_csp(page: bytes) -> str | None:
+    """The Content-Security-Policy a page of ours states for itself (the landing page's
+    allows its map's inline scripts by hash), so a server can send it as a header: a
+    generic header policy would intersect with it and block those scripts."""
+    reader = _PolicyReader()
+    try:
+        reader.feed(page.decode("utf-8", "replace"))
+    except _HeadRead:
+        pass
+    return reader.policy

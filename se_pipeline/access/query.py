@@ -1,8 +1,10 @@
 """SPARQL over a published release, with Oxigraph (about 30x faster than rdflib here).
 
-The release's N-Quads are loaded into an in-memory store; the default graph is the union
-of the named graphs, so queries need no GRAPH clauses (but may use them: one graph per
-source, plus `…/graph/vocabulary` and `…/graph/links`).
+The release's N-Quads are loaded into an in-memory store. The query goes through the same
+parsed-query guard and dataset rules as the endpoint (`guard.prepare`): `SERVICE`, `LOAD`
+and updates are refused; `FROM` / `FROM NAMED` build the dataset; without them the default
+graph is the union of the named graphs, so queries need no GRAPH clauses (but may use
+them: one graph per source, plus `…/graph/vocabulary` and `…/graph/links`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+
+from se_pipeline.access.guard import RefusedQuery, prepare
 
 
 class QueryError(ValueError):
@@ -44,7 +48,11 @@ def _term(t: Any) -> str | None:
 def run_query(store: ox.Store, query: str) -> tuple[list[str], list[list[str | None]]] | bool | list[ox.Triple]:
     """Rows (SELECT), a boolean (ASK) or triples (CONSTRUCT / DESCRIBE)."""
     try:
-        result = store.query(query, use_default_graph_as_union=True)
+        prepared = prepare(query)
+    except RefusedQuery as e:
+        raise QueryError(str(e)) from None
+    try:
+        result = store.query(prepared.text, **prepared.dataset.oxigraph_options())
     except SyntaxError as e:
         raise QueryError(f"invalid SPARQL: {e}") from None
     if isinstance(result, ox.QuerySolutions):

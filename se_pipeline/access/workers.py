@@ -1,19 +1,35 @@
-"""Queries run in child processes so a timeout really stops them.
+"""Queries run in child processes, each with a time limit, a memory cap and no network.
 
 Each worker process opens the on-disk store read-only (`Store.read_only`) once and then
-answers jobs sent over a pipe. The server hands a job to an idle worker and waits at
-most `timeout` seconds; if no answer came, the worker is killed (SIGKILL: Oxigraph's
-query loop is native code that no Python-level signal would interrupt) and replaced.
-So a runaway query costs one worker for at most `timeout` seconds, never the service.
+answers jobs sent over a pipe. Why processes: Oxigraph's query loop is native code that
+no Python-level signal interrupts, may allocate without bound, and may crash (deep
+recursion); only a process can be killed, capped and replaced without touching the server.
 
-Results are serialised in the worker, with at most `max_rows` solutions (SELECT) or
-triples (CONSTRUCT / DESCRIBE); whether the cap cut the answer is returned alongside.
+* **Time.** The server waits at most `timeout` seconds (queueing included); then the worker
+  is killed (SIGKILL) and replaced, and the client gets 503.
+* **Memory.** At start the worker sets `RLIMIT_AS` to its address space once the store is
+  open and the parser loaded, plus `memory_mb`: a query that needs more fails inside the
+  worker (MemoryError, or Rust's allocation failure aborts the process). Either way the
+  client gets a 500 that says so, the event is logged and the worker replaced.
+* **Crashes.** A worker that dies while running a job (a segfault, an abort) is answered as
+  a 500 naming the signal, logged, and replaced.
+* **Network.** Where the kernel allows unprivileged user namespaces, the worker moves
+  itself into a new network namespace before opening the store: even a `SERVICE` that got
+  past the parsed-query guard could not reach any address (defence in depth).
+
+The server runs two pools: one for SPARQL queries, one for `/id/` dereferencing, so slow
+queries never starve dereferencing. Results are serialised in the worker, with at most
+`max_rows` solutions (SELECT) or triples (CONSTRUCT / DESCRIBE).
 """
 from __future__ import annotations
 
+import ctypes
 import json
+import logging
 import multiprocessing as mp
-import queue
+import os
+import resource
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -21,72 +37,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from se_pipeline.access import media as mt
+from se_pipeline.access.guard import RefusedQuery, prepare
 from se_pipeline.namespaces import PREFIXES
 
+log = logging.getLogger("se_pipeline.access.workers")
+
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-# name -> (media type, oxigraph format); first entry of each table is the default.
-TABULAR: dict[str, tuple[str, Any]] = {
-    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
-    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
-    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
-    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
-}
-GRAPH: dict[str, tuple[str, Any]] = {
-    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
-    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-    "n3": ("text/n3", ox.RdfFormat.N3),
-}
-# Accept media types (and `format=` parameter values) understood for each kind of result.
-TABULAR_MEDIA = {
-    "application/sparql-results+json": "json", "application/json": "json", "text/javascript": "json",
-    "application/javascript": "json", "application/sparql-results+xml": "xml", "application/xml": "xml",
-    "text/xml": "xml", "text/csv": "csv", "text/tab-separated-values": "tsv",
-}
-GRAPH_MEDIA = {
-    "text/turtle": "turtle", "application/turtle": "turtle", "application/x-turtle": "turtle",
-    "application/n-triples": "ntriples", "text/plain": "ntriples", "application/ld+json": "jsonld",
-    "application/x-json+ld": "jsonld", "application/json": "jsonld", "application/rdf+xml": "rdfxml",
-    "application/xml": "rdfxml", "text/xml": "rdfxml", "text/n3": "n3", "text/rdf+n3": "n3",
-}
-TABULAR_PARAM = {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
-GRAPH_PARAM = {"turtle": "turtle", "ttl": "turtle", "n3": "n3", "nt": "ntriples", "ntriples": "ntriples",
-               "n-triples": "ntriples", "json-ld": "jsonld", "jsonld": "jsonld", "json": "jsonld",
-               "xml": "rdfxml", "rdf": "rdfxml", "rdf+xml": "rdfxml"}
-
-
-def parse_accept(accept: str | None) -> list[tuple[str, float]]:
-    """Media ranges from an Accept header, best first (stable for equal q)."""
-    out: list[tuple[str, float, int]] = []
-    for i, part in enumerate((accept or "").split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        if not fields[0]:
-            continue
-        q = 1.0
-        for f in fields[1:]:
-            if f.lower().startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        out.append((fields[0].lower(), q, i))
-    out.sort(key=lambda t: (-t[1], t[2]))
-    return [(m, q) for m, q, _ in out if q > 0]
-
-
-def negotiate(accept: str | None, media: dict[str, str], default: str, param: str | None = None,
-              params: dict[str, str] | None = None) -> str:
-    """The format name to answer with: `format=` parameter, else Accept, else the default."""
-    if param and params and param.lower() in params:
-        return params[param.lower()]
-    for mtype, _ in parse_accept(accept):
-        if mtype in media:
-            return media[mtype]
-        if mtype in ("*/*", default.split("/")[0] + "/*"):
-            return ""
-    return ""
+_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
 # ---------------------------------------------------------------------------------------
@@ -111,23 +69,37 @@ def _term_json(t: Any) -> dict[str, Any]:
     return {"type": "literal", "value": str(t)}
 
 
+def serialize_triples(triples: list[ox.Triple], name: str) -> bytes:
+    """Triples in one of `media.GRAPH`'s formats (JSON-LD through our compact document)."""
+    _, ox_fmt = mt.GRAPH[name]
+    if name == "jsonld":
+        from se_pipeline.access.describe import jsonld_document
+        return json.dumps(jsonld_document(triples), ensure_ascii=False).encode("utf-8")
+    if name in ("turtle", "n3"):
+        return ox.serialize(triples, format=ox_fmt, prefixes=PREFIXES)
+    return ox.serialize(triples, format=ox_fmt)
+
+
 def execute(store: ox.Store, job: dict[str, Any]) -> tuple:
-    """Run one query job; ("ok", media type, body, truncated, count) or ("error", status, message)."""
-    kwargs: dict[str, Any] = {}
-    if job.get("default_graphs"):
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
-    else:
-        kwargs["use_default_graph_as_union"] = True
-    if job.get("named_graphs"):
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
+    """Run one query job: ("ok", media type, body, truncated, count) or ("error", status, message)."""
     try:
-        result = store.query(job["query"], **kwargs)
+        prepared = prepare(job["query"], job.get("default_graphs", ()), job.get("named_graphs", ()), job.get("base_iri"))
+    except RefusedQuery as e:
+        return ("error", e.status, str(e))
+    graph_form = prepared.form in ("CONSTRUCT", "DESCRIBE")
+    table, default, params = ((mt.GRAPH_MEDIA, "turtle", mt.GRAPH_PARAM) if graph_form
+                              else (mt.TABULAR_MEDIA, "json", mt.TABULAR_PARAM))
+    name = mt.choose(job.get("accept"), table, default, fmt=job.get("format"), params=params)
+    if name is None:
+        return ("error", 406, f"cannot answer a {prepared.form} query in any type this request accepts; "
+                              f"available: {mt.acceptable(table)}")
+    try:
+        result = store.query(prepared.text, base_iri=prepared.base_iri, **prepared.dataset.oxigraph_options())
     except SyntaxError as e:
         return ("error", 400, f"query syntax error: {e}")
     except (ValueError, OSError) as e:
         return ("error", 400, f"query error: {e}")
     cap = int(job["max_rows"])
-    fmt_param = job.get("format")
     try:
         if isinstance(result, ox.QuerySolutions):
             names = [v.value for v in result.variables]
@@ -136,21 +108,15 @@ def execute(store: ox.Store, job: dict[str, Any]) -> tuple:
                 if len(bindings) >= cap:
                     truncated = True
                     break
-                row = {}
-                for n in names:
-                    v = sol[n]
-                    if v is not None:
-                        row[n] = _term_json(v)
-                bindings.append(row)
-            doc = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False).encode("utf-8")
-            name = negotiate(job.get("accept"), TABULAR_MEDIA, "application/sparql-results+json", fmt_param, TABULAR_PARAM) or "json"
-            media, ox_fmt = TABULAR[name]
+                bindings.append({n: _term_json(v) for n in names if (v := sol[n]) is not None})
+            doc = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}},
+                             ensure_ascii=False).encode("utf-8")
+            media, ox_fmt = mt.TABULAR[name]
             if name != "json":
                 doc = ox.parse_query_results(doc, format=ox.QueryResultsFormat.JSON).serialize(format=ox_fmt)
             return ("ok", media, doc, truncated, len(bindings))
         if isinstance(result, ox.QueryBoolean):
-            name = negotiate(job.get("accept"), TABULAR_MEDIA, "application/sparql-results+json", fmt_param, TABULAR_PARAM) or "json"
-            media, ox_fmt = TABULAR[name]
+            media, ox_fmt = mt.TABULAR[name]
             return ("ok", media, result.serialize(format=ox_fmt), False, 1)
         triples, truncated = [], False
         for t in result:
@@ -158,42 +124,78 @@ def execute(store: ox.Store, job: dict[str, Any]) -> tuple:
                 truncated = True
                 break
             triples.append(t)
-        name = negotiate(job.get("accept"), GRAPH_MEDIA, "text/turtle", fmt_param, GRAPH_PARAM) or "turtle"
-        media, ox_fmt = GRAPH[name]
-        if name == "jsonld":
-            from se_pipeline.access.describe import jsonld_document
-            body = json.dumps(jsonld_document(triples), ensure_ascii=False).encode("utf-8")
-        elif name in ("turtle", "n3"):
-            body = ox.serialize(triples, format=ox_fmt, prefixes=PREFIXES)
-        else:
-            body = ox.serialize(triples, format=ox_fmt)
-        return ("ok", media, body, truncated, len(triples))
+        return ("ok", mt.GRAPH[name][0], serialize_triples(triples, name), truncated, len(triples))
     except (ValueError, OSError, SyntaxError) as e:
         return ("error", 500, f"query evaluation failed: {e}")
 
 
-def _worker_main(store_path: str, conn: Any) -> None:
+def _isolate_network() -> bool:
+    """Move this (still single-threaded) process into its own network namespace: no route anywhere."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _address_space() -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _cap_memory(memory_mb: int) -> int | None:
+    """Limit the address space to what is mapped now plus `memory_mb`; the limit in bytes, or None."""
+    now = _address_space()
+    if not memory_mb or now is None:
+        return None
+    limit = now + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return limit
+
+
+def _worker_main(store_path: str, conn: Any, memory_mb: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    isolated = _isolate_network()
     store = ox.Store.read_only(store_path)
-    conn.send(("ready",))
+    prepare("ASK { ?s ?p ?o }")  # load the parser before measuring the baseline
+    limit = _cap_memory(memory_mb)
+    try:
+        conn.send(("ready", isolated, limit))
+    except OSError:  # the pool closed while we were starting
+        return
     while True:
         try:
             job = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return
         if job is None:
             return
+        retire = False
         try:
             if job["kind"] == "describe":
                 from se_pipeline.access.describe import describe
                 answer: tuple = ("ok", describe(store, job["iri"]))
-            elif job["kind"] == "sleep":  # for tests: a job that takes `seconds`
-                time.sleep(job["seconds"])
-                answer = ("ok", None)
             else:
                 answer = execute(store, job)
+        except MemoryError:
+            answer, retire = ("error", 500, f"the query needed more memory than this endpoint allows a query "
+                                            f"({memory_mb} MiB); simplify it or download the dump"), True
+        except RecursionError:
+            answer = ("error", 400, "the query is nested too deeply")
         except Exception as e:  # never let one bad job kill the worker silently
             answer = ("error", 500, f"{type(e).__name__}: {e}")
-        conn.send(answer)
+        try:
+            conn.send(answer + (("retire",) if retire else ()))
+        except OSError:  # the server gave up on this job (timeout, shutdown) and closed the pipe
+            return
+        if retire:  # memory may be fragmented or half-freed: start afresh
+            return
 
 
 # ---------------------------------------------------------------------------------------
@@ -205,7 +207,11 @@ class QueryTimeout(Exception):
 
 
 class Busy(Exception):
-    """No worker became free in time."""
+    """No worker became free in time, the queue is full, or the pool is shutting down."""
+
+
+class WorkerCrashed(Exception):
+    """The worker process died while running the job."""
 
 
 @dataclass(eq=False)
@@ -215,98 +221,176 @@ class _Worker:
 
 
 class WorkerPool:
-    """`size` worker processes over a read-only store; `run(job)` with a hard timeout."""
+    """`size` worker processes over a read-only store; `run(job)` with a hard timeout.
 
-    def __init__(self, store_path: str, *, size: int = 2, timeout: float = 30.0, start_timeout: float = 60.0) -> None:
-        self.store_path = store_path
-        self.timeout = timeout
-        self.start_timeout = start_timeout
+    At most `size + queue` jobs are admitted at once (running or waiting for a worker);
+    more are refused at once with Busy, so a burst cannot pile up threads in the server.
+    """
+
+    def __init__(self, store_path: str, *, size: int = 2, timeout: float = 30.0, memory_mb: int = 1024,
+                 queue: int = 16, name: str = "query", start_timeout: float = 60.0) -> None:
+        self.store_path, self.size, self.timeout, self.memory_mb = store_path, size, timeout, memory_mb
+        self.queue, self.name, self.start_timeout = queue, name, start_timeout
         self._ctx = mp.get_context("spawn")
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._admitted = 0
         self._closed = False
         self.killed = 0
-        self._all: set[_Worker] = set()
+        self.crashed = 0
+        self.network_isolated = True
+        self.memory_limited = True
         for _ in range(size):
-            self._idle.put(self._spawn())
+            self._idle.append(self._spawn())
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        p = self._ctx.Process(target=_worker_main, args=(self.store_path, child), daemon=True,
-                              name="se-pipeline-query-worker")
+        p = self._ctx.Process(target=_worker_main, args=(self.store_path, child, self.memory_mb), daemon=True,
+                              name=f"se-pipeline-{self.name}-worker")
         p.start()
         child.close()
         if not parent.poll(self.start_timeout):
             p.kill()
-            raise RuntimeError("query worker did not start")
-        msg = parent.recv()
-        if msg != ("ready",):
-            raise RuntimeError(f"query worker failed to start: {msg}")
+            raise RuntimeError(f"{self.name} worker did not start")
+        try:
+            msg = parent.recv()
+        except EOFError:
+            raise RuntimeError(f"{self.name} worker failed to start (exit code {p.exitcode})") from None
+        _, isolated, limit = msg
+        self.network_isolated &= bool(isolated)
+        self.memory_limited &= limit is not None
         w = _Worker(p, parent)
-        with self._lock:
+        with self._cond:
             self._all.add(w)
         return w
 
-    def run(self, job: dict[str, Any], timeout: float | None = None) -> tuple:
-        """Send `job` to a worker; its answer, or QueryTimeout after `timeout` (the worker is killed)."""
-        limit = self.timeout if timeout is None else timeout
-        started = time.monotonic()
-        try:
-            w = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise Busy("all query workers are busy") from None
-        remaining = max(0.01, limit - (time.monotonic() - started))
-        try:
-            w.conn.send(job)
-            if w.conn.poll(remaining):
-                answer = w.conn.recv()
-                self._idle.put(w)
-                return answer
-        except (EOFError, OSError, BrokenPipeError):
-            pass
-        # timed out (or the worker died): kill it for real and replace it
-        died = not w.process.is_alive()
-        self.killed += 1
-        w.process.kill()
+    @property
+    def pids(self) -> list[int]:
+        with self._cond:
+            return [w.process.pid for w in self._all]
+
+    def _replace_later(self) -> None:
+        def replace() -> None:
+            delay = 0.5
+            while True:  # a pool that silently shrank would end in 503s for ever: keep trying, backing off
+                try:
+                    w = self._spawn()
+                    break
+                except Exception as e:
+                    if self._closed:
+                        return
+                    log.error("could not start a replacement %s worker (%s); retrying in %.1f s", self.name, e, delay)
+                    time.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+            with self._cond:
+                if self._closed:
+                    w.process.kill()
+                    self._all.discard(w)
+                    return
+                self._idle.append(w)
+                self._cond.notify()
+        if not self._closed:
+            threading.Thread(target=replace, daemon=True).start()
+
+    def _drop(self, w: _Worker) -> None:
+        """Kill a worker and forget it; a replacement is started."""
+        if w.process.is_alive():
+            w.process.kill()
         w.process.join(5)
         w.conn.close()
-        if not self._closed:
-            threading.Thread(target=self._replace, daemon=True).start()
-        with self._lock:
+        with self._cond:
             self._all.discard(w)
-        if died and time.monotonic() - started < limit:
-            raise RuntimeError("the query worker died while running the query")
-        raise QueryTimeout(f"query stopped after its timeout of {limit:g} s")
+        self._replace_later()
 
-    def _replace(self) -> None:
-        try:
-            w = self._spawn()
+    def run(self, job: dict[str, Any], timeout: float | None = None) -> tuple:
+        """Send `job` to a worker; its answer, or QueryTimeout / WorkerCrashed / Busy."""
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        with self._cond:
             if self._closed:
-                w.process.kill()
-                return
-            self._idle.put(w)
-        except Exception:  # pragma: no cover - logged by the caller's next Busy
-            pass
+                raise Busy("the server is shutting down")
+            if self._admitted >= self.size + self.queue:
+                raise Busy(f"all {self.name} workers are busy and {self.queue} requests are waiting")
+            self._admitted += 1
+        try:
+            while True:
+                with self._cond:
+                    while not self._idle and not self._closed:
+                        if not self._cond.wait(max(0.0, deadline - time.monotonic())) and not self._idle:
+                            raise Busy(f"no {self.name} worker became free within {limit:g} s")
+                    if self._closed:
+                        raise Busy("the server is shutting down")
+                    w = self._idle.pop()
+                try:
+                    if not w.process.is_alive():
+                        raise BrokenPipeError
+                    w.conn.send(job)
+                except OSError:  # it died while idle (killed from outside): the job never reached it
+                    log.warning("%s worker %d had died while idle; replaced", self.name, w.process.pid)
+                    self._drop(w)
+                    continue
+                return self._wait_on(w, limit, deadline)
+        finally:
+            with self._cond:
+                self._admitted -= 1
 
-    def close(self) -> None:
-        """Stop every worker (idle ones politely, busy ones by kill)."""
-        self._closed = True
-        idle = []
-        while True:
-            try:
-                idle.append(self._idle.get_nowait())
-            except queue.Empty:
-                break
+    def _wait_on(self, w: _Worker, limit: float, deadline: float) -> tuple:
+        try:
+            if w.conn.poll(max(0.01, deadline - time.monotonic())):
+                answer = w.conn.recv()
+                if answer[-1] == "retire":
+                    log.warning("%s worker %d stopped after running out of memory: %s", self.name,
+                                w.process.pid, answer[2])
+                    self._drop(w)
+                    return answer[:-1]
+                with self._cond:
+                    self._idle.append(w)
+                    self._cond.notify()
+                return answer
+            timed_out = True
+        except (EOFError, OSError):
+            timed_out = False
+        if timed_out and w.process.is_alive():
+            self.killed += 1
+            self._drop(w)
+            if self._closed:
+                raise Busy("the server is shutting down")
+            raise QueryTimeout(f"query stopped after its timeout of {limit:g} s")
+        w.process.join(2)
+        code = w.process.exitcode
+        self._drop(w)
+        if self._closed:
+            raise Busy("the server is shutting down")
+        self.crashed += 1
+        how = (f"was killed by signal {signal.Signals(-code).name}" if code is not None and code < 0
+               else f"exited with code {code}")
+        cap = f"; each query may use at most {self.memory_mb} MiB of memory" if self.memory_mb else ""
+        log.error("%s worker %d %s while running a job", self.name, w.process.pid, how)
+        raise WorkerCrashed(f"the {self.name} worker crashed while running this request (it {how}{cap}); "
+                            "it has been replaced")
+
+    def close(self, grace: float = 0.0) -> None:
+        """Stop accepting jobs; let running ones finish for `grace` seconds; stop every worker."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            end = time.monotonic() + grace
+            while len(self._idle) < len(self._all) and time.monotonic() < end:
+                self._cond.wait(max(0.0, end - time.monotonic()))
+            idle, workers = list(self._idle), list(self._all)
+            self._idle.clear()
+            self._all.clear()
         for w in idle:
             try:
                 w.conn.send(None)
             except OSError:
                 pass
-        with self._lock:
-            workers = list(self._all)
-            self._all.clear()
         for w in workers:
-            w.process.join(2 if w in idle else 0)
+            if w not in idle:
+                w.process.kill()
+        for w in workers:
+            w.process.join(2)
             if w.process.is_alive():
                 w.process.kill()
                 w.process.join(2)

@@ -10,6 +10,7 @@ import re
 import shutil
 import struct
 import subprocess
+import urllib.request
 import zlib
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +20,7 @@ import rdflib
 
 from se_pipeline.access.landing import write_landing_page
 from se_pipeline.access.landing_map import COLOURS, OWN
+from se_pipeline.access.server import HTML_CSP, ServeConfig, serve_in_thread
 from se_pipeline.access.static_docs import release_store, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA
 
@@ -182,6 +184,25 @@ def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
     assert pixels("#f3efe6") > 5000        # land: the country outlines are drawn
     assert pixels("#1d3557") > 50          # clusters
     assert pixels(COLOURS[OWN]) > 5        # single points, coloured by where they came from
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
+def test_served_landing_page_keeps_its_own_policy_and_its_map_runs(evil_release: Path, tmp_path: Path) -> None:
+    """`se-pipeline serve` sends the page's own CSP (its map's scripts by hash) as the header:
+    the generic HTML policy beside it would block the map."""
+    server = serve_in_thread(ServeConfig(release=evil_release, port=0, store_root=tmp_path / "stores"))
+    try:
+        host, port = server.address
+        with urllib.request.urlopen(f"http://{host}:{port}/", timeout=30) as r:
+            policy, body = r.headers["Content-Security-Policy"], r.read()
+        stated = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', body.decode()).group(1)
+        assert policy == html.unescape(stated) and policy != HTML_CSP and "'sha256-" in policy
+        dom = _chromium(["--dump-dom", "--virtual-time-budget=5000", f"http://{host}:{port}/"], tmp_path).stdout.decode()
+        assert 'data-ready="true"' in dom and len(re.findall(r'<path class="country[ "]', dom)) > 150
+        assert "PWNED" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
+    finally:
+        server.stop()
 
 
 def test_static_documents(sample_release: Path, tmp_path: Path) -> None:

@@ -161,3 +161,18 @@ def test_workers_by_country_and_kind(store, facts: Facts) -> None:
     got = {(r[0], r[1]): (int(r[2]), int(r[3]), int(r[4])) for r in rows}
     assert got == {k: (len(v), reporting[k], workers[k]) for k, v in enterprises.items()}
     assert sum(workers.values()) > 0
+
+
+def test_cli_query_uses_the_same_guard_and_dataset_rules(sample_release: Path, quads: list[tuple], capsys) -> None:
+    from se_pipeline.cli import main as cli_main
+
+    coops_uk = "https://w3id.org/se-pipeline/graph/coops_uk"
+    for query, expected in ((f"SELECT (COUNT(*) AS ?n) FROM <{coops_uk}> WHERE {{ ?s ?p ?o }}",
+                             sum(1 for *_, g in quads if str(g) == coops_uk)),
+                            ("SELECT (COUNT(*) AS ?n) FROM <urn:nothing> WHERE { ?s ?p ?o }", 0),
+                            ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", len(quads))):
+        assert cli_main(["query", query, "--release", str(sample_release), "--format", "csv"]) == 0
+        assert capsys.readouterr().out.splitlines()[1] == str(expected)
+    assert cli_main(["query", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+                     "--release", str(sample_release)]) == 2
+    assert "SERVICE" in capsys.readouterr().err
