@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Iterator, Protocol
 
 import pyoxigraph as ox
 
-from se_pipeline import lifeline
+from se_pipeline import child_processes
 from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.files import read_digests, sha256_file
@@ -191,36 +191,36 @@ TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str,
-                            digests: Path) -> list[lifeline.Helper]:
+                            digests: Path) -> list[child_processes.ChildProcess]:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files, by
     one or two helpers (see `TWO_DOCUMENT_WRITERS_FROM`); helper i writes the SHA-256 of
     each file it writes to `digests` + `.i`."""
     args = [a for part in parts for a in ("--part", part.graph, str(part.path))]
     size = sum(p.path.stat().st_size for p in parts if p.path.is_file())
     n = 2 if size >= TWO_DOCUMENT_WRITERS_FROM and len(parts) > 1 else 1
-    return [lifeline.spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
+    return [child_processes.start("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
                            "--share", f"{i}/{n}", "--digests", f"{digests}.{i}") for i in range(n)]
 
 
 def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
-                           digests: Path) -> lifeline.Helper:
+                           digests: Path) -> child_processes.ChildProcess:
     """The partner exports (see `release.exports`), from the sources' last good rows;
     the SHA-256 of each profile written goes to `digests`."""
-    return lifeline.spawn("partner exports", "se_pipeline.release.exports",
+    return child_processes.start("partner exports", "se_pipeline.release.exports",
                           str(state_dir), str(release_dir), base_iri, *sources, "--digests", str(digests))
 
 
-def _wait(helper: lifeline.Helper) -> None:
+def _wait(helper: child_processes.ChildProcess) -> None:
     try:
         helper.wait()
-    except lifeline.HelperFailed as e:
+    except child_processes.ChildProcessFailed as e:
         raise ReleaseError(str(e)) from e
 
 
 class PendingValidation(Protocol):
     """SHACL validation of the published N-Quads running in a helper process."""
 
-    helper: lifeline.Helper
+    helper: child_processes.ChildProcess
 
     def result(self) -> tuple[bool, str]:
         """Once the helper has exited: (conforms, Markdown summary of violations); the
@@ -251,7 +251,7 @@ def build_release(
     partial = start_release(settings.releases_dir, release_id)
     work = settings.output_dir / "work" / release_id
     work.mkdir(parents=True, exist_ok=True)
-    children: list[lifeline.Helper] = []
+    children: list[child_processes.ChildProcess] = []
     try:
         parts: list[GraphPart] = []
         summaries: list[SourceSummary] = []
@@ -282,7 +282,7 @@ def build_release(
             children.append(pending.helper)
         # Static documents (3 small files per enterprise) and partner exports are the
         # slowest steps and need nothing this process computes: helpers write them, at a
-        # lower priority (`runtime.background`), while this one writes and checks the datasets.
+        # lower priority (`runtime.run_in_background`), while this one writes and checks the datasets.
         documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256")
         children += documents
         # Exports staged by the `partner_exports` asset from this very data are moved in;
@@ -303,7 +303,7 @@ def build_release(
         # The release gate in two processes at once: a helper proves dataset.ttl and
         # dataset.jsonld hold dataset.nq.gz's statements, this one that dataset.nq.gz
         # holds the census's (see `release.gate`).
-        formats = lifeline.spawn("release gate", "se_pipeline.release.gate", str(partial))
+        formats = child_processes.start("release gate", "se_pipeline.release.gate", str(partial))
         children.append(formats)
         t0 = time.perf_counter()
         gate.require(gate.check_nquads(partial / "dataset.nq.gz", census.quads.result()))

@@ -230,13 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m se_pipeline.release.gate RELEASE_DIR`: `check_formats`; exit status 1 with
     the problems on stderr if there are any. The release build runs it as a helper beside
     its own `check_nquads` and changelog."""
-    from se_pipeline import lifeline
+    from se_pipeline import child_processes
     from se_pipeline.runtime import tune_gc
 
     parser = argparse.ArgumentParser(prog="python -m se_pipeline.release.gate", description=main.__doc__)
     parser.add_argument("release_dir", type=Path)
     args = parser.parse_args(argv)
-    lifeline.hold()
+    child_processes.die_with_parent()
     tune_gc()
     problems = check_formats(args.release_dir)
     for line in problems:
