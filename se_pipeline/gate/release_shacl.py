@@ -6,10 +6,10 @@ union at a fraction of the memory, and stays linear in the number of sources.
 
 During a build (`start_release_validation`) the helper reads each graph from the file
 the release is built from. The release gate re-reads the published N-Quads, Turtle and
-JSON-LD and requires exactly the statements of those files (fingerprints of the census
+JSON-LD and requires exactly the statements of those files (fingerprints of the statistics
 taken from them), so validating the files validates what is published, without a
-parse of the whole `dataset.nq.gz` (at 3x10^4 enterprises that parse, only to skip
-most of it, was 7.4 s of the helper's time as sampled by py-spy). `validate_release` checks a release
+parse of the whole `dataset.nq.gz` only to skip most of it (benchmarks/README.md,
+"Figures behind choices in the code"). `validate_release` checks a release
 directory's published N-Quads directly (`se-pipeline validate RELEASE_DIR`).
 
 The default (fast) backend streams statements through `gate.fast` block by block

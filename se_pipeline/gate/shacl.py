@@ -2,7 +2,8 @@
 
 Shapes live in `shapes/*.ttl` (one file per concern, every shape a stable IRI under
 SHAPES_NS). Validation runs the streaming validator `gate.fast` (the shapes compiled to
-Python checks, pyshacl's verdicts result for result, bounded memory, ~50x faster); set
+Python checks, pyshacl's verdicts result for result, bounded memory, much faster:
+benchmarks/README.md); set
 `SE_PIPELINE_SHACL=pyshacl` to run pyshacl itself (inference off: the shapes need no
 entailment, every type they target is asserted by the RDF writer).
 
