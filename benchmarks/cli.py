@@ -21,8 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("data", type=Path, help="a folder written by `python -m benchmarks.synth N DIR`")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/se-bench-cli"))
-    ap.add_argument("run_args", nargs="*", help="more `se-pipeline run` arguments (after --)")
-    args = ap.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    ours, run_args = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    args = ap.parse_args(ours)
+    args.run_args = run_args
     walls = []
     for i in range(args.runs):
         cli = cli_run(args.data, args.workdir / "out", tuple(args.run_args))

@@ -15,9 +15,11 @@ from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
 
 def _run(args: argparse.Namespace) -> int:
     from se_pipeline.run import dagster_home, run_publish
+    from se_pipeline.runtime import tune_gc
     from se_pipeline.settings import load_settings
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
+    tune_gc()  # this process runs the steps (in-process executor): see se_pipeline/runtime.py
     outcome = run_publish(settings, args.config, executor=args.executor, max_concurrent=args.max_concurrent)
     for line in outcome.problems:
         print(line, file=sys.stderr)

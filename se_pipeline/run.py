@@ -46,8 +46,10 @@ class Outcome:
 
 
 #: The instance configuration written into a new `<output>/.dagster`: Dagster's defaults
-#: (SQLite storage in the folder), without usage statistics sent to Dagster Labs.
-INSTANCE_CONFIG = "# Written by se-pipeline run (see se_pipeline/run.py); edit freely.\ntelemetry:\n  enabled: false\n"
+#: (SQLite storage in the folder), without usage statistics sent to Dagster Labs and
+#: without the UI's newsletter sign-up dialog over the steward's first page.
+INSTANCE_CONFIG = ("# Written by se-pipeline run (see se_pipeline/run.py); edit freely.\n"
+                   "telemetry:\n  enabled: false\nnux:\n  enabled: false\n")
 
 
 def dagster_home(settings: Settings) -> Path:
