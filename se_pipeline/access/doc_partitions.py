@@ -220,7 +220,7 @@ def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
 
 
 def shares(work: dict[str, int], n: int) -> list[set[str]]:
-    """Source segments dealt out to `n` writers by their `work` (enterprises: a writer's
+    """Source segments shared out among `n` writers by their `work` (enterprises: a writer's
     time goes with the documents it writes, three files each), so that the busiest
     writer has as little as possible: for two writers (the release's case) the best split,
     tried exhaustively up to `_EXACT_SHARES_UP_TO` segments; otherwise the largest first
@@ -241,12 +241,12 @@ def shares(work: dict[str, int], n: int) -> list[set[str]]:
         first = {order[0]} | {s for k, s in enumerate(order[1:]) if best_mask >> k & 1}
         return [first, set(order) - first]
     load = [0] * n
-    dealt: list[set[str]] = [set() for _ in range(n)]
+    shared: list[set[str]] = [set() for _ in range(n)]
     for segment in order:
         k = load.index(min(load))
-        dealt[k].add(segment)
+        shared[k].add(segment)
         load[k] += work[segment]
-    return dealt
+    return shared
 
 
 class NotGrouped(ValueError):

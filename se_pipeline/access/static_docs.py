@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a named graph and its N-Triples file (repeatable)")
     parser.add_argument("--digests", type=Path, help="write the SHA-256 of every file written here")
     parser.add_argument("--share", default="0/1", metavar="I/N",
-                        help="with --part: write only the sources dealt to writer I of N (default 0/1: all)")
+                        help="with --part: write only the sources shared out to writer I of N (default 0/1: all)")
     args = parser.parse_args(argv)
     child_processes.die_with_parent()
     tune_gc()
