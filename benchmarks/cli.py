@@ -3,14 +3,13 @@
 `python -m benchmarks.cli DATA_DIR [--runs 3] [--workdir DIR] [-- RUN_ARGS...]` runs
 `se-pipeline run --config DATA_DIR/config.yaml --output <fresh dir> RUN_ARGS` `--runs`
 times and prints, per run, the wall time, the CPU time (user + system) of the whole
-process tree, the peak RSS of that tree (the CLI, Dagster's step processes, the release's
+process tree (sampled every 0.1 s per process), the peak RSS of that tree (the CLI, Dagster's step processes, the release's
 writers) and the CLI's last line; then the medians. Each run starts from an empty output
 folder (a cold run). On a busy machine the CPU time moves less than the wall time.
 """
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import sys
 from pathlib import Path
@@ -29,10 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     args.run_args = run_args
     walls, cpus = [], []
     for i in range(args.runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         cli = cli_run(args.data, args.workdir / "out", tuple(args.run_args))
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu = cli["cpu_s"]
         walls.append(cli["seconds"])
         cpus.append(cpu)
         print(f"run {i + 1}: {cli['seconds']:.1f} s wall, {cpu:.1f} s CPU, tree peak {cli['peak_rss_mb']:.0f} MB, "

@@ -48,6 +48,9 @@ class Sampler:
         self.tree = tree
         self.every = every
         self.peak = 0
+        #: with `tree`: the CPU seconds (user + system) last seen of every process in it, by
+        #: pid; short-lived processes lose at most their last sampling interval.
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._t: threading.Thread | None = None
 
@@ -61,6 +64,9 @@ class Sampler:
         for p in procs:
             try:
                 total += p.memory_info().rss
+                if self.tree:
+                    t = p.cpu_times()
+                    self.cpu[p.pid] = t.user + t.system
             except psutil.Error:
                 pass
         return total
@@ -255,8 +261,9 @@ def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = ()) -> dict[str,
     tree.start()
     stdout, stderr = p.communicate()
     seconds = time.perf_counter() - t0
+    peak = tree.stop()
     return {"seconds": seconds, "ok": p.returncode == 0, "stdout": stdout.strip(), "stderr": stderr.strip()[-2000:],
-            "peak_rss_mb": tree.stop() / 2**20}
+            "peak_rss_mb": peak / 2**20, "cpu_s": sum(tree.cpu.values())}
 
 
 def fmt_rate(n: int | None, s: float) -> str:
