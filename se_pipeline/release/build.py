@@ -318,7 +318,7 @@ def build_release(
         changes = write_changelog(previous, statistics.records, partial / "changelog.csv")
         for s in summaries:
             s.changes = dict(changes.get(s.name, {}))
-        write_event_stream(partial, settings.latest.resolve() if previous else None, census.records.digests,
+        write_event_stream(partial, settings.latest.resolve() if previous else None, statistics.records.digests,
                            release_id, issued, settings.base_iri, work)
         t0 = time.perf_counter()
         _wait(formats)
