@@ -69,7 +69,7 @@ def main() -> None:
     timed("changelog", lambda: write_changelog(previous if previous.is_file() else None, statistics.records,
                                                scratch / "changelog.csv"))
     # The event stream as its first release writes it (every record a member: its worst case).
-    timed("event stream (start)", lambda: write_event_stream(scratch, None, census.records.digests, "start",
+    timed("event stream (start)", lambda: write_event_stream(scratch, None, statistics.records.digests, "start",
                                                              datetime.now(timezone.utc), args.base_iri, scratch))
     documents = [sys.executable, "-m", "se_pipeline.access.static_docs", str(scratch / "documents"), args.base_iri,
                  *(a for p in parts for a in ("--part", p.graph, str(p.path))), "--digests", str(scratch / "digests")]
