@@ -165,6 +165,10 @@ def context() -> dict[str, Any]:
     return {**PREFIXES, **{t: _definition(t) for t in TERMS}, **CLASSES}
 
 
+#: `context()` built once, for `context_for`, which reads it for every document written.
+_FULL_CONTEXT: dict[str, Any] = context()
+
+
 def write_context(path: Path) -> None:
     """`context.jsonld`: the context as a document of its own (what `CONTEXT_IRI` serves)."""
     path.write_text(json.dumps({"@context": context()}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -335,7 +339,7 @@ def _settle(node: dict[str, Any]) -> dict[str, Any]:
 def context_for(document: Any) -> dict[str, Any]:
     """The part of `context()` a document uses: the terms among its keys and "@type"
     values, and the prefixes of its compact IRIs (a document then stands alone, small)."""
-    full = context()
+    full = _FULL_CONTEXT
     used: dict[str, Any] = {}
 
     def prefix_of(name: str) -> None:
