@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from babel import Locale
+from babel import Locale, negotiate_locale
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -84,6 +84,36 @@ def _html_escape_spelling(page: str) -> str:
 def page_lang(lang: str | None) -> str:
     """`lang` when pages are made in it, else the default language."""
     return lang if lang in LANGS else DEFAULT_LANG
+
+
+def accepted_languages(header: str) -> list[str]:
+    """The language ranges of an `Accept-Language` header, most wanted first (q-values,
+    RFC 9110 12.5.4; ties keep the header's order); `*` and ranges with q=0 are dropped."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")[:32]):  # a hostile header costs nothing
+        tag, *params = (x.strip() for x in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, i, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def negotiate(asked: str | None, accept_language: str | None) -> str:
+    """The language of a served page: `asked` (`?lang=`) when pages are made in it, else
+    the first of `Accept-Language` they are made in (Babel's `negotiate_locale`: `pt-BR`
+    is answered in `pt`), else the default language."""
+    if asked in LANGS:
+        return asked
+    preferred = accepted_languages(accept_language or "")
+    return negotiate_locale(preferred, LANGS, sep="-") or next(
+        (tag.split("-")[0].lower() for tag in preferred if tag.split("-")[0].lower() in LANGS), DEFAULT_LANG)
 
 
 @lru_cache(maxsize=None)
