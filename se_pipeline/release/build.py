@@ -194,7 +194,7 @@ TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str,
-                            digests: Path) -> list[lifeline.Helper]:
+                            digests: Path, langs: tuple[str, ...]) -> list[lifeline.Helper]:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files, by
     one or two helpers (see `TWO_DOCUMENT_WRITERS_FROM`); helper i writes the SHA-256 of
     each file it writes to `digests` + `.i`."""
@@ -202,7 +202,8 @@ def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri:
     size = sum(p.path.stat().st_size for p in parts if p.path.is_file())
     n = 2 if size >= TWO_DOCUMENT_WRITERS_FROM and len(parts) > 1 else 1
     return [lifeline.spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
-                           "--share", f"{i}/{n}", "--digests", f"{digests}.{i}") for i in range(n)]
+                           "--share", f"{i}/{n}", "--digests", f"{digests}.{i}", "--langs", ",".join(langs))
+            for i in range(n)]
 
 
 def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
@@ -289,7 +290,8 @@ def build_release(
         # Static documents (3 small files per enterprise) and partner exports are the
         # slowest steps and need nothing this process computes: helpers write them, at a
         # lower priority (`runtime.background`), while this one writes and checks the datasets.
-        documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256")
+        documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256",
+                                            settings.page_languages)
         children += documents
         # Exports staged by the `partner_exports` asset from this very data are moved in;
         # otherwise a helper writes them.

@@ -15,12 +15,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from se_pipeline.access import landing, pages
+from se_pipeline.access import landing, pages, static_docs
 from se_pipeline.access.describe import describe, enterprise_iris
 from se_pipeline.access.pages import LANGS, LOCALE_DIR, file_name, negotiate
 from se_pipeline.access.server import ServeConfig, serve_in_thread
-from se_pipeline.access.static_docs import release_store
+from se_pipeline.access.static_docs import release_store, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL
+from se_pipeline.settings import PAGE_LANGUAGES, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCESS = ROOT / "se_pipeline" / "access"
@@ -200,3 +201,24 @@ def test_pages_in_headless_chromium_in_four_languages(sample_release: Path, tmp_
             _chromium([f"--screenshot={shot}", "--window-size=1100,900", "--virtual-time-budget=3000", target], tmp_path)
             assert shot.stat().st_size > 10_000
     print(f"screenshots: {tmp_path}/shot-*.png")
+
+
+def test_page_languages_are_configured_and_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("page_languages: [pt]\n", encoding="utf-8")
+    assert load_settings(config).page_languages == ("en", "pt")  # English, the fallback, always
+    assert load_settings(None).page_languages == LANGS == PAGE_LANGUAGES
+    config.write_text("page_languages: [de]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="page_languages"):
+        load_settings(config)
+
+
+def test_documents_only_in_the_languages_asked_for(sample_release: Path, tmp_path: Path) -> None:
+    n = write_static_documents(release_store(sample_release / "dataset.nq.gz"), tmp_path, DEFAULT_DATA_BASE,
+                               langs=static_docs._langs("pt"))
+    pages_written = sorted(p.name for p in (tmp_path / "id").rglob("*.html"))
+    assert len(pages_written) == 2 * n and sum(name.endswith(".pt.html") for name in pages_written) == n
+    one = next((tmp_path / "id").rglob("*.pt.html")).read_text(encoding="utf-8")
+    assert 'hreflang="pt"' in one and 'hreflang="fr"' not in one  # no link to a page that was not written
+    with pytest.raises(Exception, match="among en,fr,es,pt"):
+        static_docs._langs("pt,de")
