@@ -112,8 +112,7 @@ def negotiate(asked: str | None, accept_language: str | None) -> str:
     if asked in LANGS:
         return asked
     preferred = accepted_languages(accept_language or "")
-    return negotiate_locale(preferred, LANGS, sep="-") or next(
-        (tag.split("-")[0].lower() for tag in preferred if tag.split("-")[0].lower() in LANGS), DEFAULT_LANG)
+    return page_lang((negotiate_locale(preferred, LANGS, sep="-") or "").lower())  # it echoes the header's case
 
 
 @lru_cache(maxsize=None)

@@ -84,6 +84,7 @@ def test_a_string_missing_from_a_catalogue_shows_in_english() -> None:
     (None, "pt-BR,pt;q=0.9,en;q=0.5", "pt"), (None, "fr-CA", "fr"), (None, "es-AR, en;q=0.3", "es"),
     (None, "de, en;q=0.9, fr;q=0.8", "en"), (None, "de;q=1, fr;q=0.4, es;q=0.6", "es"), (None, "fr;q=0, pt", "pt"),
     (None, "", "en"), (None, None, "en"), (None, "*", "en"), (None, "fr;q=abc, es", "es"),
+    (None, "FR-ca", "fr"), (None, "PT", "pt"), (None, "pt-BR;q=0.5, xx;q=1", "pt"), (None, "es;q=inf", "es"),
     ("fr", "pt-BR", "fr"), ("xx", "es", "es"), ("<script>", None, "en"), (None, ";;,,q=,*;q=1," * 500, "en"),
 ])
 def test_language_negotiation(asked: str | None, header: str | None, lang: str) -> None:
