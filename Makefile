@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+# The Dagster instance `se-pipeline run` records its runs in by default (<output>/.dagster,
+# see se_pipeline/run.py), so the UI shows the command line's runs too.
+DAGSTER_HOME ?= $(CURDIR)/output/.dagster
 
 .PHONY: run test dev bench clean-output
 
@@ -31,9 +34,10 @@ test: $(STAMP)
 	else echo "npm not found: tests/release/test_ldes_client.py will be skipped"; fi
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-## Open the Dagster UI on http://127.0.0.1:3000
+## Open the Dagster UI on http://127.0.0.1:3000, on the instance `make run` records its runs in.
 dev: $(STAMP)
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	mkdir -p $(DAGSTER_HOME)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml
 
 ## Print benchmark figures (see benchmarks/README.md).
 bench: $(STAMP)

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from se_pipeline.identity.links_rdf import LINKS_GRAPH
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, SE_GRAPH
 from se_pipeline.release import gate
-from se_pipeline.release.build import GraphPart, _Census, write_datasets
+from se_pipeline.release.build import GraphPart, DatasetStatistics, write_datasets
 from se_pipeline.release.changelog import write_changelog
 from se_pipeline.release.ldes import write_event_stream
 
@@ -59,14 +59,14 @@ def main() -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     print(f"{len(parts)} graphs, scratch {scratch}")
 
-    census = _Census()
-    timed("write_datasets", lambda: write_datasets(scratch, parts, census, scratch))
+    statistics = DatasetStatistics()
+    timed("write_datasets", lambda: write_datasets(scratch, parts, statistics, scratch))
     timed("re-read dataset.nq.gz", lambda: gate.nquads_file_fingerprint(scratch / "dataset.nq.gz"))
     timed("re-read dataset.ttl", lambda: gate.fingerprint(ox.parse(path=str(scratch / "dataset.ttl"),
                                                                    format=ox.RdfFormat.TURTLE)))
     timed("re-read dataset.jsonld", lambda: gate.fingerprint(gate._jsonld_quads(scratch / "dataset.jsonld")))
     previous = args.output / "latest" / "dataset.nq.gz"
-    timed("changelog", lambda: write_changelog(previous if previous.is_file() else None, census.records,
+    timed("changelog", lambda: write_changelog(previous if previous.is_file() else None, statistics.records,
                                                scratch / "changelog.csv"))
     # The event stream as its first release writes it (every record a member: its worst case).
     timed("event stream (start)", lambda: write_event_stream(scratch, None, census.records.digests, "start",

@@ -48,6 +48,9 @@ class Sampler:
         self.tree = tree
         self.every = every
         self.peak = 0
+        #: with `tree`: the CPU seconds (user + system) last seen of every process in it, by
+        #: pid; short-lived processes lose at most their last sampling interval.
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._t: threading.Thread | None = None
 
@@ -61,6 +64,9 @@ class Sampler:
         for p in procs:
             try:
                 total += p.memory_info().rss
+                if self.tree:
+                    t = p.cpu_times()
+                    self.cpu[p.pid] = t.user + t.system
             except psutil.Error:
                 pass
         return total
@@ -185,11 +191,11 @@ def ours(data: Path, out_dir: Path) -> dict[str, Any]:
             write_jsonld(((ox.NamedNode(part.graph), store.quads_for_pattern(None, None, None, ox.NamedNode(part.graph)))
                           for part, store in part_stores()), f)
     with sm.stage(res, "release gate (re-read x3)", records, triples):
-        census = build._Census()
+        statistics = build.DatasetStatistics()
         with open(os.devnull, "wb") as discard:
             for part, store in part_stores():
-                census.take(store, part.graph, discard)
-        problems = rgate.check_release_files(rel, census.quads.result())
+                statistics.add_part(store, part.graph, discard)
+        problems = rgate.check_release_files(rel, statistics.quads.result())
     if problems:
         raise SystemExit(f"release gate: {problems}")
     with sm.stage(res, "release SHACL (re-validate)", records, triples):
@@ -243,18 +249,21 @@ def _sub(mode: str, *args: str) -> dict[str, Any]:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def cli_run(data: Path, out_dir: Path) -> dict[str, Any]:
+def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`se-pipeline run` on `data` into a fresh `out_dir` (`extra`: more arguments, e.g. the
+    executor): wall time, and the peak RSS of its whole process tree."""
     exe = Path(PY).parent / "se-pipeline"
     shutil.rmtree(out_dir, ignore_errors=True)
     t0 = time.perf_counter()
-    p = subprocess.Popen([str(exe), "run", "--config", str(data / "config.yaml"), "--output", str(out_dir)],
+    p = subprocess.Popen([str(exe), "run", "--config", str(data / "config.yaml"), "--output", str(out_dir), *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     tree = Sampler(psutil.Process(p.pid), tree=True, every=0.1)
     tree.start()
     stdout, stderr = p.communicate()
     seconds = time.perf_counter() - t0
+    peak = tree.stop()
     return {"seconds": seconds, "ok": p.returncode == 0, "stdout": stdout.strip(), "stderr": stderr.strip()[-2000:],
-            "peak_rss_mb": tree.stop() / 2**20}
+            "peak_rss_mb": peak / 2**20, "cpu_s": sum(tree.cpu.values())}
 
 
 def fmt_rate(n: int | None, s: float) -> str:
@@ -321,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/se-bench"))
     ap.add_argument("--keep", action="store_true", help="keep generated data and outputs")
     ap.add_argument("--results", type=Path, default=HERE, help="folder of results-<date>.md (default: benchmarks/)")
+    ap.add_argument("--executor", choices=("in_process", "multiprocess"), default="in_process",
+                    help="the CLI run's Dagster executor (se-pipeline run --executor)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.with_1m and 1_000_000 not in sizes:
@@ -343,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  generated in {gen_s:.1f}s: {counts}", file=sys.stderr, flush=True)
         o = _sub("--ours-only", str(root / "data"), str(root / "ours"))
         print("  full CLI run ...", file=sys.stderr, flush=True)
-        cli = cli_run(root / "data", root / "cli")
+        cli = cli_run(root / "data", root / "cli", ("--executor", args.executor))
         print(f"  full CLI run {cli['seconds']:.1f}s ok={cli['ok']} {cli['stdout']}", file=sys.stderr, flush=True)
         if not cli["ok"]:
             print(cli["stderr"], file=sys.stderr)

@@ -1,8 +1,8 @@
 """`se-pipeline` command line: run the pipeline, query and validate releases.
 
-`run` materialises every asset through Dagster (in process; the sources in two lanes, see
-`se_pipeline.lanes`), so the CLI and the Dagster UI execute exactly the same
-definitions, checks included.
+`run` materialises every asset through Dagster's own executors (see `se_pipeline.run`),
+recorded in the Dagster instance `make dev` opens, so the CLI and the Dagster UI execute
+exactly the same definitions, checks included, and the UI shows the CLI's runs.
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
 
 
 def _run(args: argparse.Namespace) -> int:
-    from se_pipeline.lanes import run_publish
+    from se_pipeline.run import dagster_home, run_publish
     from se_pipeline.run_lock import OutputBusy, run_lock
+    from se_pipeline.runtime import tune_gc
     from se_pipeline.settings import load_settings
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
@@ -26,12 +27,15 @@ def _run(args: argparse.Namespace) -> int:
             if lock.get("took_over_from"):
                 print(f"se-pipeline: the run with pid {lock['took_over_from']} ended without releasing "
                       f"{settings.output_dir}; taking it over", file=sys.stderr)
-            outcome = run_publish(settings, args.config, lanes=args.lanes)
+            tune_gc()  # this process runs the steps (in-process executor): see se_pipeline/runtime.py
+            outcome = run_publish(settings, args.config, executor=args.executor, max_concurrent=args.max_concurrent)
     except OutputBusy as e:
         print(f"se-pipeline: {e}", file=sys.stderr)
         return 3
     for line in outcome.problems:
         print(line, file=sys.stderr)
+    print(f"Dagster run {outcome.run_id} in the instance at {dagster_home(settings)} "
+          "(`make dev` shows it)", file=sys.stderr)
     meta = outcome.release
     if not outcome.success or not meta:
         print(f"se-pipeline: no new release; {settings.latest} still points at the previous one", file=sys.stderr)
@@ -132,8 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="if another run is using the output folder, wait up to SECONDS for it "
                         "(default 0: exit at once with status 3, naming the other run)")
-    r.add_argument("--lanes", type=int, choices=(1, 2), default=2, help="processes the job runs in at once "
-                   "(default 2, from 4 MB of input; 1: the whole job in this process)")
+    r.add_argument("--executor", choices=("in_process", "multiprocess"), default="in_process",
+                   help="Dagster executor: every step in this process (default), or each step in its own process")
+    r.add_argument("--max-concurrent", type=int, default=2, metavar="N",
+                   help="with --executor multiprocess: steps run at once (default 2)")
     r.set_defaults(func=_run)
     q = sub.add_parser("query", help="run SPARQL against a release")
     q.add_argument("sparql", help="query text, or @file.rq")
@@ -200,11 +206,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console() -> None:
-    """The `se-pipeline` command: `main`, then exit without interpreter teardown
-    (`runtime.exit_now`)."""
-    from se_pipeline.runtime import exit_now
-
-    exit_now(main())
+    """The `se-pipeline` command."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

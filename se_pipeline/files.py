@@ -1,10 +1,9 @@
 """Writing many small files: a release holds ~4 files per enterprise.
 
-Measured on this project's 2-core VM (40,000 files of 2.5 KB in 7 folders, fresh
-folders): `os.open` + `os.write` from the calling thread took 1.8–2.1 s wall and 1.9 s
-CPU; the same writes through a thread pool took 3.1–4.3 s wall and 5–6 s CPU (futures
-and GIL hand-offs, threads spinning on the folder's lock in the kernel), and pathlib's
-`write_bytes` costs ~15x the user time of the plain calls. So: plain calls, in order.
+Plain `os.open` + `os.write` calls from the calling thread, in order: a thread pool was
+slower in wall time and used several times the CPU (futures and GIL hand-offs, threads
+spinning on the folder's lock in the kernel), and pathlib's `write_bytes` many times the
+user time of the plain calls (benchmarks/README.md, "Figures behind choices in the code").
 """
 from __future__ import annotations
 

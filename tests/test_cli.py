@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pyoxigraph as ox
 import pytest
 import yaml
+from dagster._core.events import DagsterEventType
 from pytest_httpserver import HTTPServer
 
 from se_pipeline.cli import main
@@ -25,7 +28,8 @@ CLI = [sys.executable, "-m", "se_pipeline.cli"]
 @pytest.fixture(scope="module")
 def sample_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "output"
-    done = subprocess.run(CLI + ["run", "--output", str(out)], capture_output=True, text=True, timeout=600)
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # the default: <output>/.dagster
+    done = subprocess.run(CLI + ["run", "--output", str(out)], capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "release " in done.stdout and "enterprises" in done.stdout
     # the bundled ICA sample is hostile on purpose: a warning with its figures, not a failure
@@ -131,38 +135,71 @@ def _statements(release: Path) -> list[bytes]:
         return sorted(f.read().splitlines())
 
 
-def test_sources_in_two_lanes_publish_what_one_process_publishes_and_a_failed_lane_stops_the_release(
-    sample_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def _two_sources(tmp_path: Path, coops_uk: Path) -> Path:
+    """A config running coops_uk (from `coops_uk`) and usfwc only."""
+    sources: dict = {name: {"enabled": False} for name in all_sources() if name not in ("coops_uk", "usfwc")}
+    sources["coops_uk"] = {"url": coops_uk.as_uri()}
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump({"sources": sources}))
+    return cfg
+
+
+def test_the_multiprocess_executor_publishes_what_the_in_process_one_does_and_a_failed_check_stops_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Lanes forced on the bundled samples, coops_uk alone in the helper process's lane:
-    the release is the one-process run's, statement for statement; when coops_uk then
-    shrinks, its blocking check fails in the helper, and identity and release do not run."""
-    from se_pipeline import lanes
-
-    monkeypatch.setattr(lanes, "LANES_FROM", 0)
-
-    def coops_uk_in_the_helper(weights: dict[str, int], n: int) -> list[list[str]]:
-        assert n == 2
-        return [sorted(set(weights) - {"coops_uk"}), ["coops_uk"]]
-
-    monkeypatch.setattr(lanes, "deal", coops_uk_in_the_helper)
+    """Dagster's multiprocess executor (each step in its own process): the release is the
+    in-process run's, statement for statement; when coops_uk then shrinks, its blocking
+    check fails in its step process, and links and release do not run."""
     sample = all_sources()["coops_uk"].sample
     copy = tmp_path / sample.name
     copy.write_bytes(sample.read_bytes())
-    cfg = tmp_path / "config.yaml"
-    cfg.write_text(yaml.safe_dump({"sources": {"coops_uk": {"url": copy.as_uri()}}}))
-    out = tmp_path / "out"
-    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 0
+    cfg = _two_sources(tmp_path, copy)
+    assert main(["run", "--config", str(cfg), "--output", str(tmp_path / "one")]) == 0
+    out = tmp_path / "many"
+    assert main(["run", "--config", str(cfg), "--output", str(out), "--executor", "multiprocess",
+                 "--max-concurrent", "2"]) == 0
     first = (out / "latest").resolve()
-    assert _statements(first) == _statements(sample_release / "latest")
+    assert _statements(first) == _statements(tmp_path / "one" / "latest")
 
     lines = sample.read_bytes().split(b"\r\n")
     copy.write_bytes(b"\r\n".join(lines[:4]) + b"\r\n")
     capsys.readouterr()
-    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 1
+    assert main(["run", "--config", str(cfg), "--output", str(out), "--executor", "multiprocess"]) == 1
     err = capsys.readouterr().err
     assert "check coops_uk:record_count_vs_last_good failed (blocking)" in err
     assert "no new release" in err
     assert (out / "latest").resolve() == first
     assert [p.name for p in (out / "releases").iterdir() if not p.name.startswith(".")] == [first.name]
-    assert not list(out.glob(".lanes-*"))  # the lanes' reports go with their run
+    with dg.DagsterInstance.from_config(str(out / ".dagster")) as instance:
+        runs = instance.get_runs()
+        assert [r.status for r in runs] == [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS]
+        assert {r.tags["executor"] for r in runs} == {"multiprocess"}
+        made = {r.dagster_event.asset_key.to_user_string()
+                for r in instance.all_logs(runs[0].run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)}
+        assert "coops_uk" in made and not made & {"coops_uk_graph", "enterprise_links", "release"}
+
+
+def test_the_run_is_recorded_in_the_instance_the_dagster_ui_opens(sample_release: Path) -> None:
+    """`make dev` opens `output/.dagster`, the instance `se-pipeline run` records its runs in
+    (`<output>/.dagster`): its run, materialisations with their metadata, and every check's
+    evaluation are there (the browser's view of them: tests/assets/test_dagster_ui.py)."""
+    with dg.DagsterInstance.from_config(str(sample_release / ".dagster")) as instance:
+        [run] = instance.get_runs()
+        assert run.job_name == "publish" and run.status == dg.DagsterRunStatus.SUCCESS
+        assert run.tags["launched_by"] == "se-pipeline run"
+        release = instance.get_latest_materialization_event(dg.AssetKey("release")).asset_materialization
+        assert release.metadata["path"].value == str((sample_release / "latest").resolve())
+        coops_uk = instance.get_latest_materialization_event(dg.AssetKey("coops_uk")).asset_materialization
+        assert coops_uk.metadata["dagster/row_count"].value == 23
+        evaluations = {f"{e.asset_key.to_user_string()}:{e.check_name}": e for e in (
+            r.dagster_event.event_specific_data
+            for r in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION))}
+    for name in all_sources():
+        for check in ("fetch_succeeded", "record_count_vs_last_good", "quarantine_share", "licence_present"):
+            assert f"{name}:{check}" in evaluations
+        assert evaluations[f"{name}_graph:shacl_conforms"].passed
+    assert evaluations["coops_uk:record_count_vs_last_good"].passed
+    assert evaluations["coops_uk:record_count_vs_last_good"].blocking
+    ica = evaluations["ica:quarantine_share"]
+    assert not ica.passed and ica.severity == dg.AssetCheckSeverity.WARN
+    assert ica.metadata["quarantined"].value == 5

@@ -1,8 +1,8 @@
 """A release's graph files split by source and by record, so static documents are
-written one record at a time, straight from the files: no store of the release (an
-in-memory Oxigraph store held ~365 B per quad at 3x10^4 enterprises; the 23.9M quads of
-10^6 would need ~8.7 GB), nor of one source (coops_uk at 10^6, 4.7M statements: 24-38 s
-to load, 1.6 GiB; a writer now holds ~0.4 GiB).
+written one record at a time, straight from the files: no store of the release, nor of
+one source (an in-memory store grows with its statements; what each would cost at 10^6
+enterprises, and what a writer holds instead: benchmarks/README.md, "Figures behind
+choices in the code").
 
 A document (`access.describe`) is the CBD of one record IRI `<base><source>/<id>` and its
 `#address` from *any* graph, plus the labels of the concepts it uses and the names of the
@@ -16,7 +16,7 @@ it; one streaming pass over every file finds the rest and routes it to its owner
   even from that source's own file (the record it points at may come earlier in it);
 * `skos:prefLabel` statements go to every source (concept labels, whichever graph);
 * `schema:name` of every record linked by `owl:sameAs` goes to a names table (a
-  first quick pass over the files finds them: 10^6 names were ~0.2 GB per writer).
+  first quick pass over the files finds them).
 
 The sources can be shared out among `n` writers (`shares`): each routes every file but
 loads and describes only its share's sources, so two writers fill both cores.
@@ -91,9 +91,8 @@ def _segment(graph: str) -> str:
 
 def _blocks(path: Path) -> Iterator[bytes]:
     """The file in blocks of whole lines (the last one may lack its newline): `_BLOCK`
-    bytes and the rest of the line they end in. Blocks of 1 MiB stay in the CPU's cache
-    and reuse their memory (blocks of 16 MiB cut from a joined buffer took 0.8-1.1 s per
-    648 MB file against 0.13 s, and every marker search over them was slower)."""
+    bytes and the rest of the line they end in. Blocks of about a megabyte stay in the
+    CPU's cache and reuse their memory (larger ones were slower: benchmarks/README.md)."""
     with open(path, "rb") as f:
         while chunk := f.read(_BLOCK):
             if not chunk.endswith(b"\n"):
@@ -124,7 +123,7 @@ def _marked(block: bytes, marker: bytes, found: dict[int, bytes], keep: Callable
 def _escaped(block: bytes, found: dict[int, bytes]) -> None:
     """Add to `found` each line of `block` holding a `\\u` or `\\U` escape (its terms must
     be parsed to be compared). One search for the backslash, rare in our files: `find`
-    looks for one byte ~80x faster than for two."""
+    looks for one byte much faster than for two."""
     at = block.find(b"\\")
     while at >= 0:
         if block[at + 1:at + 2] in (b"u", b"U"):
@@ -160,8 +159,8 @@ def _lines_to_route(path: Path, base_iri: str, own_segment: str, named: set[str]
     in `named`), or if its subject is another source's record; any other subject (a link
     node, a concept, a blank node) has no owner to route to. The file is read in blocks
     of whole lines; markers are found with `bytes.find` over the block and only a block
-    that is not all the source's own is split into lines (at 10^6 enterprises splitting
-    every block, and finding each marker's line number, took 16 of the pass's 38 s).
+    that is not all the source's own is split into lines (splitting every block, and
+    finding each marker's line number, was most of the pass: benchmarks/README.md).
     File order is kept (the first `schema:name` of a subject wins)."""
     base = f"<{base_iri}".encode("utf-8")
     own_prefix = base + own_segment.encode("utf-8") + b"/"
@@ -221,14 +220,14 @@ def route(parts: list[tuple[str, Path]], base_iri: str) -> Routed:
 
 
 def shares(work: dict[str, int], n: int) -> list[set[str]]:
-    """Source segments dealt out to `n` writers by their `work` (enterprises: a writer's
+    """Source segments shared out among `n` writers by their `work` (enterprises: a writer's
     time goes with the documents it writes, three files each), so that the busiest
     writer has as little as possible: for two writers (the release's case) the best split,
     tried exhaustively up to `_EXACT_SHARES_UP_TO` segments; otherwise the largest first
     to the least loaded. The same answer in every writer: it depends only on `work`.
 
-    Dealt by file size (the largest first), the two writers of 10^6 enterprises had
-    616,395 and 375,744 enterprises and one finished 110 s after the other."""
+    Shared by file size (the largest first), one of two writers finished long after the
+    other (benchmarks/README.md)."""
     order = sorted(work, key=lambda s: (-work[s], s))
     if n == 2 and 0 < len(order) <= _EXACT_SHARES_UP_TO:
         total = sum(work.values())
@@ -242,12 +241,12 @@ def shares(work: dict[str, int], n: int) -> list[set[str]]:
         first = {order[0]} | {s for k, s in enumerate(order[1:]) if best_mask >> k & 1}
         return [first, set(order) - first]
     load = [0] * n
-    dealt: list[set[str]] = [set() for _ in range(n)]
+    shared: list[set[str]] = [set() for _ in range(n)]
     for segment in order:
         k = load.index(min(load))
-        dealt[k].add(segment)
+        shared[k].add(segment)
         load[k] += work[segment]
-    return dealt
+    return shared
 
 
 class NotGrouped(ValueError):

@@ -1,4 +1,4 @@
-"""SPARQL over a published release, with Oxigraph (about 30x faster than rdflib here).
+"""SPARQL over a published release, with Oxigraph (much faster than rdflib: benchmarks/README.md).
 
 The release's N-Quads are loaded into an in-memory store. The query goes through the same
 parsed-query guard and dataset rules as the endpoint (`guard.prepare`): `SERVICE`, `LOAD`

@@ -23,14 +23,14 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from se_pipeline import lifeline
+from se_pipeline import child_processes
 from se_pipeline.access.describe import (
     Description, describe, enterprise_iris, is_typed, to_html, to_jsonld, to_turtle,
 )
 from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, SourcePart, source_parts
 from se_pipeline.access.pages import DEFAULT_LANG, LANGS, file_name
 from se_pipeline.files import save_digests, write_file
-from se_pipeline.runtime import background, tune_gc
+from se_pipeline.runtime import run_in_background, tune_gc
 
 EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "html": "text/html"}
 
@@ -146,13 +146,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="a named graph and its N-Triples file (repeatable)")
     parser.add_argument("--digests", type=Path, help="write the SHA-256 of every file written here")
     parser.add_argument("--share", default="0/1", metavar="I/N",
-                        help="with --part: write only the sources dealt to writer I of N (default 0/1: all)")
+                        help="with --part: write only the sources shared out to writer I of N (default 0/1: all)")
     parser.add_argument("--langs", type=_langs, default=LANGS, metavar="en,fr,...",
                         help="languages of the HTML pages (default: all of " + ",".join(LANGS) + ")")
     args = parser.parse_args(argv)
-    lifeline.hold()
+    child_processes.die_with_parent()
     tune_gc()
-    background()
+    run_in_background()
     if args.digests:
         args.digests.write_bytes(b"")
     if args.dataset:

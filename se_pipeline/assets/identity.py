@@ -4,6 +4,7 @@ import dagster as dg
 
 from se_pipeline.assets.release import GRAPH_ASSETS
 from se_pipeline.identity.stage import link_sources
+from se_pipeline.resources import SettingsResource
 from se_pipeline.sources.registry import all_sources
 
 
@@ -11,7 +12,6 @@ from se_pipeline.sources.registry import all_sources
     name="enterprise_links",
     group_name="identity",
     deps=GRAPH_ASSETS,
-    required_resource_keys={"settings"},
     kinds={"pandas", "rdf"},
     automation_condition=dg.AutomationCondition.eager(),
     description=(
@@ -19,9 +19,9 @@ from se_pipeline.sources.registry import all_sources
         "name + place), each with evidence and score; curated decisions in identity/decisions.yaml win."
     ),
 )
-def enterprise_links(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = context.resources.settings.load()
-    outcome = link_sources(settings, [s for s in all_sources() if settings.enabled(s)])
+def enterprise_links(settings: SettingsResource) -> dg.MaterializeResult:
+    run_settings = settings.load()
+    outcome = link_sources(run_settings, [s for s in all_sources() if run_settings.enabled(s)])
     links = outcome.links
     same = links[links["decision"] == "same"] if len(links) else links
     uncertain = links[links["decision"] == "uncertain"] if len(links) else links

@@ -11,6 +11,7 @@ from se_pipeline.identity.links_rdf import LINKS_GRAPH
 from se_pipeline.identity.stage import links_path
 from se_pipeline.release.build import GraphPart, build_release
 from se_pipeline.release.exports import staging as exports_staging
+from se_pipeline.resources import SettingsResource
 from se_pipeline.sources.registry import all_sources
 from se_pipeline.state import SourceState
 
@@ -27,7 +28,6 @@ RELEASE_AUTOMATION = dg.AutomationCondition.eager() & dg.AutomationCondition.all
     name="partner_exports",
     group_name="release",
     deps=GRAPH_ASSETS,
-    required_resource_keys={"settings"},
     kinds={"csv", "json"},
     automation_condition=RELEASE_AUTOMATION,
     description=(
@@ -36,15 +36,15 @@ RELEASE_AUTOMATION = dg.AutomationCondition.eager() & dg.AutomationCondition.all
         "data changed since)."
     ),
 )
-def partner_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = context.resources.settings.load()
+def partner_exports(settings: SettingsResource) -> dg.MaterializeResult:
+    run_settings = settings.load()
     sources = [s.name for s in all_sources().values()
-               if settings.enabled(s.name) and SourceState.of(settings.state_dir, s.name).has_good()]
+               if run_settings.enabled(s.name) and SourceState.of(run_settings.state_dir, s.name).has_good()]
     t0 = time.perf_counter()
-    files = exports_staging.stage(settings.output_dir, settings.state_dir, sources, settings.base_iri)
+    files = exports_staging.stage(run_settings.output_dir, run_settings.state_dir, sources, run_settings.base_iri)
     return dg.MaterializeResult(metadata={
         "files": files, "sources": ", ".join(sources) or "none",
-        "path": dg.MetadataValue.path(str(exports_staging.staged_dir(settings.output_dir))),
+        "path": dg.MetadataValue.path(str(exports_staging.staged_dir(run_settings.output_dir))),
         "seconds": round(time.perf_counter() - t0, 2),
     })
 
@@ -53,7 +53,6 @@ def partner_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     name="release",
     group_name="release",
     deps=[*GRAPH_ASSETS, dg.AssetKey("enterprise_links"), dg.AssetKey("partner_exports")],
-    required_resource_keys={"settings"},
     kinds={"rdf"},
     automation_condition=RELEASE_AUTOMATION,
     description=(
@@ -61,12 +60,12 @@ def partner_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         "quarantine, checksums), re-read by independent parsers, then `output/latest` switched atomically."
     ),
 )
-def release(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = context.resources.settings.load()
-    specs = [s for s in all_sources().values() if settings.enabled(s.name)]
-    links = links_path(settings)
+def release(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    run_settings = settings.load()
+    specs = [s for s in all_sources().values() if run_settings.enabled(s.name)]
+    links = links_path(run_settings)
     extra = [GraphPart(LINKS_GRAPH, links)] if links.is_file() and links.stat().st_size else []
-    result = build_release(settings, specs, extra_parts=extra, validate=start_release_validation)
+    result = build_release(run_settings, specs, extra_parts=extra, validate=start_release_validation)
     stale = [s.name for s in result.sources if s.stale]
     if stale:
         context.log.warning(f"published with last good data for stale sources: {', '.join(stale)}")

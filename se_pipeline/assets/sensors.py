@@ -35,7 +35,8 @@ from se_pipeline.acquire.fetch import is_local, local_path
 from se_pipeline.acquire.http import HttpClient
 from se_pipeline.acquire.policy import SourcePolicy
 from se_pipeline.files import sha256_file
-from se_pipeline.resources import api_key_resource_name
+from se_pipeline.assets.sources import with_api_key_parameter
+from se_pipeline.resources import ApiKey, SettingsResource, api_key_resource_name
 from se_pipeline.sources.ingest import policy_for, redact, source_urls
 from se_pipeline.sources.registry import SourceSpec, all_sources
 from se_pipeline.state import SourceState, read_json
@@ -106,29 +107,20 @@ def has_changed(known: dict[str, Any], now: dict[str, Any]) -> bool:
 def upstream_sensor(spec: SourceSpec) -> dg.SensorDefinition:
     name = spec.name
     key_resource = api_key_resource_name(spec.api_key_env) if spec.api_key_env else None
-    keys = {"settings", "http"} | ({key_resource} if key_resource else set())
 
-    @dg.sensor(
-        name=f"{name}_upstream_changed",
-        job_name=f"refresh_{name}",
-        minimum_interval_seconds=CADENCE_INTERVAL.get(spec.cadence, CADENCE_INTERVAL["weekly"]),
-        default_status=dg.DefaultSensorStatus.STOPPED if spec.api_key_env else dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys=keys,
-        description=(f"Requests `refresh_{name}` when {spec.title} changed upstream "
-                     "(conditional GET with the last ETag/Last-Modified, or the file's sha256)."),
-    )
-    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        settings = context.resources.settings.load()
-        if not settings.enabled(name):
+    def _sensor(context: dg.SensorEvaluationContext, settings: SettingsResource, http: HttpClient,
+                **api_key: ApiKey) -> dg.SensorResult | dg.SkipReason:
+        run_settings = settings.load()
+        if not run_settings.enabled(name):
             return dg.SkipReason(f"{name} is disabled in the configuration")
-        secret = getattr(context.resources, key_resource).api_key if key_resource else None
-        policy = policy_for(spec, settings)
-        urls = source_urls(spec, settings, secret)
+        secret = api_key[key_resource].api_key if key_resource else None
+        policy = policy_for(spec, run_settings)
+        urls = source_urls(spec, run_settings, secret)
         if policy.manual_export_only and not all(is_local(u) for u in urls):
             return dg.SkipReason(f"{name} is a manual export: point it at a file:// copy to watch it")
         cursor = json.loads(context.cursor) if context.cursor else {}
         before: dict[str, Any] = cursor.get("urls", {})
-        good = {f.get("url"): f for f in read_json(SourceState.of(settings.state_dir, name).good / "fetch.json")
+        good = {f.get("url"): f for f in read_json(SourceState.of(run_settings.state_dir, name).good / "fetch.json")
                 .get("fetches", [])}
         seen: dict[str, Any] = {}
         changed: list[str] = []
@@ -136,7 +128,7 @@ def upstream_sensor(spec: SourceSpec) -> dg.SensorDefinition:
             shown = redact(url, secret)
             known = before.get(shown) or seen_from_fetch_record(good.get(shown))
             try:
-                now = probe_url(url, source=name, policy=policy, http=context.resources.http, known=known)
+                now = probe_url(url, source=name, policy=policy, http=http, known=known)
             except UpstreamUnavailable as e:
                 return dg.SkipReason(f"cannot probe {shown}: {redact(str(e), secret)}")
             seen[shown] = now
@@ -158,7 +150,14 @@ def upstream_sensor(spec: SourceSpec) -> dg.SensorDefinition:
             cursor=new_cursor,
         )
 
-    return _sensor
+    return dg.sensor(
+        name=f"{name}_upstream_changed",
+        job_name=f"refresh_{name}",
+        minimum_interval_seconds=CADENCE_INTERVAL.get(spec.cadence, CADENCE_INTERVAL["weekly"]),
+        default_status=dg.DefaultSensorStatus.STOPPED if spec.api_key_env else dg.DefaultSensorStatus.RUNNING,
+        description=(f"Requests `refresh_{name}` when {spec.title} changed upstream "
+                     "(conditional GET with the last ETag/Last-Modified, or the file's sha256)."),
+    )(with_api_key_parameter(_sensor, key_resource))
 
 
 upstream_sensors = [upstream_sensor(spec) for spec in all_sources().values()]

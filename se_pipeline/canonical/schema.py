@@ -73,8 +73,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """`frame.to_dict("records")`, the same values, built from whole columns.
 
     Every stage that works row by row (canonicalising, the RDF mapping, the exports)
-    starts here. With pandas 3's Arrow-backed strings `to_dict` boxes cell by cell:
-    coops_uk's 7,006 canonical rows took 0.54 s against 0.10 s here.
+    starts here. With pandas 3's Arrow-backed strings `to_dict` boxes cell by cell,
+    several times slower than building the records from whole columns.
     """
     names = list(frame.columns)
     return [dict(zip(names, row)) for row in zip(*(frame[c].tolist() for c in names))]

@@ -1,7 +1,7 @@
 """A streaming SHACL validator for exactly the SHACL constructs `shapes/` uses.
 
-pyshacl needs the whole data graph as an rdflib Graph (~1.3 KB per triple) and checks
-~15-30k triples/s; a 5M-triple source does not fit in 4 GiB. Our shapes only ever look
+pyshacl needs the whole data graph as an rdflib Graph in memory and is slow per triple
+(benchmarks/README.md): a source of millions of triples does not fit in 4 GiB. Our shapes only ever look
 at one node and its own simple-path values (and, for sh:class, the node's own rdf:type),
 so validation can stream: the N-Triples the RDF stage writes are grouped by enterprise
 (`E` and `E#address` are consecutive), and each group is a closed unit.
@@ -1000,8 +1000,8 @@ def ox_statements(validator: Validator, statements: Iterable[Any], skip_graphs: 
     quads in `skip_graphs` dropped).
 
     One generator, with `from_ox` inlined for the common terms: per statement this loop is
-    the validator's input cost (726,577 quads: 1.4 s to parse bare, 3.4 s through one
-    generator layer more, 5.5 s through the two the release check used to stack)."""
+    the validator's input cost, and each extra generator layer costs about as much as
+    the parse itself (benchmarks/README.md)."""
     import pyoxigraph as ox
 
     relevant = validator.relevant

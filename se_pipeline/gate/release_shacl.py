@@ -6,10 +6,10 @@ union at a fraction of the memory, and stays linear in the number of sources.
 
 During a build (`start_release_validation`) the helper reads each graph from the file
 the release is built from. The release gate re-reads the published N-Quads, Turtle and
-JSON-LD and requires exactly the statements of those files (fingerprints of the census
+JSON-LD and requires exactly the statements of those files (fingerprints of the statistics
 taken from them), so validating the files validates what is published, without a
-parse of the whole `dataset.nq.gz` (at 3x10^4 enterprises that parse, only to skip
-most of it, was 7.4 s of the helper's time as sampled by py-spy). `validate_release` checks a release
+parse of the whole `dataset.nq.gz` only to skip most of it (benchmarks/README.md,
+"Figures behind choices in the code"). `validate_release` checks a release
 directory's published N-Quads directly (`se-pipeline validate RELEASE_DIR`).
 
 The default (fast) backend streams statements through `gate.fast` block by block
@@ -35,7 +35,7 @@ from typing import Iterable, Iterator
 import pyoxigraph as ox
 import rdflib
 
-from se_pipeline import lifeline
+from se_pipeline import child_processes
 from se_pipeline.gate import fast
 from se_pipeline.files import sha256_file
 from se_pipeline.gate.shacl import (
@@ -191,12 +191,12 @@ def _gated_note(gated: frozenset[str]) -> str:
 class PendingValidation:
     """`validate_release` running in a helper process (see `start_release_validation`)."""
 
-    helper: lifeline.Helper
+    helper: child_processes.ChildProcess
     summary_path: Path
 
     def result(self) -> tuple[bool, str]:
         """(conforms, Markdown summary), once `helper.wait()` returned (it raises
-        `lifeline.HelperFailed` if the check crashed)."""
+        `child_processes.ChildProcessFailed` if the check crashed)."""
         outcome = json.loads(self.summary_path.read_text(encoding="utf-8"))
         self.summary_path.unlink()
         return outcome["conforms"], outcome["summary"]
@@ -208,7 +208,7 @@ def start_release_validation(report: Path, parts: Iterable[tuple[str, Path]]) ->
     writing from the start. `parts` are the graphs' names and the files the release is
     built from."""
     summary = report.with_name(f".{report.name}.summary.json")
-    helper = lifeline.spawn("release SHACL", "se_pipeline.gate.release_shacl", str(report), str(summary),
+    helper = child_processes.start("release SHACL", "se_pipeline.gate.release_shacl", str(report), str(summary),
                             *(a for graph, path in parts for a in ("--part", graph, str(path))))
     return PendingValidation(helper, summary)
 
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a graph the release is built from, and its N-Triples file (repeatable)")
     args = parser.parse_args(argv)
     report, summary = args.report, args.summary
-    lifeline.hold()
+    child_processes.die_with_parent()
     tune_gc()
     conforms, turtle, table = validate_release_parts([(g, Path(p)) for g, p in args.part])
     report.write_bytes(turtle)

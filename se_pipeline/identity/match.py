@@ -98,7 +98,7 @@ def _self_pairs(keyed: pd.DataFrame, cap: int, src: np.ndarray) -> np.ndarray:
     Keys are integer codes and each block expands to its s(s-1)/2 pairs a < b, blocks
     of one size together (upper-triangle indices), `PAIRS_AT_ONCE` at a time: merging
     millions of rows on strings, then a self-merge's s^2 rows per block, were in turn
-    the matcher's memory peak (5.98 GB at 10^6 records with the merge)."""
+    the matcher's memory peak at 10^6 records (benchmarks/README.md)."""
     n = len(src)
     key = pd.factorize(keyed["key"])[0]
     known = key >= 0
@@ -166,7 +166,7 @@ def _grid_pairs(keys: pd.DataFrame, toks: pd.DataFrame, t: Thresholds, src: np.n
     left = left[small]
     found = [_self_pairs(pd.DataFrame({"r": left["r"], "key": block[small]}), t.block_cap, src)]
     # One neighbouring cell at a time: the nine shifted copies at once were the matcher's
-    # memory peak at 10^6 records (4.5M tokens x 9).
+    # memory peak at 10^6 records (benchmarks/README.md).
     for di, dj in _HALF_NEIGHBOURS:
         m = left.merge(left.assign(i=left["i"] + di, j=left["j"] + dj), on=["i", "j", "token"], suffixes=("_x", "_y"))
         x, y = m["r_x"].to_numpy(), m["r_y"].to_numpy()
@@ -461,7 +461,7 @@ def _evidence_pairs(keys: pd.DataFrame, t: Thresholds) -> dict[str, pd.DataFrame
 
 
 #: Candidate pairs scored at a time, so the arrays of one chunk's name combinations and
-#: scores stay small whatever the number of candidates (4.3M at 10^5 synthetic records).
+#: scores stay small whatever the number of candidates (millions at 10^5 records).
 PAIR_CHUNK = 250_000
 
 

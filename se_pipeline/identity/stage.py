@@ -36,9 +36,9 @@ def links_path(settings: Settings) -> Path:
 def match_frames(settings: Settings, sources: list[str]) -> tuple[GoodFrames, list[pd.DataFrame]]:
     """The last good canonical rows of each source that has them, the matcher's columns
     only, each read when the matcher asks for it (`state.GoodFrames`): it builds its keys
-    one source at a time, so the frames are not all held beside its peak (10^6 records:
-    2.79 -> 2.32 GiB), and the links' RDF reads them again afterwards (parquet: a second
-    or two). Also the renumberings the sources' gates found."""
+    one source at a time, so the frames are not all held beside its peak (measured in
+    benchmarks/README.md), and the links' RDF reads them again afterwards (parquet is
+    cheap to re-read). Also the renumberings the sources' gates found."""
     good = {name: state for name in sources if (state := SourceState.of(settings.state_dir, name)).has_good()}
     moved = [pd.read_parquet(state.good / "renumbered.parquet") for state in good.values()
              if (state.good / "renumbered.parquet").is_file()]

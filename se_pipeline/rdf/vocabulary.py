@@ -90,7 +90,7 @@ _USED_CONCEPTS = (
 
 def used_concepts(store: ox.Store) -> set[str]:
     """The concepts `store`'s statements point at, in any graph: objects under
-    `CONCEPT_BASES`, except as a class (`rdf:type`). The release census and the
+    `CONCEPT_BASES`, except as a class (`rdf:type`). The release statistics and the
     static-document writer both take the concepts to label from here. A SPARQL query, so
     the scan over every statement runs in Oxigraph, not in Python."""
     return {row["o"].value for row in store.query(_USED_CONCEPTS, use_default_graph_as_union=True)}

@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Iterator, Protocol
 
 import pyoxigraph as ox
 
-from se_pipeline import lifeline
+from se_pipeline import child_processes
 from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.files import read_digests, sha256_file
@@ -51,9 +51,8 @@ MEDIA = {
 INITIATIVE = ESSGLOBAL + "SSEInitiative"
 
 
-#: gzip level of dataset.nq.gz. Level 3 against 6 on the 142 MB of N-Quads of 3x10^4
-#: enterprises: 0.47 s against 1.19 s to compress (on the build's critical path; ~33x that
-#: at 10^6), for a file 17 % larger (7.5 MB against 6.4 MB).
+#: gzip level of dataset.nq.gz: level 3 compresses in well under half the time of the
+#: default 6 (on the build's critical path) for a slightly larger file (benchmarks/README.md).
 NQUADS_GZIP_LEVEL = 3
 
 
@@ -79,8 +78,8 @@ class GraphPart:
 def _part_store(part: GraphPart) -> ox.Store:
     """A part loaded on its own into an in-memory Oxigraph store (strict N-Triples parse,
     duplicates merged): one source's graph in memory at a time, never the release.
-    `load`, not `bulk_load`: in memory it is the faster of the two (582k triples: 2.9–3.3 s
-    and 216 MB against 3.7–3.8 s and 242 MB)."""
+    `load`, not `bulk_load`: in memory it is the faster and smaller of the two
+    (benchmarks/README.md)."""
     store = ox.Store()
     store.load(path=str(part.path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(part.graph))
     return store
@@ -96,7 +95,7 @@ _CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}
 
 
 @dataclass
-class _Census:
+class DatasetStatistics:
     """What the release holds, taken part by part while the datasets are written: counts
     (VoID), classes, concepts used, the fingerprints the release gate re-reads against,
     the record digests the changelog compares with the previous release, and the landing
@@ -109,11 +108,11 @@ class _Census:
     records: RecordDigests = field(default_factory=RecordDigests)
     landing: DataCounts = field(default_factory=DataCounts)
 
-    def take(self, store: ox.Store, graph: str, nquads_out: BinaryIO) -> None:
+    def add_part(self, store: ox.Store, graph: str, nquads_out: BinaryIO) -> None:
         """Count and fingerprint a part's store (holding only `graph`) while its N-Quads go
         to `nquads_out`, in the dump's own chunks of whole lines. Held whole, a part's dump,
         its copy without graph names and both split into lines are several times the
-        part's N-Quads (coops_uk at 10^6: 4.7M lines, 648 MB as N-Triples)."""
+        part's N-Quads, which at 10^6 enterprises are hundreds of megabytes."""
         graph_suffix = b" <" + graph.encode("utf-8") + b"> .\n"
         source = graph[len(SE_GRAPH):] if graph.startswith(SE_GRAPH) else None
 
@@ -125,7 +124,7 @@ class _Census:
                 # last byte: terms escape theirs), rather than a second dump of the store.
                 self.records.add_ntriples(source, nquads.replace(graph_suffix, b" .\n"))
 
-        sink = gate.WholeLines(lines)
+        sink = gate.LineBuffer(lines)
         store.dump(sink, format=ox.RdfFormat.N_QUADS)
         if tail := sink.end():
             raise ReleaseError(f"N-Quads dump ended inside a line: {tail[:80]!r}")
@@ -147,22 +146,22 @@ def _vocabulary_part(concepts: set[str], work: Path) -> GraphPart | None:
     return GraphPart(VOCABULARY_GRAPH, path)
 
 
-def _then_vocabulary(parts: list[GraphPart], census: _Census, work: Path) -> Iterator[GraphPart]:
-    """The parts, then the vocabulary graph of the concepts the census saw in them."""
+def _then_vocabulary(parts: list[GraphPart], statistics: DatasetStatistics, work: Path) -> Iterator[GraphPart]:
+    """The parts, then the vocabulary graph of the concepts the statistics saw in them."""
     yield from parts
-    vocabulary = _vocabulary_part(census.concepts, work)
+    vocabulary = _vocabulary_part(statistics.concepts, work)
     if vocabulary:
         yield vocabulary
 
 
-def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, work: Path) -> None:
+def write_datasets(directory: Path, parts: list[GraphPart], statistics: DatasetStatistics, work: Path) -> None:
     """Write dataset.nq.gz, dataset.ttl and dataset.jsonld in one pass.
 
     Each part is loaded once into Oxigraph and written to all three files: N-Quads and
     Turtle by Oxigraph's serialisers (no Python per statement), JSON-LD by our streaming
-    writer. The census is taken from the same store, and the vocabulary graph — labels of
-    exactly the concepts the census saw — comes last. The release gate then re-reads
-    dataset.nq.gz against the census, and the other two against dataset.nq.gz (see
+    writer. The statistics are taken from the same store, and the vocabulary graph — labels of
+    exactly the concepts the statistics counted — comes last. The release gate then re-reads
+    dataset.nq.gz against the statistics, and the other two against dataset.nq.gz (see
     `release.gate`). Turtle gets one prefix block per part (prefix
     directives may repeat anywhere in a Turtle document).
     """
@@ -171,10 +170,10 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
             (directory / "dataset.jsonld").open("w", encoding="utf-8") as jsonld_out:
 
         def graphs() -> Iterator[tuple[ox.NamedNode, Iterator[ox.Quad]]]:
-            for part in _then_vocabulary(parts, census, work):
+            for part in _then_vocabulary(parts, statistics, work):
                 store = _part_store(part)
                 graph = ox.NamedNode(part.graph)
-                census.take(store, part.graph, nq_out)
+                statistics.add_part(store, part.graph, nq_out)
                 store.dump(ttl_out, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
                 statements = _drain(store, graph)
                 del store
@@ -189,42 +188,42 @@ def write_datasets(directory: Path, parts: list[GraphPart], census: _Census, wor
 
 #: Parts' N-Triples, in bytes, from which the documents are written by two helpers, each
 #: routing every file and describing about half the sources. Below it one helper: a second
-#: repeats the routing pass (3.1 s per 105 MB of N-Triples) and its own start.
+#: repeats the routing pass and its own start for little gain.
 TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str,
-                            digests: Path, langs: tuple[str, ...]) -> list[lifeline.Helper]:
+                            digests: Path, langs: tuple[str, ...]) -> list[child_processes.ChildProcess]:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files, by
     one or two helpers (see `TWO_DOCUMENT_WRITERS_FROM`); helper i writes the SHA-256 of
     each file it writes to `digests` + `.i`."""
     args = [a for part in parts for a in ("--part", part.graph, str(part.path))]
     size = sum(p.path.stat().st_size for p in parts if p.path.is_file())
     n = 2 if size >= TWO_DOCUMENT_WRITERS_FROM and len(parts) > 1 else 1
-    return [lifeline.spawn("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
-                           "--share", f"{i}/{n}", "--digests", f"{digests}.{i}", "--langs", ",".join(langs))
+    return [child_processes.start("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
+                                  "--share", f"{i}/{n}", "--digests", f"{digests}.{i}", "--langs", ",".join(langs))
             for i in range(n)]
 
 
 def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
-                           digests: Path) -> lifeline.Helper:
+                           digests: Path) -> child_processes.ChildProcess:
     """The partner exports (see `release.exports`), from the sources' last good rows;
     the SHA-256 of each profile written goes to `digests`."""
-    return lifeline.spawn("partner exports", "se_pipeline.release.exports",
+    return child_processes.start("partner exports", "se_pipeline.release.exports",
                           str(state_dir), str(release_dir), base_iri, *sources, "--digests", str(digests))
 
 
-def _wait(helper: lifeline.Helper) -> None:
+def _wait(helper: child_processes.ChildProcess) -> None:
     try:
         helper.wait()
-    except lifeline.HelperFailed as e:
+    except child_processes.ChildProcessFailed as e:
         raise ReleaseError(str(e)) from e
 
 
 class PendingValidation(Protocol):
     """SHACL validation of the published N-Quads running in a helper process."""
 
-    helper: lifeline.Helper
+    helper: child_processes.ChildProcess
 
     def result(self) -> tuple[bool, str]:
         """Once the helper has exited: (conforms, Markdown summary of violations); the
@@ -255,7 +254,7 @@ def build_release(
     partial = start_release(settings.releases_dir, release_id)
     work = settings.output_dir / "work" / release_id
     work.mkdir(parents=True, exist_ok=True)
-    children: list[lifeline.Helper] = []
+    children: list[child_processes.ChildProcess] = []
     try:
         parts: list[GraphPart] = []
         summaries: list[SourceSummary] = []
@@ -289,14 +288,14 @@ def build_release(
             children.append(pending.helper)
         # Static documents (3 small files per enterprise) and partner exports are the
         # slowest steps and need nothing this process computes: helpers write them, at a
-        # lower priority (`runtime.background`), while this one writes and checks the datasets.
+        # lower priority (`runtime.run_in_background`), while this one writes and checks the datasets.
         documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256",
                                             settings.page_languages)
         children += documents
         # Exports staged by the `partner_exports` asset from this very data are moved in;
         # otherwise a helper writes them.
         sources = [s.name for s in summaries]
-        staged = exports_staging.adopt(settings.output_dir, settings.state_dir, sources, settings.base_iri, partial)
+        staged = exports_staging.move_into(settings.output_dir, settings.state_dir, sources, settings.base_iri, partial)
         exports = None
         if staged is None:
             exports = _start_partner_exports(partial, settings.state_dir, sources, settings.base_iri,
@@ -304,24 +303,24 @@ def build_release(
             children.append(exports)
 
         t0 = time.perf_counter()
-        census = _Census()
-        write_datasets(partial, parts, census, work)
+        statistics = DatasetStatistics()
+        write_datasets(partial, parts, statistics, work)
         seconds["serialise"] = time.perf_counter() - t0
 
         # The release gate in two processes at once: a helper proves dataset.ttl and
         # dataset.jsonld hold dataset.nq.gz's statements, this one that dataset.nq.gz
-        # holds the census's (see `release.gate`).
-        formats = lifeline.spawn("release gate", "se_pipeline.release.gate", str(partial))
+        # holds the statements counted in the statistics (see `release.gate`).
+        formats = child_processes.start("release gate", "se_pipeline.release.gate", str(partial))
         children.append(formats)
         t0 = time.perf_counter()
-        gate.require(gate.check_nquads(partial / "dataset.nq.gz", census.quads.result()))
+        gate.require(gate.check_nquads(partial / "dataset.nq.gz", statistics.quads.result()))
         seconds["reread"] = time.perf_counter() - t0
 
         previous = settings.latest / "dataset.nq.gz" if settings.latest.exists() else None
-        changes = write_changelog(previous, census.records, partial / "changelog.csv")
+        changes = write_changelog(previous, statistics.records, partial / "changelog.csv")
         for s in summaries:
             s.changes = dict(changes.get(s.name, {}))
-        write_event_stream(partial, settings.latest.resolve() if previous else None, census.records.digests,
+        write_event_stream(partial, settings.latest.resolve() if previous else None, statistics.records.digests,
                            release_id, issued, settings.base_iri, work)
         t0 = time.perf_counter()
         _wait(formats)
@@ -351,11 +350,11 @@ def build_release(
         write_context(partial / CONTEXT_FILE)
         for s in summaries:
             g = SE_GRAPH + s.name
-            s.triples = census.per_graph.get(g, 0)
-            s.classes = census.classes.get(g, {})
+            s.triples = statistics.per_graph.get(g, 0)
+            s.classes = statistics.classes.get(g, {})
             s.entities = s.classes.get(INITIATIVE, 0)
         all_classes: dict[str, int] = {}
-        for g, by in census.classes.items():
+        for g, by in statistics.classes.items():
             if g == VOCABULARY_GRAPH:
                 continue
             for cls, n in by.items():
@@ -365,14 +364,13 @@ def build_release(
             for n in MEDIA if (partial / n).is_file()
         ]
         write_catalog(partial / "catalog.ttl", catalog_triples(
-            release_id=release_id, issued=issued, sources=summaries, total_triples=census.quads.count,
+            release_id=release_id, issued=issued, sources=summaries, total_triples=statistics.quads.count,
             total_entities=all_classes.get(INITIATIVE, 0), classes=all_classes, files=files,
             download_base=DOWNLOAD_BASE,
         ))
-        # The pages need nothing from the documents: written before waiting for them (the
-        # landing page of 10^6 enterprises takes ~9 s).
+        # The pages need nothing from the documents: written before waiting for them.
         write_ontology_html(partial / "ontology.html")
-        write_landing_page(partial, partial / "index.html", data=census.landing,
+        write_landing_page(partial, partial / "index.html", data=statistics.landing,
                            digests={f.path.name: f.sha256 for f in files})
         t0 = time.perf_counter()
         for helper in documents:
@@ -396,5 +394,5 @@ def build_release(
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return ReleaseResult(release_id, final, census.quads.count, all_classes.get(INITIATIVE, 0), summaries, seconds,
+    return ReleaseResult(release_id, final, statistics.quads.count, all_classes.get(INITIATIVE, 0), summaries, seconds,
                          exports_staged=staged is not None)

@@ -1,7 +1,7 @@
 """Changelog of a release against the previous one: records added, removed, changed, by source.
 
 Computed from what was published — the previous release's N-Quads and this release's
-census (the very statements the release gate then finds in every published file) — not
+statistics (the very statements the release gate then finds in every published file) — not
 from the pipeline's state, so it is right whatever happened between the runs. Each record
 (a subject IRI without its `#fragment`, e.g. an enterprise with its address) is reduced to
 an order-independent digest of its statements' canonical lines: memory proportional to

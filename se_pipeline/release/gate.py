@@ -64,11 +64,11 @@ class FingerprintBuilder:
 
 def fingerprint(statements: Iterable[ox.Triple | ox.Quad]) -> Fingerprint:
     """Fingerprint of parsed statements, re-serialised canonically by Oxigraph as they come
-    (the loop over statements stays in Oxigraph: batching them through Python lists cost
-    1.4 s more per 726,577 statements). A statement in the default graph gives its
+    (the loop over statements stays in Oxigraph: batching them through Python lists was
+    slower; benchmarks/README.md). A statement in the default graph gives its
     N-Triples line; Oxigraph escapes line breaks, so each statement is one line."""
     fp = FingerprintBuilder()
-    sink = WholeLines(fp.add_lines)
+    sink = LineBuffer(fp.add_lines)
     ox.serialize(statements, sink, format=ox.RdfFormat.N_QUADS)
     if tail := sink.end():
         raise ReleaseError(f"fingerprint: serialisation ended inside a line: {tail[:80]!r}")
@@ -77,8 +77,8 @@ def fingerprint(statements: Iterable[ox.Triple | ox.Quad]) -> Fingerprint:
 
 def _jsonld_quads(path: Path) -> Iterable[ox.Quad]:
     if path.stat().st_size > PYLD_MAX_BYTES:
-        # Streaming profile: constant memory (the full JSON-LD parser held ~2 GB at 10^5
-        # enterprises); a document that breaks the profile fails the gate, never passes it.
+        # Streaming profile: constant memory (the full JSON-LD parser's grows with the
+        # document); a document that breaks the profile fails the gate, never passes it.
         return ox.parse(path=str(path), format=ox.RdfFormat.STREAMING_JSON_LD)
     from pyld import jsonld
 
@@ -90,7 +90,7 @@ def _jsonld_quads(path: Path) -> Iterable[ox.Quad]:
     return list(ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
 
 
-class WholeLines:
+class LineBuffer:
     """A file-like target (`write`, `flush`) that hands on a byte stream in blocks of whole
     lines: for `Store.dump` (8 KB chunks) and for reading a file in large blocks."""
 
@@ -117,10 +117,9 @@ class WholeLines:
 
 def _gzip_line_blocks(path: Path, take: Callable[[bytes], None]) -> None:
     """Hand the gzipped file's lines to `take` in blocks of whole lines, the last one
-    completed with a newline if the file lacks it. Blocks of 1 MiB stay in the CPU's cache
-    and reuse their memory (16 MiB: 2.05-2.55 s against 1.71-2.16 s to fingerprint the
-    726,577 statements of 3x10^4 enterprises)."""
-    sink = WholeLines(take)
+    completed with a newline if the file lacks it. Blocks of about a megabyte stay in the
+    CPU's cache and reuse their memory (larger ones were slower: benchmarks/README.md)."""
+    sink = LineBuffer(take)
     with gzip.open(path, "rb") as f:
         while chunk := f.read(1 << 20):
             sink.write(chunk)
@@ -230,13 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m se_pipeline.release.gate RELEASE_DIR`: `check_formats`; exit status 1 with
     the problems on stderr if there are any. The release build runs it as a helper beside
     its own `check_nquads` and changelog."""
-    from se_pipeline import lifeline
+    from se_pipeline import child_processes
     from se_pipeline.runtime import tune_gc
 
     parser = argparse.ArgumentParser(prog="python -m se_pipeline.release.gate", description=main.__doc__)
     parser.add_argument("release_dir", type=Path)
     args = parser.parse_args(argv)
-    lifeline.hold()
+    child_processes.die_with_parent()
     tune_gc()
     problems = check_formats(args.release_dir)
     for line in problems:

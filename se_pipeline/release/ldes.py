@@ -256,7 +256,7 @@ def write_event_stream(release_dir: Path, previous_release: Path | None, records
     """Write this release's pages and `changes.ttl` into `release_dir` (which already holds
     `dataset.nq.gz` and `changelog.csv`), carrying the previous release's pages over.
 
-    `records`: every (source, record IRI) of this release (the census's record keys), used
+    `records`: every (source, record IRI) of this release (the dataset statistics' record keys), used
     when the stream starts here; `work`: a scratch folder for the bucket files."""
     earlier = previous_pages(previous_release)
     result = StreamResult(started=earlier is None)

@@ -48,10 +48,9 @@ def start_release(releases_dir: Path, release_id: str) -> Path:
 def release_files(directory: Path) -> list[str]:
     """Every file under `directory`, as relative POSIX paths in path-component order.
 
-    `os.walk` on strings: a release holds ~4 files per enterprise, and listing the 397,077
-    files of a 10^5-enterprise release took 17.2 s with pathlib's `rglob` + `is_file` +
-    `relative_to` and 3.5 s this way (same list, same order); checksums and the
-    read-only marks each list the tree once.
+    `os.walk` on strings: a release holds about four files per enterprise, and pathlib's
+    `rglob` + `is_file` + `relative_to` lists them several times slower (same list, same
+    order; benchmarks/README.md); checksums and the read-only marks each list the tree once.
     """
     root = os.fspath(directory)
     found: list[str] = []
@@ -86,16 +85,16 @@ def write_checksums(directory: Path, known: Mapping[str, str] | None = None) -> 
 def _flush_to_disk() -> None:
     """Every written file and directory entry on stable storage before the rename.
 
-    One sync(2) instead of an fsync per file: a release holds ~4 files per enterprise
-    (static documents, Murmurations profiles), and per-file fsync cost ~10 s at 3x10^4.
+    One sync(2) instead of an fsync per file: a release holds about four files per
+    enterprise (static documents, Murmurations profiles), and an fsync each costs seconds
+    per 10^4 enterprises (benchmarks/README.md).
     """
     os.sync()
 
 
 def flush_in_background() -> threading.Thread:
     """Start the flush of what is written so far, while the last small files are made:
-    the sync before the rename (`finish_release`) then has little left. After the
-    documents of 3x10^4 enterprises a sync took 1.9 s."""
+    the sync before the rename (`finish_release`) then has little left."""
     flusher = threading.Thread(target=os.sync, name="release flush", daemon=True)
     flusher.start()
     return flusher

@@ -22,6 +22,7 @@ def graph_snapshot(defs: dg.Definitions) -> dict:
     assets = {}
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         node = graph.get(key)
+        own_step = repo.assets_defs_by_key[key].check_keys if key in repo.assets_defs_by_key else set()
         assets[key.to_user_string()] = {
             "group": node.group_name,
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
@@ -29,6 +30,8 @@ def graph_snapshot(defs: dg.Definitions) -> dict:
                 (c.name + (" (blocking)" if graph.get(c).blocking else ""))
                 for c in graph.asset_check_keys if c.asset_key == key
             ),
+            # checks reported by the asset's own step (`check_specs`), not separate steps
+            "checks_in_asset_step": sorted(c.name for c in own_step if c.asset_key == key),
         }
     return {
         "assets": assets,

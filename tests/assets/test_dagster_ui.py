@@ -1,8 +1,10 @@
-"""Smoke test of what a steward sees: the Dagster UI, served by `dagster-webserver -w
-workspace.yaml` on a loopback port, rendered by headless Chromium, and asked through
-its GraphQL endpoint (the stable second opinion on what the pages show).
+"""What a steward sees after `make run` then `make dev`: the Dagster UI, served by
+`dagster-webserver -w workspace.yaml` on a loopback port on the instance the command line
+recorded its run in (`<output>/.dagster`), rendered by headless Chromium, and asked
+through its GraphQL endpoint (the stable second opinion on what the pages show).
 
-The webserver runs without the daemon, so nothing is scheduled or materialised.
+The webserver runs without the daemon, so nothing is scheduled; what is materialised is
+the command line's run. `UI_SCREENSHOT_DIR=DIR` keeps the asset catalog's screenshot there.
 """
 import json
 import os
@@ -38,10 +40,14 @@ query Steward {
       }
     }
   }
-  assetChecks: assetNodes(assetKeys: [{path: ["coops_uk"]}, {path: ["coops_uk_graph"]}]) {
+  assetChecks: assetNodes(assetKeys: [{path: ["coops_uk"]}, {path: ["coops_uk_graph"]}, {path: ["ica"]}]) {
     assetKey { path }
-    assetChecksOrError { ... on AssetChecks { checks { name blocking } } }
+    assetMaterializations(limit: 1) { runId }
+    assetChecksOrError { ... on AssetChecks { checks {
+      name blocking executionForLatestMaterialization { runId status }
+    } } }
   }
+  runsOrError { ... on Runs { results { runId jobName status tags { key value } } } }
 }
 """
 
@@ -59,11 +65,18 @@ def _get(url: str, timeout: float = 5.0) -> bytes:
 
 @pytest.fixture(scope="module")
 def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("dagster_home")
+    """`make run` (the CLI on the bundled samples, default instance), then `make dev`'s
+    webserver on the same output folder and instance."""
+    root = tmp_path_factory.mktemp("steward")
+    output = root / "output"
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "SE_PIPELINE_WEBHOOK_URL")}
+    cli = Path(sys.executable).with_name("se-pipeline")
+    done = subprocess.run([str(cli), "run", "--output", str(output)], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    home = output / ".dagster"  # what `make dev` sets for the default output
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "SE_PIPELINE_OUTPUT": str(home / "output"),
-           "DAGSTER_DISABLE_TELEMETRY": "yes"}
-    env.pop("SE_PIPELINE_WEBHOOK_URL", None)
+    env = {**env, "DAGSTER_HOME": str(home), "SE_PIPELINE_OUTPUT": str(output), "DAGSTER_DISABLE_TELEMETRY": "yes"}
     log = (home / "webserver.log").open("wb")
     webserver = Path(sys.executable).with_name("dagster-webserver")
     proc = subprocess.Popen(
@@ -114,17 +127,30 @@ def graphql(base: str) -> dict:
         time.sleep(1)
 
 
-def dump_dom(base: str, path: str, tmp_path: Path) -> str:
+def _chromium(tmp_path: Path, *args: str, height: int = 6000) -> subprocess.CompletedProcess:
     if not CHROMIUM:
         pytest.skip("chromium is not installed (make test installs it: scripts/install-chromium.sh)")
-    # A tall window: the UI's lists are virtualised and render only the rows in view.
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-           "--window-size=1600,6000", f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=20000",
-           "--dump-dom", base + path]
+           f"--window-size=1600,{height}", f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=20000",
+           *args]
     done = subprocess.run(cmd, capture_output=True, timeout=120, start_new_session=True)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
-    return done.stdout.decode("utf-8", errors="replace")
+    return done
+
+
+def dump_dom(base: str, path: str, tmp_path: Path) -> str:
+    # A tall window: the UI's lists are virtualised and render only the rows in view.
+    return _chromium(tmp_path, "--dump-dom", base + path).stdout.decode("utf-8", errors="replace")
+
+
+def screenshot(base: str, path: str, tmp_path: Path, name: str) -> Path:
+    """A PNG of the page, kept in `UI_SCREENSHOT_DIR` when that is set."""
+    folder = Path(os.environ.get("UI_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    png = folder / name
+    _chromium(tmp_path, f"--screenshot={png}", base + path, height=2200)
+    return png
 
 
 def test_graphql_lists_assets_checks_schedules_and_sensors(dagster_ui: str) -> None:
@@ -144,6 +170,40 @@ def test_graphql_lists_assets_checks_schedules_and_sensors(dagster_ui: str) -> N
     assert ("record_count_vs_last_good", True) in checks["coops_uk"]
     assert ("fetch_succeeded", False) in checks["coops_uk"]
     assert ("shacl_conforms", True) in checks["coops_uk_graph"]
+
+
+def test_the_command_line_run_is_in_the_ui_with_its_materialisations_and_check_results(dagster_ui: str) -> None:
+    """The UI reads the instance the CLI wrote: the run, each source's materialisation and
+    the result of each of its checks for that materialisation."""
+    data = graphql(dagster_ui)
+    [run] = data["runsOrError"]["results"]
+    assert run["jobName"] == "publish" and run["status"] == "SUCCESS"
+    assert {"key": "launched_by", "value": "se-pipeline run"} in run["tags"]
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetChecks"]}
+    status = {}
+    for name, node in nodes.items():
+        assert node["assetMaterializations"] == [{"runId": run["runId"]}], name
+        for check in node["assetChecksOrError"]["checks"]:
+            execution = check["executionForLatestMaterialization"]
+            assert execution["runId"] == run["runId"]
+            status[f"{name}:{check['name']}"] = execution["status"]
+    assert status["coops_uk:record_count_vs_last_good"] == "SUCCEEDED"
+    assert status["coops_uk:licence_present"] == "SUCCEEDED"
+    assert status["coops_uk_graph:shacl_conforms"] == "SUCCEEDED"
+    assert status["ica:quarantine_share"] == "FAILED"  # the bundled ICA sample is hostile on purpose: a warning
+
+
+def test_the_asset_catalog_shows_the_sources_materialised_with_their_checks(dagster_ui: str, tmp_path: Path) -> None:
+    graphql(dagster_ui)  # the code location is loaded
+    catalog = dump_dom(dagster_ui, "/assets", tmp_path)
+    assert "Never materialized" not in catalog
+    for name in ("coops_uk", "usfwc", "release"):
+        assert name in catalog
+    png = screenshot(dagster_ui, "/assets", tmp_path, "asset-catalog.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    checks = dump_dom(dagster_ui, "/assets/ica?view=checks", tmp_path)
+    assert "quarantine_share" in checks and "Failed" in checks
+    screenshot(dagster_ui, "/assets/ica?view=checks", tmp_path, "ica-checks.png")
 
 
 def test_pages_render_assets_checks_and_schedules(dagster_ui: str, tmp_path: Path) -> None:

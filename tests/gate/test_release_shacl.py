@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from se_pipeline import lifeline
+from se_pipeline import child_processes
 from se_pipeline.gate.release_shacl import start_release_validation, validate_release, validate_release_parts
 from se_pipeline.namespaces import SE_GRAPH, SH
 from tests.gate.helpers import FIXTURES
@@ -66,7 +66,7 @@ def test_a_part_that_does_not_parse_fails_the_helper_with_the_parser_error(tmp_p
     part = tmp_path / "links.nt"
     part.write_bytes(b'<https://w3id.org/se-pipeline/id/x/1> <http://schema.org/name> "unterminated .\n')
     pending = start_release_validation(tmp_path / "shacl-report.ttl", [(SE_GRAPH + "links", part)])
-    with pytest.raises(lifeline.HelperFailed,
+    with pytest.raises(child_processes.ChildProcessFailed,
                        match=r"(?s)release SHACL failed \(exit 1\).*cannot read N-Triples \S*links\.nt: Parser error"):
         pending.helper.wait()
     assert not (tmp_path / "shacl-report.ttl").exists()

@@ -29,14 +29,14 @@ def test_staged_exports_are_moved_in_and_equal_what_the_release_writes(settings:
     written = publish(settings)
     assert not written.exports_staged
     _stage(settings)
-    adopted = publish(settings)
-    assert adopted.exports_staged
+    moved_in = publish(settings)
+    assert moved_in.exports_staged
     assert not staging.staged_dir(settings.output_dir).exists()  # used once
-    assert _exports(adopted.path) == _exports(written.path) and any(n.startswith("murmurations/") for n in _exports(written.path))
-    sums = dict(reversed(line.split("  ")) for line in (adopted.path / "SHA256SUMS").read_text().splitlines())
-    for name, data in _exports(adopted.path).items():
+    assert _exports(moved_in.path) == _exports(written.path) and any(n.startswith("murmurations/") for n in _exports(written.path))
+    sums = dict(reversed(line.split("  ")) for line in (moved_in.path / "SHA256SUMS").read_text().splitlines())
+    for name, data in _exports(moved_in.path).items():
         assert sums[name] == hashlib.sha256(data).hexdigest()
-        assert (adopted.path / name).stat().st_mode & 0o222 == 0
+        assert (moved_in.path / name).stat().st_mode & 0o222 == 0
     assert not publish(settings).exports_staged  # nothing staged any more: written again
 
 

@@ -269,7 +269,7 @@ def test_changelog_lists_added_removed_changed_records_by_source(tmp_path: Path)
         f'<https://x.org/id/c#address> <https://schema.org/postalCode> "S2 2BB" {g} .',
         f'<https://x.org/id/d> {name} "D" {g} .'])
     current = RecordDigests()
-    with gzip.open(new, "rb") as f:  # as the census sees it: a part's canonical N-Triples
+    with gzip.open(new, "rb") as f:  # as the release statistics see it: a part's canonical N-Triples
         current.add_ntriples("coops_uk", ox.serialize([q.triple for q in ox.parse(f, format=ox.RdfFormat.N_QUADS)],
                                                       format=ox.RdfFormat.N_TRIPLES))
     counts = write_changelog(old, current, tmp_path / "changelog.csv")

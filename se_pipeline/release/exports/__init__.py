@@ -44,7 +44,8 @@ def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, 
     time are made into Python objects, written to every export, and their digests appended
     to `digests`, before the next are made. At 10^6 enterprises the rows of all sources
     would not fit the memory budget, and holding every profile's path and digest until the
-    end added ~0.65 GB to the exports' peak, which meets the matcher's in `se-pipeline run`.
+    end would add to the exports' peak (benchmarks/README.md), which can meet the matcher's
+    when both run at once.
     """
     target_dir = Path(target_dir).absolute()  # the digests' paths are made relative to it
     target_dir.mkdir(parents=True, exist_ok=True)

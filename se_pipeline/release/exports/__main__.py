@@ -11,10 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from se_pipeline import lifeline
+from se_pipeline import child_processes
 from se_pipeline.release.exports import write_partner_exports
 from se_pipeline.state import GoodFrames
-from se_pipeline.runtime import background, tune_gc
+from se_pipeline.runtime import run_in_background, tune_gc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sources", nargs="*")
     parser.add_argument("--digests", type=Path)
     args = parser.parse_args(argv)
-    lifeline.hold()
+    child_processes.die_with_parent()
     tune_gc()
-    background()
+    run_in_background()
     if args.digests:
         args.digests.write_bytes(b"")  # appended to source slice by source slice
     write_partner_exports(GoodFrames(args.state_dir, args.sources), args.target_dir, args.base_iri, args.digests,

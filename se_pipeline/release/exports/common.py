@@ -77,7 +77,7 @@ def json_text(data: Any) -> str:
 def json_bytes(data: Any) -> bytes:
     """`json_text` as UTF-8, with a final newline.
 
-    Compact: `indent` would switch `json` to its pure-Python encoder (~5x slower), and
+    Compact: `indent` would switch `json` to its pure-Python encoder (several times slower), and
     these files are read by programs.
     """
     return (json_text(data) + "\n").encode("utf-8")

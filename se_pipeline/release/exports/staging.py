@@ -1,14 +1,14 @@
-"""Partner exports written ahead of the release (the `partner_exports` asset), adopted by it.
+"""Partner exports written ahead of the release (the `partner_exports` asset), moved into it.
 
 The exports need the sources' last good rows and nothing the links or the release
-compute, so they can be written while identity runs: in `se-pipeline run`'s second lane,
-or as a parallel step under Dagster's multiprocess executor. The release then moves
+compute, so they can be written while identity runs, as a parallel step under Dagster's multiprocess
+executor. The release then moves
 them into its directory (one `rename` per top-level entry: ~1 profile per enterprise
 is never copied) instead of writing them beside its own work.
 
-A staged set is adopted only if its key matches the data the release publishes: the
+A staged set is moved in only if its key matches the data the release publishes: the
 base IRI, and the name and content digest of each source's last good canonical rows.
-Otherwise (a source refreshed in between, nothing staged, a set already adopted) the
+Otherwise (a source refreshed in between, nothing staged, a set already moved in) the
 release writes the exports itself, as it always could; so staging only ever saves time.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ def key(state_dir: Path, sources: list[str], base_iri: str) -> str:
 
 def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) -> int:
     """Write the exports of `sources` to the staged set, replacing any earlier one (built
-    beside it, then renamed: a killed run leaves no half set to adopt); returns how many
+    beside it, then renamed: a killed run leaves no half set to move in); returns how many
     files were written."""
     target = staged_dir(output_dir)
     building = target.with_name(f".{target.name}-{os.getpid()}")
@@ -65,7 +65,7 @@ def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) 
     return written
 
 
-def adopt(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, target_dir: Path) -> dict[str, str] | None:
+def move_into(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, target_dir: Path) -> dict[str, str] | None:
     """Move the staged set into `target_dir` if it was made from exactly this data; returns
     the digests of the files moved (path relative to `target_dir`, "/" separated ->
     SHA-256), or None (nothing usable staged: the caller writes the exports). A set that

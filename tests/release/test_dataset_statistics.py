@@ -1,4 +1,4 @@
-"""The census reads each part's N-Quads dump in chunks of whole lines."""
+"""Release statistics read each part's N-Quads dump in chunks of whole lines."""
 from __future__ import annotations
 
 import io
@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from se_pipeline.release.build import _Census
-from se_pipeline.release.gate import FingerprintBuilder, WholeLines
+from se_pipeline.release.build import DatasetStatistics
+from se_pipeline.release.gate import FingerprintBuilder, LineBuffer
 
 
 def test_chunks_cut_inside_lines_are_handed_on_as_whole_lines() -> None:
     data = b"".join(f'<http://e/{i}> <http://p> "v\\n{i}" <http://g> .\n'.encode() for i in range(500))
     got: list[bytes] = []
-    sink = WholeLines(got.append)
+    sink = LineBuffer(got.append)
     for start in range(0, len(data), 37):           # 37-byte chunks: cut mid-term, mid-escape
         assert sink.write(data[start:start + 37]) == len(data[start:start + 37])
     assert sink.end() == b""
@@ -23,19 +23,19 @@ def test_chunks_cut_inside_lines_are_handed_on_as_whole_lines() -> None:
     assert sink.end() == b"<http://e/1> <http://p> " and sink.end() == b""
 
 
-def test_census_of_a_large_part_equals_its_whole_dump() -> None:
+def test_statistics_of_a_large_part_equal_its_whole_dump() -> None:
     graph = "https://w3id.org/se-pipeline/graph/demo"
     store = ox.Store()
     store.extend(ox.Quad(ox.NamedNode(f"https://w3id.org/se-pipeline/id/demo/{i}"), ox.NamedNode("http://schema.org/name"),
                          ox.Literal(f"name {i} " + "x" * (i % 50)), ox.NamedNode(graph)) for i in range(20_000))
-    census, out = _Census(), io.BytesIO()
-    census.take(store, graph, out)
+    statistics, out = DatasetStatistics(), io.BytesIO()
+    statistics.add_part(store, graph, out)
     whole = store.dump(format=ox.RdfFormat.N_QUADS)
     assert out.getvalue() == whole                   # several 8 KB chunks, nothing lost or doubled
     expected = FingerprintBuilder()
     expected.add_lines(whole)
-    assert census.quads.result() == expected.result() and census.quads.count == 20_000
-    assert len(census.records.digests) == 20_000
+    assert statistics.quads.result() == expected.result() and statistics.quads.count == 20_000
+    assert len(statistics.records.digests) == 20_000
 
 
 def test_datasets_hold_one_parts_store_at_a_time(tmp_path: Path, monkeypatch) -> None:
@@ -87,8 +87,8 @@ def test_datasets_hold_one_parts_store_at_a_time(tmp_path: Path, monkeypatch) ->
         path.write_text("".join(f"<https://w3id.org/se-pipeline/id/s{k}/{i}> <http://schema.org/name> \"n{i}\" .\n"
                                 for i in range(50)), encoding="utf-8")
         parts.append(build.GraphPart(f"https://w3id.org/se-pipeline/graph/s{k}", path))
-    census = build._Census()
-    build.write_datasets(tmp_path, parts, census, tmp_path)
+    statistics = build.DatasetStatistics()
+    build.write_datasets(tmp_path, parts, statistics, tmp_path)
     assert loaded_while == [0, 0, 0]
-    assert census.quads.count == 150
+    assert statistics.quads.count == 150
     assert len(list(ox.parse(path=str(tmp_path / "dataset.jsonld"), format=ox.RdfFormat.JSON_LD))) == 150
