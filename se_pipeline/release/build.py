@@ -35,7 +35,7 @@ from se_pipeline.release.publish import (
     finish_release, flush_in_background, new_release_id, start_release, switch_latest, write_checksums,
 )
 from se_pipeline.runtime import give_back_memory
-from se_pipeline.settings import Settings
+from se_pipeline.settings import PAGE_LANGUAGES, Settings
 from se_pipeline.sources.registry import SourceSpec
 from se_pipeline.state import SourceState, read_json
 
@@ -193,7 +193,7 @@ TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str,
-                            digests: Path, langs: tuple[str, ...]) -> list[child_processes.ChildProcess]:
+                            digests: Path, langs: tuple[str, ...] = PAGE_LANGUAGES) -> list[child_processes.ChildProcess]:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files, by
     one or two helpers (see `TWO_DOCUMENT_WRITERS_FROM`); helper i writes the SHA-256 of
     each file it writes to `digests` + `.i`."""
