@@ -14,6 +14,7 @@ file_roots: [exports]                            # folders file:// URLs may read
 http:
   allow_private_addresses: false                 # tests opt in for loopback servers
 geocoding: {embedded: true}                      # see se_pipeline/geocode/config.py
+page_languages: [en, fr]                         # id/ pages' languages (default all four; docs/serving.md)
 ```
 
 Every value is validated when the file is loaded (pydantic models, unknown keys refused,
@@ -28,7 +29,7 @@ A source configured only in the run config (a partner catalogue, say) will carry
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import yaml
 from pydantic import (
@@ -55,6 +56,11 @@ BUNDLED_SAMPLES = Path(__file__).resolve().parent / "sources"
 """Always readable through file:// (each source's default URL is its bundled sample)."""
 
 __all__ = ["BUNDLED_SAMPLES", "DEFAULT_OUTPUT", "ConfigError", "HttpOptions", "RunConfig", "Settings", "load_settings"]
+
+
+#: The languages pages are made in (`access.pages.LANGS`, which a test keeps equal).
+PageLanguage = Literal["en", "fr", "es", "pt"]
+PAGE_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "pt")
 
 
 class HttpOptions(BaseModel):
@@ -88,6 +94,7 @@ class RunConfig(BaseModel):
     http: HttpOptions = Field(default_factory=HttpOptions)
     file_roots: Optional[list[str]] = None
     geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
+    page_languages: Optional[list[PageLanguage]] = None
 
 
 class Settings(BaseModel):
@@ -102,6 +109,8 @@ class Settings(BaseModel):
     file_roots: tuple[Path, ...] = ()
     """Folders whose files `file://` URLs may read, besides the bundled samples."""
     geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
+    page_languages: tuple[str, ...] = PAGE_LANGUAGES
+    """Languages of the `id/` HTML pages, English first (each is one more page per record)."""
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -196,4 +205,5 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
         http=config.http,
         file_roots=tuple(p.resolve() for p in roots),
         geocoding=config.geocoding,
+        page_languages=tuple(dict.fromkeys(["en", *(config.page_languages or PAGE_LANGUAGES)])),
     )

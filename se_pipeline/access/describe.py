@@ -14,12 +14,12 @@ from typing import Callable, Iterable, Mapping
 
 import pyoxigraph as ox
 
-from se_pipeline.access.pages import DEFAULT_LANG, render, weblink, words
+from se_pipeline.access.pages import DEFAULT_LANG, LANGS, QUERY_ALTERNATES, page_lang, render, weblink, words
 from se_pipeline.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, SCHEMA, SKOS
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH
 from se_pipeline.release import jsonld
 
-LANGS = ("en", "fr", "es", "pt")
+
 NAME = SCHEMA + "name"
 SAME_AS = OWL + "sameAs"
 
@@ -204,14 +204,16 @@ Row = tuple[str, str, "str | None", str, str, str]
 
 
 @lru_cache(maxsize=1 << 14)
-def _iri_row(predicate: str, value: str, base_iri: str, labels: tuple[tuple[str, str], ...]) -> Row:
+def _iri_row(predicate: str, value: str, base_iri: str, labels: tuple[tuple[str, str], ...],
+             lang: str = DEFAULT_LANG) -> Row:
     """A row whose value is an IRI, shown by its labels when it has some (concepts, in
-    English, the other languages beside), else by its CURIE. Cached: a release links the
-    same few hundred concepts from every page."""
+    the page's language, else English, the other languages beside), else by its CURIE.
+    Cached: a release links the same few hundred concepts from every page."""
     if labels:
         by = dict(labels)
-        more = " · ".join(f"{lang}: {by[lang]}" for lang in LANGS if lang in by and lang != "en")
-        return _curie(predicate), by.get("en") or labels[0][1], _href(value, base_iri), value, more, ""
+        shown = next((x for x in (lang, DEFAULT_LANG) if x in by), labels[0][0])
+        more = " · ".join(f"{x}: {by[x]}" for x in LANGS if x in by and x != shown)
+        return _curie(predicate), by[shown], _href(value, base_iri), value, more, ""
     return _curie(predicate), _curie(value), _href(value, base_iri), "", "", ""
 
 
@@ -235,7 +237,7 @@ def _row_order(row: tuple[str, object]) -> tuple[bool, bool, str]:
 
 
 def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: Description,
-          base_iri: str) -> list[Row]:
+          base_iri: str, lang: str = DEFAULT_LANG) -> list[Row]:
     """The rows of one table in page order; `owl:sameAs` has its own list."""
     rows: list[Row] = []
     labels = d.labels
@@ -245,7 +247,7 @@ def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: 
         kind = type(o)
         if kind is ox.NamedNode:
             v = o.value
-            rows.append(_iri_row(p, v, base_iri, tuple(labels[v].items()) if v in labels else ()))
+            rows.append(_iri_row(p, v, base_iri, tuple(labels[v].items()) if v in labels else (), lang))
         elif kind is ox.Literal:
             datatype = o.datatype
             rows.append((_curie(p), o.value, None, "", "", _literal_tag(o.language, datatype.value if datatype else None)))
@@ -254,9 +256,11 @@ def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: 
     return rows
 
 
-def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None, lang: str = DEFAULT_LANG) -> bytes:
-    """A human-readable page (`templates/enterprise.html`: escaped throughout, no scripts,
-    no external resources); `formats` are the links to the other documents (label -> href)."""
+def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None, lang: str = DEFAULT_LANG,
+            alternates: tuple[tuple[str, str], ...] = QUERY_ALTERNATES) -> bytes:
+    """A human-readable page in language `lang` (`templates/enterprise.html`: escaped
+    throughout, no scripts, no external resources); `formats` are the links to the other
+    documents (label -> href), `alternates` to the page in the other languages."""
     main: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
     addr: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
     name: str | None = None  # the first of each, as given
@@ -272,10 +276,11 @@ def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = N
                 source = o.value
         else:
             addr.append((p, o))
-    tables = [("", _rows(main, d, base_iri))]
+    lang = page_lang(lang)
+    tables = [("", _rows(main, d, base_iri, lang))]
     if addr:
-        tables.append(("address", _rows(addr, d, base_iri)))
-    return render("enterprise.html", lang, words=words("enterprise_words.html", lang),
+        tables.append(("address", _rows(addr, d, base_iri, lang)))
+    return render("enterprise.html", lang, alternates, words=words("enterprise_words.html", lang),
                   title=iri if name is None else name, iri=iri,
                   source=(source.rsplit("/", 1)[-1], source if weblink(source) else None) if source else None,
                   formats=(formats or {}).items(), tables=tables,

@@ -20,7 +20,7 @@ import csv
 import gzip
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,13 +28,13 @@ import pyoxigraph as ox
 from se_pipeline import QUERIES_DIR
 from se_pipeline.access import pages
 from se_pipeline.access.landing_map import MapBlock, csp, map_block
-from se_pipeline.access.pages import DEFAULT_LANG
+from se_pipeline.access.pages import DEFAULT_LANG, LANGS, file_alternates, file_name
 from se_pipeline.files import read_digests, sha256_file
 from se_pipeline.namespaces import DCAT, DCTERMS, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA, SE_SOURCE, SEP, SH, SKOS, VOID
 from se_pipeline.release.publish import release_id_of
 
-LANGS = ("en", "fr", "es", "pt")
-SKIP_DOWNLOADS = {"index.html"}
+
+SKIP_DOWNLOADS = {file_name("index.html", lang) for lang in LANGS}  # the page itself, in every language
 
 
 @dataclass
@@ -43,6 +43,15 @@ class Count:
     label: str
     n: int
     other_labels: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # lang -> label, when the key is a concept
+
+    def in_language(self, lang: str) -> Count:
+        """This count labelled in `lang` (else English, else as it is), the other labels beside."""
+        shown = next((x for x in (lang, DEFAULT_LANG) if self.labels.get(x)), "")
+        if not shown:
+            return self
+        others = " · ".join(f"{x}: {self.labels[x]}" for x in LANGS if x != shown and x in self.labels)
+        return replace(self, label=self.labels[shown], other_labels=others)
 
 
 @dataclass
@@ -150,7 +159,7 @@ class DataCounts:
             shown = next((x for x in (lang, *LANGS) if labels.get(x)), "")
             main = labels[shown] if shown else concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
             others = " · ".join(f"{x}: {labels[x]}" for x in LANGS if x != shown and x in labels)
-            out.append(Count(concept, main, n, others))
+            out.append(Count(concept, main, n, others, labels))
         return out
 
 
@@ -247,15 +256,21 @@ def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | N
     return page
 
 
-def render(page: Page, lang: str = DEFAULT_LANG) -> str:
-    """The page's HTML (`templates/landing.html`)."""
-    return pages.render("landing.html", lang, p=page)
+def render(page: Page, lang: str = DEFAULT_LANG, name: str = "index.html") -> str:
+    """The page's HTML in language `lang` (`templates/landing.html`), concepts labelled in
+    it; `name` is its file's name, which its links to the other languages derive from."""
+    localised = replace(page, by_structure=[c.in_language(lang) for c in page.by_structure],
+                        by_activity=[c.in_language(lang) for c in page.by_activity])
+    return pages.render("landing.html", lang, file_alternates(name), p=localised)
 
 
 def write_landing_page(release_dir_or_partial: Path, target: Path, *, queries_dir: Path | None = None,
                        data: DataCounts | None = None, digests: dict[str, str] | None = None) -> None:
-    """Write the release's static landing page to `target` (usually `<release>/index.html`)."""
-    html_text = render(collect(Path(release_dir_or_partial), queries_dir, data, digests))
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(html_text, encoding="utf-8")
-    tmp.replace(target)
+    """Write the release's static landing page to `target` (usually `<release>/index.html`)
+    in English and beside it in the other languages (`index.fr.html`, ...: `pages.file_name`)."""
+    page = collect(Path(release_dir_or_partial), queries_dir, data, digests)
+    for lang in LANGS:
+        path = target.with_name(file_name(target.name, lang))
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(render(page, lang, target.name), encoding="utf-8")
+        tmp.replace(path)

@@ -16,12 +16,12 @@ from typing import Any, Iterable
 
 import pyoxigraph as ox
 
-from se_pipeline.access.pages import DEFAULT_LANG, render
+from se_pipeline.access.pages import DEFAULT_LANG, LANGS, file_alternates, file_name, render
 from se_pipeline.namespaces import DFC, OWL, PREFIXES, RDF, RDF_TYPE, RDFS, SCHEMA, SEP, SKOS
 from se_pipeline.rdf.profile import PROFILE
 from se_pipeline.rdf.vocabulary import ontology_triples
 
-LANGS: tuple[str, ...] = ("en", "fr", "es", "pt")
+
 _PREFIXES: dict[str, str] = {**PREFIXES, "dfc-b": DFC, "regorg": "http://www.w3.org/ns/regorg#",
                              "adms": "http://www.w3.org/ns/adms#"}
 _KINDS = {OWL + "Class": "Class", OWL + "ObjectProperty": "Object property",
@@ -264,14 +264,20 @@ def page(terms: list[Term], schemes: list[Scheme], example: str = EXAMPLE_TURTLE
     }
 
 
-def render_html(triples: Iterable[ox.Triple], example: str = EXAMPLE_TURTLE, lang: str = DEFAULT_LANG) -> str:
-    """The whole page as a string (pure: no file or network access)."""
-    return render("ontology.html", lang, **page(*collect(triples), example))
+def render_html(triples: Iterable[ox.Triple], example: str = EXAMPLE_TURTLE, lang: str = DEFAULT_LANG,
+                name: str = "ontology.html") -> str:
+    """The whole page in language `lang` as a string (pure: no file or network access);
+    `name` is its file's name, which its links to the other languages derive from."""
+    return render("ontology.html", lang, file_alternates(name), **page(*collect(triples), example))
 
 
 def write_ontology_html(path: Path) -> None:
-    """Write the documentation page for the ontology files under `ONTOLOGY_DIR`."""
+    """Write the documentation page for the ontology files under `ONTOLOGY_DIR` in every
+    language: `path` (English) and its siblings `ontology.<lang>.html` (`pages.file_name`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_html(ontology_triples()), encoding="utf-8")
-    tmp.replace(path)
+    triples = list(ontology_triples())
+    for lang in LANGS:
+        target = path.with_name(file_name(path.name, lang))
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(render_html(triples, lang=lang, name=path.name), encoding="utf-8")
+        tmp.replace(target)

@@ -14,7 +14,11 @@ Routes (GET/HEAD everywhere, POST for the endpoint, OPTIONS for CORS preflight):
   browsers, Turtle / JSON-LD / N-Triples / RDF/XML by Accept; 404 if unknown; 406 for an
   Accept we cannot serve. Served by its own worker pool.
 * `/.well-known/void` — the release's catalog (VoID + DCAT) by Accept.
-* `/` — the release's landing page (`index.html`) when it has one.
+* `/` — the release's landing page (`index.html`, or `index.<lang>.html`) when it has one.
+
+HTML answers (`/`, `/id/...`) are in the language of `?lang=`, else of `Accept-Language`
+(`pages.negotiate`: en, fr, es, pt; `pt-BR` is `pt`), with `Vary: Accept, Accept-Language`
+and an ETag that depends on the language.
 
 Refused: SPARQL Update (`update=` via GET: 400; via POST or `application/sparql-update`:
 403), `LOAD` and `SERVICE` (403), decided on the parsed query (`guard.py`); bad or
@@ -62,7 +66,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from se_pipeline.access import describe as desc
 from se_pipeline.access import media as mt
 from se_pipeline.access.guard import RefusedQuery, protocol_graphs
-from se_pipeline.access.pages import page_csp, render
+from se_pipeline.access.pages import file_name, negotiate, page_csp, render
 from se_pipeline.access.query import resolve_release
 from se_pipeline.access.store import StoreInfo, ensure_store
 from se_pipeline.access.workers import Busy, QueryTimeout, WorkerCrashed, WorkerPool, serialize_triples
@@ -282,8 +286,9 @@ class Endpoint:
         return self._limiters[pool.name]
 
     def _etag(self, request: Request, *extra: str) -> str:
-        """A release never changes: the answer to a GET is fixed by the release, the request and our limits."""
-        key = "\n".join([request.url.path, request.url.query, request.headers.get("accept", ""),
+        """A release never changes: the answer to a GET is fixed by the release, the request
+        (its language too) and our limits."""
+        key = "\n".join([request.url.path, request.url.query, request.headers.get("accept", ""), _language(request),
                          str(self.config.max_rows), self.config.base_iri, self.service.endpoint_url, *extra])
         return f'"{self.service.release.name}-{hashlib.sha256(key.encode()).hexdigest()[:20]}"'
 
@@ -293,7 +298,7 @@ class Endpoint:
             return None, None
         etag = self._etag(request)
         if etag in [v.strip() for v in request.headers.get("if-none-match", "").split(",")]:
-            return etag, Response(status_code=304, headers=self._cache_headers(etag))
+            return etag, Response(status_code=304, headers={**self._cache_headers(etag), "Vary": VARY})
         return etag, None
 
     def _cache_headers(self, etag: str | None) -> dict[str, str]:
@@ -407,14 +412,14 @@ class Endpoint:
         if fmt == "html":
             body = desc.to_html(d, self.config.base_iri, formats={
                 "Turtle": "?format=turtle", "JSON-LD": "?format=jsonld", "N-Triples": "?format=ntriples",
-                "RDF/XML": "?format=rdfxml"})
+                "RDF/XML": "?format=rdfxml"}, lang=_language(request))
         elif fmt == "turtle":
             body = desc.to_turtle(d)
         elif fmt == "jsonld":
             body = desc.to_jsonld(d)
         else:
             body = serialize_triples(d.triples(), fmt)
-        return self._ok(body, ID_FORMATS[fmt], etag)
+        return self._ok(body, ID_FORMATS[fmt], etag, {"Vary": VARY})
 
     # -- /.well-known/void and /
 
@@ -438,12 +443,16 @@ class Endpoint:
         etag, not_modified = self._cached(request)
         if not_modified:
             return not_modified
-        page = self.service.release / "index.html"
-        if page.is_file():
+        lang = _language(request)
+        # The page in the language asked for; a release made before pages had languages has only index.html.
+        page = next((p for p in (self.service.release / file_name("index.html", lang), self.service.release / "index.html")
+                     if p.is_file()), None)
+        if page is not None:
             body = page.read_bytes()
             # The page's own policy (its map's inline scripts, by hash) replaces the generic one.
-            return self._ok(body, "text/html", etag, {"Content-Security-Policy": page_csp(body) or HTML_CSP})
-        return self._ok(render("release_links.html", endpoint=ENDPOINT_PATH).encode(), "text/html", etag)
+            return self._ok(body, "text/html", etag, {"Content-Security-Policy": page_csp(body) or HTML_CSP, "Vary": VARY})
+        return self._ok(render("release_links.html", lang, endpoint=ENDPOINT_PATH).encode(), "text/html", etag,
+                        {"Vary": VARY})
 
 
 class Hardening:
@@ -516,6 +525,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _starlette_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return _error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+
+
+#: What a page's answer depends on besides its IRI: the format (`Accept`) and the language.
+VARY = "Accept, Accept-Language"
+
+
+def _language(request: Request) -> str:
+    """The language of the pages answered to `request`: `?lang=`, else `Accept-Language`."""
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def create_app(service: Service) -> Starlette:

@@ -28,6 +28,7 @@ from se_pipeline.access.describe import (
     Description, describe, enterprise_iris, is_typed, to_html, to_jsonld, to_turtle,
 )
 from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, SourcePart, source_parts
+from se_pipeline.access.pages import DEFAULT_LANG, LANGS, file_name
 from se_pipeline.files import save_digests, write_file
 from se_pipeline.runtime import run_in_background, tune_gc
 
@@ -45,24 +46,30 @@ def release_store(dataset_nq_gz: Path) -> ox.Store:
 def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
                            digests: dict[str, str] | None = None, *, only: str | None = None,
                            names: Mapping[str, str] | None = None,
-                           label_cache: dict[str, dict[str, str]] | None = None, read_only: bool = False) -> int:
+                           label_cache: dict[str, dict[str, str]] | None = None, read_only: bool = False,
+                           langs: tuple[str, ...] = LANGS) -> int:
     """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri` in `store` (of
     source `only`, if given); returns how many records. `names` and `label_cache` go to
-    `describe`; `digests` and `read_only` as for `write_documents`."""
+    `describe`; `digests`, `read_only` and `langs` as for `write_documents`."""
     base = base_iri if base_iri.endswith("/") else base_iri + "/"
     labels = {} if label_cache is None else label_cache
     iris = (iri for iri in enterprise_iris(store, base)
             if only is None or iri[len(base):].rpartition("/")[0] == only)
     return write_documents((describe(store, iri, labels, names) for iri in iris), target_dir, base,
-                           digests, read_only=read_only)
+                           digests, read_only=read_only, langs=langs)
 
 
 def write_documents(descriptions: Iterable[Description], target_dir: Path, base_iri: str,
-                    digests: dict[str, str] | None = None, *, read_only: bool = False) -> int:
+                    digests: dict[str, str] | None = None, *, read_only: bool = False,
+                    langs: tuple[str, ...] = LANGS) -> int:
     """Write Turtle, JSON-LD and HTML for each description of a record (a typed IRI
     `<base><source>/<id>`; others are passed over); returns how many records. `digests`
     receives each written file's path and SHA-256; `read_only` creates new files
-    read-only (see `files.write_file`)."""
+    read-only (see `files.write_file`). The HTML is written once per language of `langs`
+    (`<id>.html` in English, `<id>.<lang>.html`: `pages.file_name`): each language is
+    one more page per record, which is most of the documents' writing time, so a
+    deployment can narrow `langs` (`--langs`; docs/serving.md)."""
+    html_files = [(lang, file_name(".html", lang)) for lang in langs]
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
@@ -83,30 +90,43 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
         stem = f"{folder}/{name}"
         sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
         sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d), read_only=read_only)
-        sums[stem + ".html"] = write_file(stem + ".html", to_html(
-            d, base_iri, formats={"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}), read_only=read_only)
+        formats = {"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}
+        alternates = tuple((lang, f"{link}{suffix}") for lang, suffix in html_files)
+        for lang, suffix in html_files:
+            sums[stem + suffix] = write_file(stem + suffix, to_html(
+                d, base_iri, formats=formats, lang=lang, alternates=alternates), read_only=read_only)
         count += 1
     return count
 
 
 def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLabels,
-                           digests: dict[str, str]) -> int:
+                           digests: dict[str, str], langs: tuple[str, ...] = LANGS) -> int:
     """One source's documents, read-only, record by record from its file; if its file
     does not keep a record's statements together, the files written so far are removed
     and the source is described from a store of it instead (same documents, more memory).
     `digests` receives the SHA-256 of each file kept."""
     written: dict[str, str] = {}
     try:
-        return write_documents(part.descriptions(labels), target_dir, part.base_iri, written, read_only=True)
+        return write_documents(part.descriptions(labels), target_dir, part.base_iri, written, read_only=True, langs=langs)
     except NotGrouped as e:
         for path in written:
             os.unlink(path)
         written.clear()
         print(f"static documents: {e}; describing <{part.graph}> from a store instead", file=sys.stderr)
         return write_static_documents(part.store(), target_dir, part.base_iri, written, only=part.segment,
-                                      names=part.routed.names, label_cache=labels.cache, read_only=True)
+                                      names=part.routed.names, label_cache=labels.cache, read_only=True,
+                                      langs=langs)
     finally:
         digests.update(written)
+
+
+def _langs(text: str) -> tuple[str, ...]:
+    """`--langs`: a comma-separated list of languages pages are made in, English first."""
+    langs = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+    unknown = [x for x in langs if x not in LANGS]
+    if unknown or not langs:
+        raise argparse.ArgumentTypeError(f"languages must be among {','.join(LANGS)}, not {text!r}")
+    return (DEFAULT_LANG, *(x for x in langs if x != DEFAULT_LANG))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--digests", type=Path, help="write the SHA-256 of every file written here")
     parser.add_argument("--share", default="0/1", metavar="I/N",
                         help="with --part: write only the sources shared out to writer I of N (default 0/1: all)")
+    parser.add_argument("--langs", type=_langs, default=LANGS, metavar="en,fr,...",
+                        help="languages of the HTML pages (default: all of " + ",".join(LANGS) + ")")
     args = parser.parse_args(argv)
     child_processes.die_with_parent()
     tune_gc()
@@ -135,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         args.digests.write_bytes(b"")
     if args.dataset:
         digests: dict[str, str] = {}
-        write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests, read_only=True)
+        write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests, read_only=True, langs=args.langs)
         if args.digests:
             save_digests(digests, args.digests, append=True)
         return 0
@@ -145,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     for part in source_parts([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
         labels = labels or ConceptLabels(part.routed.labels)
         digests: dict[str, str] = {}
-        write_source_documents(part, args.target_dir, labels, digests)
+        write_source_documents(part, args.target_dir, labels, digests, args.langs)
         if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
             save_digests(digests, args.digests, append=True)
     return 0

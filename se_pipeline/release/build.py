@@ -35,7 +35,7 @@ from se_pipeline.release.publish import (
     finish_release, flush_in_background, new_release_id, start_release, switch_latest, write_checksums,
 )
 from se_pipeline.runtime import give_back_memory
-from se_pipeline.settings import Settings
+from se_pipeline.settings import PAGE_LANGUAGES, Settings
 from se_pipeline.sources.registry import SourceSpec
 from se_pipeline.state import SourceState, read_json
 
@@ -193,7 +193,7 @@ TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str,
-                            digests: Path) -> list[child_processes.ChildProcess]:
+                            digests: Path, langs: tuple[str, ...] = PAGE_LANGUAGES) -> list[child_processes.ChildProcess]:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files, by
     one or two helpers (see `TWO_DOCUMENT_WRITERS_FROM`); helper i writes the SHA-256 of
     each file it writes to `digests` + `.i`."""
@@ -201,7 +201,8 @@ def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri:
     size = sum(p.path.stat().st_size for p in parts if p.path.is_file())
     n = 2 if size >= TWO_DOCUMENT_WRITERS_FROM and len(parts) > 1 else 1
     return [child_processes.start("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
-                           "--share", f"{i}/{n}", "--digests", f"{digests}.{i}") for i in range(n)]
+                                  "--share", f"{i}/{n}", "--digests", f"{digests}.{i}", "--langs", ",".join(langs))
+            for i in range(n)]
 
 
 def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
@@ -288,7 +289,8 @@ def build_release(
         # Static documents (3 small files per enterprise) and partner exports are the
         # slowest steps and need nothing this process computes: helpers write them, at a
         # lower priority (`runtime.run_in_background`), while this one writes and checks the datasets.
-        documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256")
+        documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256",
+                                            settings.page_languages)
         children += documents
         # Exports staged by the `partner_exports` asset from this very data are moved in;
         # otherwise a helper writes them.

@@ -111,7 +111,8 @@ def test_a_file_whose_records_are_not_grouped_is_described_from_a_store_with_the
         write_source_documents(part, split, ConceptLabels(part.routed.labels), digests)
         if part.segment == "a":
             assert sorted(Path(p).name for p in digests) == sorted(
-                [kept.name] + [f"{i}.{ext}" for i in (1, 2, 3) for ext in ("html", "jsonld", "ttl")])
+                [kept.name] + [f"{i}.{ext}" for i in (1, 2, 3)
+                               for ext in ("html", "fr.html", "es.html", "pt.html", "jsonld", "ttl")])
     assert kept.is_file()
     assert _files(split) == _files(whole)
     assert "Late" in (split / "id/a/1.ttl").read_text(encoding="utf-8")

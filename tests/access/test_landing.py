@@ -20,6 +20,7 @@ import rdflib
 
 from se_pipeline.access.landing import write_landing_page
 from se_pipeline.access.landing_map import COLOURS, OWN
+from se_pipeline.access.pages import LANGS
 from se_pipeline.access.server import HTML_CSP, ServeConfig, serve_in_thread
 from se_pipeline.access.static_docs import release_store, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA
@@ -229,7 +230,7 @@ def test_documents_written_from_the_graph_files_equal_those_from_the_published_d
     n = write_static_documents(release_store(sample_release / "dataset.nq.gz"), tmp_path, DEFAULT_DATA_BASE)
     published = {p.relative_to(sample_release): p.read_bytes() for p in (sample_release / "id").rglob("*") if p.is_file()}
     regenerated = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "id").rglob("*") if p.is_file()}
-    assert len(published) == 3 * n
+    assert len(published) == (2 + len(LANGS)) * n  # Turtle, JSON-LD and a page per language
     assert published.keys() == regenerated.keys()
     assert [k for k in published if published[k] != regenerated[k]] == []
 

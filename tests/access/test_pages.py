@@ -50,7 +50,7 @@ def test_enterprise_page_shows_hostile_values_as_text(name: str) -> None:
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>second line" in html  # line breaks shown, text escaped
     assert f"<title>{pages.escape(name)}".replace("&#34;", "&quot;").replace("&#39;", "&#x27;") in html
     hrefs = _hrefs(html)
-    assert not [h for h in hrefs if not h.startswith(("https://", "http://", "/id/", "E1.ttl"))], hrefs
+    assert not [h for h in hrefs if not h.startswith(("https://", "http://", "/id/", "E1.ttl", "?lang="))], hrefs
     assert "javascript:alert(1)" in html and "javascript:alert(2)" in html  # shown, not linked
     assert 'href="https://example.org/a?b=1&amp;c=&#x27;x&#x27;"' in html
     assert 'href="/id/other/X1"' in html
@@ -59,13 +59,14 @@ def test_enterprise_page_shows_hostile_values_as_text(name: str) -> None:
 def test_server_formats_and_language_reach_the_page() -> None:
     html = _page_of("Co-op", formats={"Turtle": "?format=turtle", "N-Triples": "?format=ntriples"}, lang="fr")
     assert html.startswith('<!DOCTYPE html>\n<html lang="fr">')
-    assert '<p class="formats">Also as: <a href="?format=turtle">Turtle</a> <a href="?format=ntriples">N-Triples</a></p>' in html
+    assert '<p class="formats">Aussi en : <a href="?format=turtle">Turtle</a> <a href="?format=ntriples">N-Triples</a></p>' in html
 
 
 def test_every_page_shares_the_layout() -> None:
     """The three kinds of page open with the same frame, from `base.html`."""
     frame = re.compile('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
                        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                       '(<link rel="alternate" hreflang="(en|fr|es|pt|x-default)" href="[^"]*">\n){5}'
                        '(<meta http-equiv="Content-Security-Policy" content="[^"]*">\n)?<title>')
     ontology = ontology_doc.render_html([], example="x")
     rendered = [_page_of("Co-op"), ontology, landing.render(landing.Page(release_id="r")),
@@ -76,7 +77,7 @@ def test_every_page_shares_the_layout() -> None:
 
 
 def test_environment_is_strict_and_escapes() -> None:
-    env = pages.ENVIRONMENT
+    env = pages.environment()
     assert env.autoescape is True and env.undefined is jinja2.StrictUndefined
     with pytest.raises(jinja2.UndefinedError):
         pages.render("enterprise.html", title="t")  # every variable the page needs must be given
@@ -90,7 +91,8 @@ def test_landing_links_from_data_are_web_links_only() -> None:
     p.sources = [landing.SourceRow("s", SCRIPT, ATTRIBUTE, "javascript:alert(2)", "data:text/html,x", SCRIPT)]
     html = landing.render(p)
     assert "<script" not in html.lower() and "onmouseover='" not in html
-    assert set(_hrefs(html)) <= {"#", "shacl-report.ttl", "quarantine.csv", "dropped-values.csv"}
+    assert set(_hrefs(html)) <= {"#", "shacl-report.ttl", "quarantine.csv", "dropped-values.csv",
+                                 "index.html", "index.fr.html", "index.es.html", "index.pt.html"}
 
 
 def test_ontology_links_only_web_iris() -> None:
