@@ -676,15 +676,21 @@ class RunningServer:
         self.service.close()
 
 
-def serve_in_thread(config: ServeConfig) -> RunningServer:
-    """Start a server in a background thread; `.stop()` to stop it."""
+def _bind_and_open(config: ServeConfig) -> tuple[socket.socket, Any, int]:
+    """The listening socket and the opened release (its store, workers): bound first, so
+    the service description knows the real port; the socket closed if opening fails."""
     sock = _bind(config)
     port = sock.getsockname()[1]
     try:
-        service = open_service(config, port)
+        return sock, open_service(config, port), port
     except BaseException:
         sock.close()
         raise
+
+
+def serve_in_thread(config: ServeConfig) -> RunningServer:
+    """Start a server in a background thread; `.stop()` to stop it."""
+    sock, service, port = _bind_and_open(config)
     server = _Server(_uvicorn_config(create_app(service), config, access_log=False), service)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="se-pipeline-serve")
     thread.start()
@@ -710,13 +716,7 @@ def serve(config: ServeConfig, *, verbose: bool = True) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     t0 = time.perf_counter()
     _raise_open_files_limit(config.max_connections + 256)
-    sock = _bind(config)
-    port = sock.getsockname()[1]
-    try:
-        service = open_service(config, port)
-    except BaseException:
-        sock.close()
-        raise
+    sock, service, port = _bind_and_open(config)
     info = service.store
     how = f"loaded in {info.seconds:.2f} s" if info.loaded_now else "reused existing store"
     print(f"release {info.release_id}: {info.quads} quads ({how}; ready in {time.perf_counter() - t0:.2f} s)")
