@@ -7,6 +7,7 @@ exactly the same definitions, checks included, and the UI shows the CLI's runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,8 @@ def _run(args: argparse.Namespace) -> int:
     from se_pipeline.settings import load_settings
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
+    if args.config:  # the code location's config: its partners' catalogs are sources (sources/registry.py)
+        os.environ["SE_PIPELINE_CONFIG"] = str(Path(args.config).resolve())
     try:
         with run_lock(settings.output_dir, wait_s=args.wait,
                       on_wait=lambda who: print(f"se-pipeline: waiting up to {args.wait:g} s: {who}",

@@ -3,7 +3,8 @@
 The body of each `<source>_graph` Dagster asset. Records that violate a shape are
 quarantined (source, record id, line, reason) and removed with all their triples; only a
 graph that conforms after that is promoted to `state/<source>/good/`, which is all a
-release is ever built from.
+release is ever built from. A partner's records (`sources/dcat_catalog`) are gated as
+the partner wrote them, not rebuilt from the canonical rows.
 """
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ import pandas as pd
 from se_pipeline.files import sha256_file
 from se_pipeline.gate.shacl import gate_ntriples, shapes_digest, violations_table
 from se_pipeline.identity.history import renumbered, withdrawn, withdrawn_triples
+from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.identity.match import empty_links
 from se_pipeline.quarantine import read_quarantine, write_quarantine
 from se_pipeline.rdf.enterprises import write_enterprises
 from se_pipeline.settings import Settings
+from se_pipeline.sources.dcat_catalog.harvest import RECORDS_FILE
+from se_pipeline.sources.dcat_catalog.records import gated_lines
 from se_pipeline.state import SourceState, read_frame, read_json, write_frame, write_json
 
 
@@ -77,8 +81,15 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
     frame = read_frame(state.run / "canonical.parquet")
     gone, moved = _history(state, frame, settings)
     candidate = state.run / "candidate.nt"
+    harvested = state.run / RECORDS_FILE
     with candidate.open("w", encoding="utf-8") as out:
-        records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out, settings.base_iri)
+        if harvested.is_file():  # a partner's records: its own statements under its own IRIs
+            records = {enterprise_iri(s, r, settings.base_iri): (r, int(n))
+                       for s, r, n in zip(frame["source"], frame["record_id"], frame["line"])}
+            out.writelines(gated_lines(harvested, source, set(records)))
+            records |= write_enterprises(gone[frame.columns], out, settings.base_iri)
+        else:
+            records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out, settings.base_iri)
         out.writelines(withdrawn_triples(gone, settings.base_iri))
     t1 = time.perf_counter()
     result = gate_ntriples(candidate, state.run / "graph.nt", source=source, records=records)

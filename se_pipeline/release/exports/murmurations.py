@@ -101,9 +101,12 @@ def profile(e: Enterprise, labels: dict[str, dict[str, str]], base: str) -> dict
 
 def write_profiles(rows: list[Enterprise], folder: Path, base: str, digests: dict[str, str],
                    *, read_only: bool = False) -> list[Path]:
-    """One profile per enterprise; `digests` receives each file's path and SHA-256;
-    `read_only`: new files, created read-only (see `files.write_file`)."""
+    """One profile per enterprise of ours; `digests` receives each file's path and SHA-256;
+    `read_only`: new files, created read-only (see `files.write_file`). A harvested
+    partner's records (IRIs not under `base`) get none: the partner registers its own
+    profiles, and a second node per enterprise in the Index would be a duplicate."""
     folder.mkdir(parents=True, exist_ok=True)
+    rows = [e for e in rows if e.iri.startswith(base)]
     concepts = {i for e in rows for f in _TAG_FIELDS for i in e.list(f)}
     labels = labels_for(concepts)
     paths = []

@@ -1,0 +1,132 @@
+"""A partner's records: grouped from its dump, updated by its event stream, kept as N-Triples.
+
+A record is an `essglobal:SSEInitiative` named by an IRI, with the statements about it
+and about its `#fragment` nodes (address, memberships) and the blank nodes they reach,
+taken from the graph(s) in which the partner types it (its source's graph in a dump of
+ours; never its links or vocabulary graphs). That is also what one member of our event
+stream carries (release/ldes.py), so a member replaces a record whole.
+
+Statements are kept exactly as the partner wrote them, unknown terms included: our copy
+is `partner.nt` (sorted, so equal data gives equal bytes). Only when the graph is gated
+for our release is `dcterms:source` (which in our data names *our* source dataset)
+pointed at the partner's dataset in our catalog, the partner's value kept as
+`prov:wasDerivedFrom`.
+"""
+from __future__ import annotations
+
+import gzip
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pyoxigraph as ox
+
+from se_pipeline.acquire.ldes import Member
+from se_pipeline.namespaces import DCTERMS, ESSGLOBAL, PROV, RDF_TYPE, SE_SOURCE
+from se_pipeline.sources.errors import SourceFormatError
+
+Records = dict[str, list[ox.Triple]]
+_INITIATIVE = ox.NamedNode(ESSGLOBAL + "SSEInitiative")
+_TYPE = ox.NamedNode(RDF_TYPE)
+_SOURCE = ox.NamedNode(DCTERMS + "source")
+_DERIVED = ox.NamedNode(PROV + "wasDerivedFrom")
+
+
+def owner(subject: ox.NamedNode | ox.BlankNode) -> str | None:
+    """The record IRI a named subject belongs to (`<E>` and `<E#…>` are record E's)."""
+    return subject.value.partition("#")[0] if isinstance(subject, ox.NamedNode) else None
+
+
+def parse_dump(data: bytes, fmt: ox.RdfFormat, gz: bool, base: str, source: str) -> Records:
+    """The records of a dump (bytes already checked against their checksum)."""
+    if gz:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise SourceFormatError(source, f"{base}: not gzip ({type(e).__name__})") from None
+    store = ox.Store()
+    try:
+        store.bulk_load(data, format=fmt, base_iri=base)
+    except (SyntaxError, ValueError) as e:
+        raise SourceFormatError(source, f"{base}: does not parse as {fmt.name}: {e}") from None
+    return records_of(store)
+
+
+def records_of(store: ox.Store) -> Records:
+    """Every initiative of `store` with its statements, from the graphs that type it."""
+    graphs_of: dict[str, set] = defaultdict(set)
+    for q in store.quads_for_pattern(None, _TYPE, _INITIATIVE, None):
+        if isinstance(q.subject, ox.NamedNode):
+            graphs_of[q.subject.value].add(q.graph_name)
+    found: dict[str, set[ox.Triple]] = {iri: set() for iri in graphs_of}
+    blank_edges: dict[tuple, list[ox.Quad]] = defaultdict(list)
+    for q in store:
+        if isinstance(q.subject, ox.BlankNode):
+            blank_edges[(q.subject, q.graph_name)].append(q)
+            continue
+        rec = owner(q.subject)
+        if rec in found and q.graph_name in graphs_of[rec]:
+            found[rec].add(q.triple)
+    for rec, triples in found.items():  # blank nodes reached from the record, in the same graphs
+        todo = [(t.object, g) for t in triples if isinstance(t.object, ox.BlankNode) for g in graphs_of[rec]]
+        seen = set()
+        while todo:
+            key = todo.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            for q in blank_edges.get(key, ()):
+                triples.add(q.triple)
+                if isinstance(q.object, ox.BlankNode):
+                    todo.append((q.object, key[1]))
+    return {rec: sorted(found[rec], key=str) for rec in sorted(found)}
+
+
+def apply_members(records: Records, members: Iterable[Member]) -> dict[str, int]:
+    """Apply stream members (oldest first) to `records` in place: a member's statements
+    replace the record; a withdrawal without statements removes it. Returns counts."""
+    counts = {"updated": 0, "added": 0, "withdrawn": 0, "removed": 0}
+    for m in members:
+        statements = sorted({t for t in m.statements if owner(t.subject) == m.version_of
+                             or isinstance(t.subject, ox.BlankNode)}, key=str)
+        if m.deleted and not statements:
+            counts["removed"] += records.pop(m.version_of, None) is not None
+            continue
+        counts["withdrawn" if m.deleted else "updated" if m.version_of in records else "added"] += 1
+        records[m.version_of] = statements
+    return counts
+
+
+def write_records(records: Records, path: Path) -> bytes:
+    """`records` as N-Triples (records in IRI order), written to `path`; returns the bytes."""
+    body = "".join(f"{t} .\n" for rec in sorted(records) for t in records[rec]).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return body
+
+
+def read_records(path: Path) -> Records:
+    """What `write_records` wrote (our last good copy of the partner's records)."""
+    store = ox.Store()
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+    return records_of(store)
+
+
+def gated_lines(path: Path, source: str, keep: set[str]) -> Iterator[str]:
+    """N-Triples lines of the records in `keep` for our graph: the partner's statements,
+    with `dcterms:source` of each record pointed at our dataset of the partner."""
+    ours = ox.NamedNode(SE_SOURCE + source)
+    for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+        rec = owner(t.subject)
+        if rec is None:
+            yield f"{t} .\n"  # blank nodes: their records were chosen when grouped
+            continue
+        if rec not in keep:
+            continue
+        if t.predicate == _SOURCE and t.subject.value == rec:
+            if t.object != ours:
+                yield f"{ox.Triple(t.subject, _DERIVED, t.object)} .\n"
+            continue
+        yield f"{t} .\n"
+    for rec in sorted(keep):
+        yield f"{ox.Triple(ox.NamedNode(rec), _SOURCE, ours)} .\n"
