@@ -84,9 +84,9 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
     harvested = state.run / RECORDS_FILE
     with candidate.open("w", encoding="utf-8") as out:
         if harvested.is_file():  # a partner's records: its own statements under its own IRIs
-            records = {enterprise_iri(s, r, settings.base_iri): (r, int(n))
-                       for s, r, n in zip(frame["source"], frame["record_id"], frame["line"])}
-            out.writelines(gated_lines(harvested, source, set(records)))
+            iris = [enterprise_iri(s, r, settings.base_iri) for s, r in zip(frame["source"], frame["record_id"])]
+            records = {i: (r, int(n)) for i, r, n in zip(iris, frame["record_id"], frame["line"])}
+            out.writelines(gated_lines(harvested, source, dict(zip(iris, frame["name"]))))
             records |= write_enterprises(gone[frame.columns], out, settings.base_iri)
         else:
             records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out, settings.base_iri)

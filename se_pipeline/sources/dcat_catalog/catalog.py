@@ -158,7 +158,8 @@ def read_offer(data: bytes, catalog_url: str, media_type: Optional[str], source:
     try:
         store.load(data, format=fmt, base_iri=catalog_url)
     except (SyntaxError, ValueError) as e:
-        raise SourceFormatError(source, f"catalog {catalog_url} does not parse as {fmt.name}: {e}") from None
+        raise SourceFormatError(source, f"catalog {catalog_url} does not parse as {fmt.name}: {e}",
+                                public=f"catalog {catalog_url} does not parse as {fmt.name}") from None
     catalogs = [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(DCAT + "Catalog"), None)]
     catalog = catalogs[0] if catalogs else None
     datasets = list(dict.fromkeys(
@@ -177,8 +178,9 @@ def read_offer(data: bytes, catalog_url: str, media_type: Optional[str], source:
             rank = [f[0] for f in FORMATS].index(name)
             candidates.append((when, -rank, -int(gz), str(ds), url, ds, dist, name, gz))
     if not candidates:
-        raise SourceFormatError(source, f"catalog {catalog_url} offers no dataset with an RDF distribution "
-                                        "(N-Quads, N-Triples, Turtle or JSON-LD)")
+        text = (f"catalog {catalog_url} offers no dataset with an RDF distribution "
+                "(N-Quads, N-Triples, Turtle or JSON-LD)")
+        raise SourceFormatError(source, text, public=text)
     candidates.sort(key=lambda c: c[:5])
     *_, ds, dist, name, gz = candidates[-1]
     url = candidates[-1][4]

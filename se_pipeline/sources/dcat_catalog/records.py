@@ -10,7 +10,8 @@ Statements are kept exactly as the partner wrote them, unknown terms included: o
 is `partner.nt` (sorted, so equal data gives equal bytes). Only when the graph is gated
 for our release is `dcterms:source` (which in our data names *our* source dataset)
 pointed at the partner's dataset in our catalog, the partner's value kept as
-`prov:wasDerivedFrom`.
+`prov:wasDerivedFrom`, and `schema:name` / `dcterms:identifier` added where the partner
+has none (`gated_lines`).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Iterable, Iterator
 import pyoxigraph as ox
 
 from se_pipeline.acquire.ldes import Member
-from se_pipeline.namespaces import DCTERMS, ESSGLOBAL, PROV, RDF_TYPE, SE_SOURCE
+from se_pipeline.namespaces import DCTERMS, ESSGLOBAL, PROV, RDF_TYPE, SCHEMA, SE_SOURCE
 from se_pipeline.sources.errors import SourceFormatError
 
 Records = dict[str, list[ox.Triple]]
@@ -30,6 +31,8 @@ _INITIATIVE = ox.NamedNode(ESSGLOBAL + "SSEInitiative")
 _TYPE = ox.NamedNode(RDF_TYPE)
 _SOURCE = ox.NamedNode(DCTERMS + "source")
 _DERIVED = ox.NamedNode(PROV + "wasDerivedFrom")
+_NAME = ox.NamedNode(SCHEMA + "name")
+_IDENTIFIER = ox.NamedNode(DCTERMS + "identifier")
 
 
 def owner(subject: ox.NamedNode | ox.BlankNode) -> str | None:
@@ -43,12 +46,14 @@ def parse_dump(data: bytes, fmt: ox.RdfFormat, gz: bool, base: str, source: str)
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as e:
-            raise SourceFormatError(source, f"{base}: not gzip ({type(e).__name__})") from None
+            raise SourceFormatError(source, f"{base}: not gzip ({type(e).__name__})",
+                                    public=f"{base}: not gzip") from None
     store = ox.Store()
     try:
         store.bulk_load(data, format=fmt, base_iri=base)
     except (SyntaxError, ValueError) as e:
-        raise SourceFormatError(source, f"{base}: does not parse as {fmt.name}: {e}") from None
+        raise SourceFormatError(source, f"{base}: does not parse as {fmt.name}: {e}",
+                                public=f"{base}: does not parse as {fmt.name}") from None
     return records_of(store)
 
 
@@ -112,21 +117,36 @@ def read_records(path: Path) -> Records:
     return records_of(store)
 
 
-def gated_lines(path: Path, source: str, keep: set[str]) -> Iterator[str]:
-    """N-Triples lines of the records in `keep` for our graph: the partner's statements,
-    with `dcterms:source` of each record pointed at our dataset of the partner."""
+def gated_lines(path: Path, source: str, names: dict[str, str]) -> Iterator[str]:
+    """N-Triples lines of the records named in `names` ({IRI: the name we read}) for our
+    graph: the partner's statements, `dcterms:source` of each record pointed at our
+    dataset of the partner, and what our shapes require when the partner's vocabulary
+    spells it otherwise (ESSGlobal's `gr:name`, no identifier): `schema:name` (the name
+    we read) and `dcterms:identifier` (the partner's IRI)."""
     ours = ox.NamedNode(SE_SOURCE + source)
+    named: set[str] = set()
+    identified: set[str] = set()
     for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
         rec = owner(t.subject)
         if rec is None:
             yield f"{t} .\n"  # blank nodes: their records were chosen when grouped
             continue
-        if rec not in keep:
+        if rec not in names:
             continue
-        if t.predicate == _SOURCE and t.subject.value == rec:
-            if t.object != ours:
-                yield f"{ox.Triple(t.subject, _DERIVED, t.object)} .\n"
-            continue
+        if t.subject.value == rec:
+            if t.predicate == _SOURCE:
+                if t.object != ours:
+                    yield f"{ox.Triple(t.subject, _DERIVED, t.object)} .\n"
+                continue
+            if t.predicate == _NAME:
+                named.add(rec)
+            elif t.predicate == _IDENTIFIER:
+                identified.add(rec)
         yield f"{t} .\n"
-    for rec in sorted(keep):
-        yield f"{ox.Triple(ox.NamedNode(rec), _SOURCE, ours)} .\n"
+    for rec in sorted(names):
+        s = ox.NamedNode(rec)
+        yield f"{ox.Triple(s, _SOURCE, ours)} .\n"
+        if rec not in named:
+            yield f"{ox.Triple(s, _NAME, ox.Literal(names[rec]))} .\n"
+        if rec not in identified:
+            yield f"{ox.Triple(s, _IDENTIFIER, ox.Literal(rec))} .\n"
