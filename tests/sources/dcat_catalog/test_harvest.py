@@ -168,3 +168,17 @@ def test_a_stream_that_cannot_be_followed_falls_back_to_the_dump_and_says_so(tmp
     status = read_json(state.run / "status.json")
     assert "gone/changes.ttl" in status["notes"]["harvest"]["stream_not_followed"]
     assert status["notes"]["harvest"]["mode"] == "dump"
+
+
+def test_a_dump_on_a_host_off_the_allowlist_is_not_fetched(tmp_path: Path) -> None:
+    _partner(tmp_path / "site")
+    catalog = (tmp_path / "site" / "catalog.ttl").read_text(encoding="utf-8")
+    (tmp_path / "site" / "catalog.ttl").write_text(
+        catalog.replace("dcat:downloadURL <data.nt>", "dcat:downloadURL <http://elsewhere.example/data.nt>"), encoding="utf-8")
+    (tmp_path / "site" / "SHA256SUMS").write_text(f"{'2' * 64}  data.nt\n")
+    with loopback(tmp_path / "site") as served:
+        settings = Settings(output_dir=tmp_path / "out", sources={"rede": {
+            "kind": "dcat_catalog", "url": f"{served.url}catalog.ttl", "allowed_hosts": ["127.0.0.1"]}},
+            http={"allow_private_addresses": True, "allow_http": True, "respect_robots": False})
+        outcome, _ = _harvest(settings)
+    assert not outcome.ok and "DisallowedUrl" in (outcome.error or "") and "elsewhere.example" in (outcome.error or "")
