@@ -165,25 +165,22 @@ def read_offer(data: bytes, catalog_url: str, media_type: Optional[str], source:
     datasets = list(dict.fromkeys(
         [o for c in catalogs for o in _values(store, c, DCAT + "dataset")]
         + [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(DCAT + "Dataset"), None)]))
-    candidates = []
+    # (newest dataset, best format, gzipped, stable tie-break) -> the distribution to take
+    candidates: list[tuple[tuple, ox.NamedNode | ox.BlankNode, ox.NamedNode | ox.BlankNode, str, str, bool]] = []
+    best_first = [f[0] for f in FORMATS]
     for ds in datasets:
         for dist in _values(store, ds, DCAT + "distribution"):
             url = _iri(store, dist, DCAT + "downloadURL", DCAT + "accessURL")
-            if not url:
-                continue
-            name, gz = _format_of(store, dist, url)
+            name, gz = _format_of(store, dist, url) if url else (None, False)
             if name is None:
                 continue
             when = _time(store, ds) or datetime.min.replace(tzinfo=timezone.utc)
-            rank = [f[0] for f in FORMATS].index(name)
-            candidates.append((when, -rank, -int(gz), str(ds), url, ds, dist, name, gz))
+            candidates.append(((when, -best_first.index(name), gz, str(ds), url), ds, dist, url, name, gz))
     if not candidates:
         text = (f"catalog {catalog_url} offers no dataset with an RDF distribution "
                 "(N-Quads, N-Triples, Turtle or JSON-LD)")
         raise SourceFormatError(source, text, public=text)
-    candidates.sort(key=lambda c: c[:5])
-    *_, ds, dist, name, gz = candidates[-1]
-    url = candidates[-1][4]
+    _, ds, dist, url, name, gz = max(candidates, key=lambda c: c[0])
     publisher = next((p for p in [*_values(store, ds, DCTERMS + "publisher"), *_values(store, ds, DCTERMS + "rightsHolder"),
                                   *(_values(store, catalog, DCTERMS + "publisher") if catalog is not None else [])]), None)
     publisher_name = _text(store, publisher, FOAF + "name", RDFS + "label") if not isinstance(publisher, ox.Literal) \

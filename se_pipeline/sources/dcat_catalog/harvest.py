@@ -86,7 +86,7 @@ def harvest(spec: "SourceSpec", settings: "Settings", http: Optional[HttpClient]
     got = fetch(catalog_url, source=spec.name, policy=policy, http=client, raw_dir=state.raw)
     fetches = [got.record.to_dict()]
     offer = read_offer(got.data, got.record.final_url or catalog_url, got.record.content_type, spec.name)
-    title = settings.source_config(spec.name).model_dump().get("title") or offer.title or spec.title
+    title = getattr(settings.source_config(spec.name), "title", None) or offer.title or spec.title
     notes: dict[str, Any] = {"publisher": {
         "title": title, "publisher": offer.publisher or title, "homepage": offer.homepage,
         "licence": offer.licence, "attribution": offer.attribution, "derived_from": list(offer.derived_from),

@@ -22,8 +22,12 @@ from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
+import pandas as pd
+
 from se_pipeline.acquire.ldes import Member
+from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.namespaces import DCTERMS, ESSGLOBAL, PROV, RDF_TYPE, SCHEMA, SE_SOURCE
+from se_pipeline.quarantine import QuarantineRecord
 from se_pipeline.sources.errors import SourceFormatError
 
 Records = dict[str, list[ox.Triple]]
@@ -126,10 +130,13 @@ def gated_lines(path: Path, source: str, names: dict[str, str]) -> Iterator[str]
     ours = ox.NamedNode(SE_SOURCE + source)
     named: set[str] = set()
     identified: set[str] = set()
-    for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+    triples = list(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+    reached = _blank_nodes_reached(triples, names.keys())
+    for t in triples:
         rec = owner(t.subject)
         if rec is None:
-            yield f"{t} .\n"  # blank nodes: their records were chosen when grouped
+            if t.subject in reached:  # a blank node of a record we keep
+                yield f"{t} .\n"
             continue
         if rec not in names:
             continue
@@ -150,3 +157,33 @@ def gated_lines(path: Path, source: str, names: dict[str, str]) -> Iterator[str]
             yield f"{ox.Triple(s, _NAME, ox.Literal(names[rec]))} .\n"
         if rec not in identified:
             yield f"{ox.Triple(s, _IDENTIFIER, ox.Literal(rec))} .\n"
+
+
+def _blank_nodes_reached(triples: list[ox.Triple], records: Iterable[str]) -> set[ox.BlankNode]:
+    keep = set(records)
+    edges: dict[ox.BlankNode, list[ox.BlankNode]] = defaultdict(list)
+    todo: list[ox.BlankNode] = []
+    for t in triples:
+        if isinstance(t.object, ox.BlankNode):
+            if isinstance(t.subject, ox.BlankNode):
+                edges[t.subject].append(t.object)
+            elif owner(t.subject) in keep:
+                todo.append(t.object)
+    reached: set[ox.BlankNode] = set()
+    while todo:
+        node = todo.pop()
+        if node not in reached:
+            reached.add(node)
+            todo += edges.get(node, [])
+    return reached
+
+
+def outside_our_namespace(frame: pd.DataFrame, base: str) -> tuple[pd.DataFrame, list[QuarantineRecord]]:
+    """The partner's rows whose IRI is not under our `base`, and the others quarantined: a
+    partner cannot describe records in our namespace (it would overwrite ours). Two
+    instances therefore need different `base_iri`s."""
+    iris = [enterprise_iri(s, r, base) for s, r in zip(frame["source"], frame["record_id"])]
+    ours = pd.Series([i.startswith(base) for i in iris], index=frame.index, dtype=bool)
+    refused = [QuarantineRecord(str(s), str(r), int(n), "iri", f"the partner's IRI is in our own namespace {base}")
+               for s, r, n in zip(frame["source"][ours], frame["record_id"][ours], frame["line"][ours])]
+    return frame[~ours], refused

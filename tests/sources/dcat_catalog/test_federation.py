@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from se_pipeline.sources.registry import bundled_sources
-from tests.sources.dcat_catalog.loopback import Served, loopback
+from tests.sources.dcat_catalog.loopback import loopback
 
 ROOT = Path(__file__).resolve().parents[3]
 WFTO = ROOT / "se_pipeline" / "sources" / "wfto" / "sample" / "wfto_members_sample.json"

@@ -19,7 +19,6 @@ from se_pipeline.acquire.http import HttpClient
 from se_pipeline.gate.source import gate_source
 from se_pipeline.quarantine import read_quarantine
 from se_pipeline.settings import Settings
-from se_pipeline.sources.dcat_catalog.options import Options
 from se_pipeline.sources.dcat_catalog.spec import partner_spec
 from se_pipeline.sources.ingest import ingest
 from se_pipeline.state import SourceState, read_json
@@ -59,7 +58,13 @@ DATA = f"""<{REDE}1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{E}SSEIn
 <{REDE}2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{E}SSEInitiative> .
 <{REDE}2> <{GR}name> "Cooperativa Dois" .
 <{REDE}3> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{E}SSEInitiative> .
+<{REDE}2> <{EX}contato> _:c2 .
+_:c2 <{EX}telefone> "+55 81 1234" .
 <{REDE}3> <{EX}corFavorita> "azul" .
+<{REDE}3> <{EX}contato> _:c3 .
+_:c3 <{EX}telefone> "+55 81 9999" .
+<https://w3id.org/se-pipeline/id/wfto/1021> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{E}SSEInitiative> .
+<https://w3id.org/se-pipeline/id/wfto/1021> <{GR}name> "Not theirs to describe" .
 <{REDE}4> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{E}SSEInitiative> .
 <{REDE}4> <{GR}name> "Cooperativa Quatro" .
 <{REDE}4> <https://schema.org/name> " Quatro" .
@@ -115,11 +120,14 @@ def test_the_newest_dataset_is_imported_checksum_first_under_the_partners_iris(p
     assert f'<{REDE}1> <https://schema.org/name> "Cooperativa Um"' in graph  # what our shapes need, added
     assert f'<{REDE}1> <http://purl.org/dc/terms/identifier> "{REDE}1"' in graph
     assert f"<{REDE}1> <http://purl.org/dc/terms/source> <https://w3id.org/se-pipeline/source/rede>" in graph
-    subjects = {s.split(" ", 1)[0].partition("#")[0].strip("<>") for s in graph}
+    subjects = {s.split(" ", 1)[0].partition("#")[0].strip("<>") for s in graph if not s.startswith("_:")}
     assert subjects == {f"{REDE}1", f"{REDE}2"}
     quarantined = {q.record_id: q.field for q in read_quarantine(state.good / "quarantine.csv")}
     assert quarantined == {f"<{REDE}3>": "name",  # no name at all: canonicalisation
-                           f"<{REDE}4>": "name", f"<{REDE}5>": "AddressShape"}  # our shapes
+                           f"<{REDE}4>": "name", f"<{REDE}5>": "AddressShape",  # our shapes
+                           "<https://w3id.org/se-pipeline/id/wfto/1021>": "iri"}  # our namespace is ours
+    blank = [t for t in graph if t.startswith("_:")]  # the kept record's blank node, not the quarantined one's
+    assert len(blank) == 1 and '"+55 81 1234"' in blank[0] and not any("9999" in t for t in graph)
 
 
 def test_a_tampered_dump_is_refused_naming_its_url(tmp_path: Path) -> None:
