@@ -36,6 +36,7 @@ DCT = "http://purl.org/dc/terms/"
 SEP = "https://w3id.org/se-pipeline/ontology/"
 PARTNER_DATASET = "https://w3id.org/se-pipeline/source/partner_a"
 ODC_BY = "https://opendatacommons.org/licenses/by/1-0/"
+DCAT_AP = ROOT.parent / "shared" / "reference" / "dcat-ap" / "3.0.1"
 
 
 def a_iri(member_id: int) -> str:
@@ -99,6 +100,20 @@ def instances(tmp_path_factory: pytest.TempPathFactory):
         yield tmp, a_config, a_out, b_config, b_out, wfto, served
 
 
+def _dcat_ap_violations(catalog: Path) -> list[tuple[str, str]]:
+    import pyshacl
+    import rdflib
+
+    shapes = rdflib.Graph()
+    for name in ("shapes.ttl", "range.ttl"):
+        shapes.parse(DCAT_AP / name, format="turtle")
+    _, report, _ = pyshacl.validate(rdflib.Graph().parse(catalog, format="turtle"), shacl_graph=shapes,
+                                    inference="none", allow_warnings=True)
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    return [(str(report.value(r, sh.focusNode)), str(report.value(r, sh.resultMessage)))
+            for r in report.subjects(sh.resultSeverity, sh.Violation)]
+
+
 def _ok(done: subprocess.CompletedProcess) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -128,6 +143,8 @@ def test_two_instances_harvest_follow_and_refuse_a_tampered_dump(instances) -> N
         f"https://w3id.org/se-pipeline/release/{a1.name}"}
     attribution = _objects(catalog, PARTNER_DATASET, SEP + "attribution")
     assert attribution and "se-pipeline" in next(iter(attribution))
+    if DCAT_AP.is_dir():  # harvesters read our catalog through the official shapes (../shared when present)
+        assert _dcat_ap_violations(b1 / "catalog.ttl") == []
     # B's own WFTO copy and A's records are the same enterprises: the identity stage links them.
     links = _graph(b1, "https://w3id.org/se-pipeline/graph/links")
     assert any(a_iri(1021) in s for statements in links.values() for s in statements)
