@@ -4,8 +4,9 @@
 --output OUTPUT_DIR`: writes the datasets, re-reads them as the release gate does,
 writes the changelog against OUTPUT_DIR/latest, the event stream as a stream's first
 release writes it (every record a member), then the static documents with one
-writer, under SCRATCH_DIR (default: a new folder beside OUTPUT_DIR; never deleted
-here, since a large delete slows this VM's next file creations for minutes). A full
+writer (pages in `--langs`, default all four), under SCRATCH_DIR (default: a new
+folder beside OUTPUT_DIR; never deleted here, since a large delete slows this VM's
+next file creations for minutes). A full
 run overlaps these parts on two cores; this says what each costs by itself.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Callable, TypeVar
 
 import pyoxigraph as ox
 
+from se_pipeline.access.pages import LANGS
 from se_pipeline.identity.links_rdf import LINKS_GRAPH
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, SE_GRAPH
 from se_pipeline.release import gate
@@ -48,6 +50,7 @@ def main() -> None:
     parser.add_argument("output", type=Path)
     parser.add_argument("scratch", type=Path, nargs="?")
     parser.add_argument("--base-iri", default=DEFAULT_DATA_BASE, help="the run's base_iri, if its config set one")
+    parser.add_argument("--langs", default=",".join(LANGS), help="languages of the id/ pages (default: all)")
     args = parser.parse_args()
     state = args.output / "state"
     parts = [GraphPart(SE_GRAPH + d.name, d / "good" / "graph.nt")
@@ -72,8 +75,8 @@ def main() -> None:
     timed("event stream (start)", lambda: write_event_stream(scratch, None, statistics.records.digests, "start",
                                                              datetime.now(timezone.utc), args.base_iri, scratch))
     documents = [sys.executable, "-m", "se_pipeline.access.static_docs", str(scratch / "documents"), args.base_iri,
-                 *(a for p in parts for a in ("--part", p.graph, str(p.path))), "--digests", str(scratch / "digests")]
-    timed("static documents (1)", lambda: subprocess.run(documents, check=True))
+                 *(a for p in parts for a in ("--part", p.graph, str(p.path))), "--digests", str(scratch / "digests"), "--langs", args.langs]
+    timed(f"static documents ({args.langs})", lambda: subprocess.run(documents, check=True))
 
 
 if __name__ == "__main__":

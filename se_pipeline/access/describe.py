@@ -13,8 +13,11 @@ from functools import lru_cache
 from typing import Callable, Iterable, Mapping
 
 import pyoxigraph as ox
+from markupsafe import Markup
 
-from se_pipeline.access.pages import DEFAULT_LANG, LANGS, QUERY_ALTERNATES, page_lang, render, weblink, words
+from se_pipeline.access.pages import (
+    DEFAULT_LANG, LANGS, QUERY_ALTERNATES, page_lang, render, template, weblink, words,
+)
 from se_pipeline.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, SCHEMA, SKOS
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH
 from se_pipeline.release import jsonld
@@ -32,6 +35,8 @@ class Description:
     statements: tuple[ox.Triple, ...] = ()                            # the CBD, in document order
     labels: dict[str, dict[str, str]] = field(default_factory=dict)   # concept -> lang -> label
     same_as: list[tuple[str, str]] = field(default_factory=list)      # (other IRI, its name)
+    #: base IRI -> what its pages share whatever their language (`to_html` fills it)
+    page_parts: dict[str, "_PageParts"] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def found(self) -> bool:
@@ -198,23 +203,35 @@ def _href(iri: str, base_iri: str) -> str | None:
     return None if href == iri and not weblink(iri) else href
 
 
-#: A table row as `templates/enterprise.html` shows it:
+#: A table row as `templates/enterprise_row.html` shows it:
 #: (property CURIE, text, link or None, link title, other languages' labels, language or datatype).
 Row = tuple[str, str, "str | None", str, str, str]
 
 
+@lru_cache(maxsize=None)
+def _row_macro() -> Callable[..., Markup]:
+    """The `row` macro of `templates/enterprise_row.html` (rows have no interface words:
+    the default language's environment renders them for every page)."""
+    return template("enterprise_row.html").module.row  # type: ignore[no-any-return]
+
+
+def _row_html(row: Row) -> Markup:
+    return _row_macro()(*row)
+
+
 @lru_cache(maxsize=1 << 14)
 def _iri_row(predicate: str, value: str, base_iri: str, labels: tuple[tuple[str, str], ...],
-             lang: str = DEFAULT_LANG) -> Row:
+             lang: str = DEFAULT_LANG) -> Markup:
     """A row whose value is an IRI, shown by its labels when it has some (concepts, in
-    the page's language, else English, the other languages beside), else by its CURIE.
+    the page's language, else English, the other languages beside), else by its CURIE
+    (the same in every language: callers pass the default one).
     Cached: a release links the same few hundred concepts from every page."""
     if labels:
         by = dict(labels)
         shown = next((x for x in (lang, DEFAULT_LANG) if x in by), labels[0][0])
         more = " · ".join(f"{x}: {by[x]}" for x in LANGS if x in by and x != shown)
-        return _curie(predicate), by[shown], _href(value, base_iri), value, more, ""
-    return _curie(predicate), _curie(value), _href(value, base_iri), "", "", ""
+        return _row_html((_curie(predicate), by[shown], _href(value, base_iri), value, more, ""))
+    return _row_html((_curie(predicate), _curie(value), _href(value, base_iri), "", "", ""))
 
 
 @lru_cache(maxsize=1 << 10)
@@ -236,10 +253,15 @@ def _row_order(row: tuple[str, object]) -> tuple[bool, bool, str]:
     return p != RDF_TYPE, p != NAME, p
 
 
+#: A row of a record's page before its language is known: its markup, or the arguments
+#: of `_iri_row` but the language (a concept's row, which reads differently in each).
+_PageRow = Markup | tuple[str, str, str, tuple[tuple[str, str], ...]]
+
+
 def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: Description,
-          base_iri: str, lang: str = DEFAULT_LANG) -> list[Row]:
+          base_iri: str) -> list[_PageRow]:
     """The rows of one table in page order; `owl:sameAs` has its own list."""
-    rows: list[Row] = []
+    rows: list[_PageRow] = []
     labels = d.labels
     for p, o in sorted(keyed, key=_row_order):
         if p == SAME_AS:
@@ -247,20 +269,34 @@ def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: 
         kind = type(o)
         if kind is ox.NamedNode:
             v = o.value
-            rows.append(_iri_row(p, v, base_iri, tuple(labels[v].items()) if v in labels else (), lang))
+            if v in labels:
+                rows.append((p, v, base_iri, tuple(labels[v].items())))
+            else:
+                rows.append(_iri_row(p, v, base_iri, ()))
         elif kind is ox.Literal:
             datatype = o.datatype
-            rows.append((_curie(p), o.value, None, "", "", _literal_tag(o.language, datatype.value if datatype else None)))
+            rows.append(_row_html((_curie(p), o.value, None, "", "", _literal_tag(o.language, datatype.value if datatype else None))))
         else:
-            rows.append((_curie(p), str(o), None, "", "", ""))
+            rows.append(_row_html((_curie(p), str(o), None, "", "", "")))
     return rows
 
 
-def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None, lang: str = DEFAULT_LANG,
-            alternates: tuple[tuple[str, str], ...] = QUERY_ALTERNATES) -> bytes:
-    """A human-readable page in language `lang` (`templates/enterprise.html`: escaped
-    throughout, no scripts, no external resources); `formats` are the links to the other
-    documents (label -> href), `alternates` to the page in the other languages."""
+@dataclass(frozen=True)
+class _PageParts:
+    """What a record's page shows whatever its language, worked out once for all of them."""
+
+    title: str
+    source: tuple[str, str | None] | None
+    tables: list[tuple[str, list[_PageRow]]]
+    same_as: list[tuple[str, str | None, str]]
+
+
+def _page_parts(d: Description, base_iri: str) -> _PageParts:
+    """The language-independent parts of `d`'s page, kept on `d` (per base IRI) so its
+    pages in the other languages reuse them."""
+    found = d.page_parts.get(base_iri)
+    if found is not None:
+        return found
     main: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
     addr: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]] = []
     name: str | None = None  # the first of each, as given
@@ -276,15 +312,30 @@ def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = N
                 source = o.value
         else:
             addr.append((p, o))
-    lang = page_lang(lang)
-    tables = [("", _rows(main, d, base_iri, lang))]
+    tables = [("", _rows(main, d, base_iri))]
     if addr:
-        tables.append(("address", _rows(addr, d, base_iri, lang)))
+        tables.append(("address", _rows(addr, d, base_iri)))
+    found = d.page_parts[base_iri] = _PageParts(
+        title=iri if name is None else name,
+        source=(source.rsplit("/", 1)[-1], source if weblink(source) else None) if source else None,
+        tables=tables, same_as=[(n or o, _href(o, base_iri), o) for o, n in d.same_as])
+    return found
+
+
+def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None, lang: str = DEFAULT_LANG,
+            alternates: tuple[tuple[str, str], ...] = QUERY_ALTERNATES) -> bytes:
+    """A human-readable page in language `lang` (`templates/enterprise.html`: escaped
+    throughout, no scripts, no external resources); `formats` are the links to the other
+    documents (label -> href), `alternates` to the page in the other languages. What does
+    not depend on the language is worked out at the record's first page (`_page_parts`)."""
+    parts = _page_parts(d, base_iri)
+    lang = page_lang(lang)
+    # Every row is markup (made by `enterprise_row.html`): joined as text, not escaped again.
+    tables = [(heading, Markup("\n".join([row if type(row) is Markup else _iri_row(*row, lang) for row in rows])))
+              for heading, rows in parts.tables]
     return render("enterprise.html", lang, alternates, words=words("enterprise_words.html", lang),
-                  title=iri if name is None else name, iri=iri,
-                  source=(source.rsplit("/", 1)[-1], source if weblink(source) else None) if source else None,
-                  formats=(formats or {}).items(), tables=tables,
-                  same_as=[(n or o, _href(o, base_iri), o) for o, n in d.same_as]).encode("utf-8")
+                  title=parts.title, iri=d.iri, source=parts.source, formats=(formats or {}).items(),
+                  tables=tables, same_as=parts.same_as).encode("utf-8")
 
 
 def enterprise_iris(store: ox.Store, base_iri: str) -> list[str]:

@@ -288,7 +288,9 @@ class ConceptLabels:
     """`labels_of` for `describe.description` without a store: a concept's labels from our
     vocabulary (what the release's vocabulary graph gives it) and from every
     `skos:prefLabel` routed from the data, chosen as `describe.pick_labels` chooses them
-    from a store. Each concept is looked up once per writer."""
+    from a store. Each concept is looked up once per writer; an IRI without labels (an
+    address node, a web page: mostly one per record) is not kept, so the cache stays the
+    size of the vocabulary however many records a writer describes."""
 
     def __init__(self, label_quads: list[ox.Quad]) -> None:
         self.data: dict[str, list[tuple[str | None, str, bool]]] = {}
@@ -302,8 +304,11 @@ class ConceptLabels:
     def __call__(self, concept: str) -> dict[str, str]:
         found = self.cache.get(concept)
         if found is None:
-            ours = [(lang, value, True) for lang, value in vocabulary_labels(concept)]
-            found = self.cache[concept] = pick_labels(ours + self.data.get(concept, []))
+            candidates = [(lang, value, True) for lang, value in vocabulary_labels(concept)]
+            candidates += self.data.get(concept, ())
+            if not candidates:
+                return {}
+            found = self.cache[concept] = pick_labels(candidates)
         return found
 
 

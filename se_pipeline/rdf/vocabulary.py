@@ -149,5 +149,5 @@ def vocabulary_labels(iri: str, root: Path | None = None) -> list[tuple[str | No
     """(language, label) of every `skos:prefLabel` our vocabulary files give `iri` (a
     concept or scheme; none for other IRIs): the labels `concept_triples` carries for it,
     looked up for one IRI at a time."""
-    return [(t.object.language, t.object.value) for t in _by_subject(Path(root or ONTOLOGY_DIR)).get(iri, ())
+    return [(t.object.language, t.object.value) for t in _by_subject(Path(root) if root else ONTOLOGY_DIR).get(iri, ())
             if t.predicate.value == _PREF_LABEL and isinstance(t.object, ox.Literal)]

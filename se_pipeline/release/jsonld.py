@@ -165,7 +165,7 @@ def context() -> dict[str, Any]:
     return {**PREFIXES, **{t: _definition(t) for t in TERMS}, **CLASSES}
 
 
-#: `context()` built once, for `context_for`, which reads it for every document written.
+#: `context()` built once, for `_context_of`, which reads it for every document written.
 _FULL_CONTEXT: dict[str, Any] = context()
 
 
@@ -206,7 +206,8 @@ def _id(term: ox.NamedNode | ox.BlankNode) -> str:
 def value(term: ox.NamedNode | ox.BlankNode | ox.Literal, coercion: str | None) -> Any:
     """The JSON value of `term` under a key with `coercion`: a plain string when the
     coercion says what it is, else an explicit object (never reinterpreted)."""
-    if isinstance(term, (ox.NamedNode, ox.BlankNode)):
+    kind = type(term)
+    if kind is ox.NamedNode or kind is ox.BlankNode:
         return _id(term) if coercion == ID else {"@id": _id(term)}
     if term.language:
         return {"@value": term.value, "@language": term.language}
@@ -307,18 +308,27 @@ def write_jsonld(graphs: Iterable[tuple[ox.NamedNode | ox.BlankNode | ox.Default
 
 def _nodes(triples: Iterable[ox.Triple]) -> dict[str, dict[str, Any]]:
     """One node object per subject ("@type" first), values as `value` gives them; every
-    key but "@type"/"@id" holds a list until `_settle`."""
+    key but "@type"/"@id" holds a list until `_settle`. (Runs for every record's document:
+    each term is looked at once, by exact type.)"""
+    named = ox.NamedNode
     nodes: dict[str, dict[str, Any]] = {}
     for t in triples:
-        sid = _id(t.subject)
+        s = t.subject
+        sid = s.value if type(s) is named else f"_:{s.value}"
         node = nodes.get(sid)
         if node is None:
             node = nodes[sid] = {"@type": [], "@id": sid}
-        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-            node["@type"].append(type_of(t.object.value))
+        p = t.predicate.value
+        o = t.object
+        if p == RDF_TYPE and type(o) is named:
+            node["@type"].append(type_of(o.value))
         else:
-            key, coercion, _ = key_of(t.predicate.value)
-            node.setdefault(key, []).append(value(t.object, coercion))
+            key, coercion, _ = key_of(p)
+            found = node.get(key)
+            if found is None:
+                node[key] = [value(o, coercion)]
+            else:
+                found.append(value(o, coercion))
     for node in nodes.values():
         if not node["@type"]:
             del node["@type"]
@@ -336,37 +346,32 @@ def _settle(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def context_for(document: Any) -> dict[str, Any]:
-    """The part of `context()` a document uses: the terms among its keys and "@type"
-    values, and the prefixes of its compact IRIs (a document then stands alone, small)."""
-    full = _FULL_CONTEXT
-    used: dict[str, Any] = {}
+def _context_of(nodes: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The part of `context()` that node objects use: the terms among their keys and
+    "@type" values, and the prefixes of their compact IRIs (a document then stands
+    alone, small). Value objects (`{"@id"…}`, `{"@value"…}`) use none: only the nodes'
+    own keys are read, not a walk of the whole document."""
+    names: set[str] = set()
+    for node in nodes:
+        names.update(node)
+        names.update(node.get("@type", ()))
+    return _context_of_names(frozenset(names))
 
-    def prefix_of(name: str) -> None:
+
+@lru_cache(maxsize=1 << 10)
+def _context_of_names(names: frozenset[str]) -> dict[str, Any]:
+    """The context of keys and types `names` (cached: a release's records use a few
+    sets of terms; callers only read the dict)."""
+    used: set[str] = set()
+    for name in names:
+        if name.startswith("@"):
+            continue
+        if name in TERMS or name in CLASSES:
+            used.add(name)
         head, colon, _ = name.partition(":")
         if colon and head in PREFIXES:
-            used[head] = PREFIXES[head]
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, list):
-            for item in obj:
-                walk(item)
-        elif isinstance(obj, dict):
-            for key, val in obj.items():
-                if key == "@type" and isinstance(val, list):
-                    for t in val:
-                        if t in CLASSES:
-                            used[t] = CLASSES[t]
-                        else:
-                            prefix_of(t)
-                elif not key.startswith("@"):
-                    if key in TERMS:
-                        used[key] = full[key]
-                    prefix_of(key)
-                walk(val)
-
-    walk(document)
-    return {k: used[k] for k in full if k in used}
+            used.add(head)
+    return {k: v for k, v in _FULL_CONTEXT.items() if k in used}
 
 
 def frame(iri: str, triples: Iterable[ox.Triple]) -> dict[str, Any]:
@@ -374,6 +379,7 @@ def frame(iri: str, triples: Iterable[ox.Triple]) -> dict[str, Any]:
     at embedded where it is first pointed at, any other node under "@included", and the
     context it needs embedded ("@context" first)."""
     nodes = _nodes(triples)
+    context = _context_of(nodes.values())
     root = nodes.pop(iri, {"@id": iri})
     own = iri + "#"
 
@@ -391,7 +397,7 @@ def frame(iri: str, triples: Iterable[ox.Triple]) -> dict[str, Any]:
     rest = [_settle(n) for n in nodes.values()]
     if rest:
         body["@included"] = rest
-    return {"@context": context_for(body), **body}
+    return {"@context": context, **body}
 
 
 def _reference(key: str, v: Any) -> str | None:
@@ -412,4 +418,4 @@ def document(triples: Iterable[ox.Triple]) -> dict[str, Any]:
     if len(owners) == 1:
         return frame(owners.pop(), triples)
     nodes = [_settle(n) for n in _nodes(triples).values()]
-    return {"@context": context_for(nodes), "@graph": nodes}
+    return {"@context": _context_of(nodes), "@graph": nodes}

@@ -159,35 +159,69 @@ def _wanted(release_dir: Path, records: Iterable[tuple[str, bytes]] | None) -> d
     return wanted
 
 
+#: Bytes of decompressed N-Quads split into lines at once (a line per Python call was
+#: most of a first release's stream, which routes every line).
+_BLOCK = 1 << 20
+
+
+def _line_blocks(nq_gz: Path) -> Iterator[list[bytes]]:
+    """The lines of a gzipped file (without their newline), a block of them at a time."""
+    with gzip.open(nq_gz, "rb") as f:
+        rest = b""
+        while block := f.read(_BLOCK):
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            yield lines
+        if rest:
+            yield [rest]
+
+
 def _statements(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path) -> Iterator[tuple[tuple[str, bytes], list[bytes]]]:
-    """Each wanted record with its statements (N-Triples lines), bucket by bucket, sorted
-    within a bucket. One pass over the dump routes lines to the buckets' files."""
+    """Each wanted record with its statements (N-Triples lines, without their newline),
+    bucket by bucket, sorted within a bucket. One pass over the dump routes lines to the
+    buckets' files.
+
+    The dump holds each graph's statements together, so the graph is read from a line
+    only when the line does not end as the previous one did."""
     buckets = max(1, -(-len(wanted) // BUCKET_RECORDS))
     files: list[BinaryIO] = [open(work / f"bucket-{i}", "wb") for i in range(buckets)]
     try:
-        with gzip.open(nq_gz, "rb") as f:
-            for line in f:
-                cut = line.rfind(_GRAPH_PREFIX)
-                if cut < 0 or line[:1] != b"<":
-                    continue
-                source = line[cut + len(_GRAPH_PREFIX):line.rindex(b">")].decode("utf-8")
-                if source in NOT_RECORDS:
+        ending = b"\0"  # the graph and dot of the lines of `source` (none yet)
+        source, tag, skip = "", b"", True
+        for lines in _line_blocks(nq_gz):
+            routed: list[list[bytes]] = [[] for _ in range(buckets)]
+            for line in lines:
+                if not line.endswith(ending):
+                    cut = line.rfind(_GRAPH_PREFIX)
+                    if cut < 0:
+                        continue
+                    ending = line[cut:]
+                    source = line[cut + len(_GRAPH_PREFIX):line.rindex(b">")].decode("utf-8")
+                    tag, skip = source.encode("utf-8") + b" ", source in NOT_RECORDS
+                if skip or line[:1] != b"<":
                     continue
                 key = line[1:line.index(b">")].partition(b"#")[0]
                 if (source, key) in wanted:
-                    files[zlib.crc32(key) % buckets].write(source.encode("utf-8") + b" " + line[:cut] + b" .\n")
+                    routed[zlib.crc32(key) % buckets if buckets > 1 else 0].append(
+                        tag + line[:len(line) - len(ending)] + b" .")
+            for out, bucket in zip(files, routed):
+                if bucket:
+                    out.write(b"\n".join(bucket) + b"\n")
     finally:
         for out in files:
             out.close()
     for i in range(buckets):
-        grouped: dict[tuple[str, bytes], list[bytes]] = defaultdict(list)
-        with open(work / f"bucket-{i}", "rb") as f:
-            for line in f:
-                source, _, statement = line.partition(b" ")
-                grouped[(source.decode("utf-8"), statement[1:statement.index(b">")].partition(b"#")[0])].append(statement)
-        (work / f"bucket-{i}").unlink()
-        for key in sorted(grouped):
-            yield key, sorted(grouped[key])
+        grouped: dict[tuple[bytes, bytes], list[bytes]] = defaultdict(list)
+        path = work / f"bucket-{i}"
+        lines = path.read_bytes().split(b"\n")
+        path.unlink()
+        lines.pop()  # after the last newline
+        for line in lines:
+            tag, _, statement = line.partition(b" ")
+            grouped[(tag, statement[1:statement.index(b">")].partition(b"#")[0])].append(statement)
+        del lines
+        for tag, record in sorted(grouped):  # UTF-8 sorts as its text does
+            yield (tag.decode("utf-8"), record), sorted(grouped[tag, record])
         del grouped
 
 
@@ -197,7 +231,7 @@ def _members(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path) -> I
     found: set[tuple[str, bytes]] = set()
     for key, statements in _statements(nq_gz, wanted, work):
         found.add(key)
-        withdrawn = any(s.endswith(_WITHDRAWN + b"\n") and s.startswith(b"<" + key[1] + b">") for s in statements)
+        withdrawn = any(s.endswith(_WITHDRAWN) and s.startswith(b"<" + key[1] + b">") for s in statements)
         yield key[1].decode("utf-8"), DELETE if withdrawn else _KIND[wanted[key]], statements
     for key in sorted(set(wanted) - found):
         yield key[1].decode("utf-8"), DELETE, []
@@ -220,7 +254,7 @@ def _write_page(path: Path, url: str, stream: str, release_id: str, when: dateti
     for record, _, statements in members:
         graph = b" " + iri(member_iri(record, release_id)).encode("utf-8") + b" .\n"
         for statement in statements:
-            quads += statement[:-3] + graph
+            quads += statement[:-2] + graph
     graphs = ox.Store()
     graphs.load(bytes(quads), format=ox.RdfFormat.N_QUADS)
     path.parent.mkdir(parents=True, exist_ok=True)

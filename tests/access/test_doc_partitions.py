@@ -129,6 +129,20 @@ def test_labels_from_our_vocabulary_win_and_the_rest_do_not_depend_on_order() ->
     assert pick_labels(candidates) == pick_labels(candidates[::-1]) == {"en": "Alpha", "fr": "Beta"}
 
 
+def test_only_iris_with_labels_are_kept_in_the_label_cache() -> None:
+    """A writer describes every record of its sources with one `ConceptLabels`: the address
+    nodes and web pages records point at (one or two per record) must not pile up in it."""
+    concept = "https://w3id.org/se-pipeline/taxonomy/practice/WorkerCoop"
+    data_concept = "https://example.org/concept/1"
+    label = ox.Quad(ox.NamedNode(data_concept), ox.NamedNode(SKOS + "prefLabel"), ox.Literal("Un", language="fr"),
+                    ox.NamedNode(SE_GRAPH + "b"))
+    labels = ConceptLabels([label])
+    for i in range(100):
+        assert labels(f"https://w3id.org/se-pipeline/id/a/{i}#address") == {}
+    assert labels(concept)["fr"] and labels(data_concept) == {"fr": "Un"}
+    assert set(labels.cache) == {concept, data_concept}
+
+
 def test_two_writers_sharing_the_sources_write_the_documents_of_the_whole_release_once(tmp_path: Path) -> None:
     parts = _parts(tmp_path)
     whole, split = tmp_path / "whole", tmp_path / "split"

@@ -24,8 +24,8 @@ ATTRIBUTE = "' onmouseover='alert(1)"
 SECTOR = "http://purl.org/essglobal/standard/activities-ica/ICA140"
 
 
-def _page_of(name: str, **kw: object) -> str:
-    d = Description(E.value, (
+def _description(name: str) -> Description:
+    return Description(E.value, (
         ox.Triple(E, N(RDF_TYPE), N(ESSGLOBAL + "SSEInitiative")),
         ox.Triple(E, N(SCHEMA + "name"), L(name)),
         ox.Triple(E, N(DCTERMS + "description"), L(SCRIPT + "\nsecond line", language="fr")),
@@ -36,7 +36,10 @@ def _page_of(name: str, **kw: object) -> str:
         ox.Triple(E, N(OWL + "sameAs"), N("javascript:alert(2)")),
         ox.Triple(E, N(OWL + "sameAs"), N(DEFAULT_DATA_BASE + "other/X1")),
     ), {SECTOR: {"en": SCRIPT, "fr": ATTRIBUTE}}, [("javascript:alert(2)", ""), (DEFAULT_DATA_BASE + "other/X1", SCRIPT)])
-    return to_html(d, DEFAULT_DATA_BASE, **kw).decode("utf-8")
+
+
+def _page_of(name: str, **kw: object) -> str:
+    return to_html(_description(name), DEFAULT_DATA_BASE, **kw).decode("utf-8")
 
 
 def _hrefs(html: str) -> list[str]:
@@ -60,6 +63,23 @@ def test_server_formats_and_language_reach_the_page() -> None:
     html = _page_of("Co-op", formats={"Turtle": "?format=turtle", "N-Triples": "?format=ntriples"}, lang="fr")
     assert html.startswith('<!DOCTYPE html>\n<html lang="fr">')
     assert '<p class="formats">Aussi en : <a href="?format=turtle">Turtle</a> <a href="?format=ntriples">N-Triples</a></p>' in html
+
+
+def test_a_records_pages_are_the_pages_made_one_by_one() -> None:
+    """The static writer renders one record in every language from one description, which
+    keeps what does not depend on the language between its pages: each page must be the
+    page a fresh description gives in that language (and a base IRI of its own)."""
+    alternates = pages.file_alternates("E1.html")
+    shared = _description("Co-op")
+    for lang in pages.LANGS:
+        page = to_html(shared, DEFAULT_DATA_BASE, lang=lang, alternates=alternates)
+        assert page == to_html(_description("Co-op"), DEFAULT_DATA_BASE, lang=lang, alternates=alternates)
+    other_base = "https://example.org/id/"
+    elsewhere = to_html(shared, other_base).decode("utf-8")
+    assert elsewhere == to_html(_description("Co-op"), other_base).decode("utf-8")
+    assert 'href="/id/other/X1"' not in elsewhere  # not ours under that base: the link is the IRI itself
+    fr = to_html(shared, DEFAULT_DATA_BASE, lang="fr").decode("utf-8")
+    assert ATTRIBUTE.replace("'", "&#x27;") in fr and f"en: {pages.escape(SCRIPT)}".replace("&#34;", "&quot;") in fr
 
 
 def test_every_page_shares_the_layout() -> None:
