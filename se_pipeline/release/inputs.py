@@ -56,7 +56,8 @@ def _source_inputs(settings: Settings, name: str) -> dict[str, Any] | None:
 
 def release_inputs(settings: Settings, sources: list[str], links: Path | None) -> dict[str, Any]:
     """The fingerprint of a release built now for `settings` from the enabled `sources`
-    and the links graph file `links` (see the module docstring)."""
+    and the links graph file `links` (see the module docstring; an empty one is no links graph,
+    as the release leaves it out)."""
     per_source = {name: found for name in sorted(sources) if (found := _source_inputs(settings, name)) is not None}
     return {
         "version": FINGERPRINT_VERSION,
@@ -65,7 +66,7 @@ def release_inputs(settings: Settings, sources: list[str], links: Path | None) -
         "page_languages": list(settings.page_languages),
         "sources": per_source,
         "exports_key": exports_staging.key(settings.state_dir, list(per_source), settings.base_iri),
-        "links_sha256": sha256_file(links) if links is not None and links.is_file() else None,
+        "links_sha256": sha256_file(links) if links is not None and links.is_file() and links.stat().st_size else None,
     }
 
 
