@@ -175,3 +175,20 @@ def test_nothing_changed_means_the_same_fingerprint_and_any_change_another(tmp_p
     assert not ingest(all_sources()["coops_uk"], settings, None).not_modified
     assert gate_source("coops_uk", settings).status == "promoted"
     assert unchanged_since(settings.latest, release_inputs(settings, list(SOURCES), links)) is None
+
+
+def test_unchanged_bytes_are_processed_again_when_what_processes_them_changed(tmp_path: Path,
+                                                                            monkeypatch) -> None:
+    """The same fetched bytes skip parse, mapping and gate only if the code, the source's
+    options, geocoding and the base IRI are those its last good copy was made with."""
+    from se_pipeline.sources import ingest as ingest_module
+
+    settings = Settings(output_dir=tmp_path / "out")
+    spec = all_sources()["wfto"]
+    assert ingest(spec, settings, None).ok and gate_source("wfto", settings).status == "promoted"
+    assert ingest(spec, settings, None).not_modified
+    assert not ingest(spec, settings.model_copy(update={"base_iri": "https://example.org/id/"}), None).not_modified
+    assert gate_source("wfto", settings).status == "promoted"
+    monkeypatch.setattr(ingest_module, "code_digest", lambda: "another version of the code")
+    outcome = ingest(spec, settings, None)
+    assert outcome.ok and not outcome.not_modified and outcome.rows > 0
