@@ -65,15 +65,42 @@ def document_key(d: Description) -> str:
     return h.hexdigest()
 
 
+def source_key(part: SourcePart, salt: str, names_digest: str) -> str:
+    """Everything a source's documents are made from, as one digest: the bytes of its
+    graph file, what the routing pass found for it in other graphs (in file order), every
+    concept label routed, and the linked records' names (`names_digest`, of them all).
+    Equal to the previous release's, every one of its enterprises' keys is too, and its
+    documents are linked without reading its file (see `DocumentReuse.link_source`)."""
+    h = hashlib.blake2b(f"{salt}\0{part.segment}\0".encode("utf-8"), digest_size=16)
+    if part.path is not None:
+        with open(part.path, "rb") as f:
+            h.update(hashlib.file_digest(f, "sha256").digest())
+    for q in part.routed.extras.get(part.segment, ()):
+        h.update(b"\n" + str(q).encode("utf-8"))
+    h.update(b"\0")
+    for q in part.routed.labels:
+        h.update(b"\n" + str(q).encode("utf-8"))
+    h.update(b"\0" + names_digest.encode("ascii"))
+    return h.hexdigest()
+
+
+def names_digest(names: Mapping[str, str]) -> str:
+    """A digest of the linked records' names the routing pass kept (any order in, one out)."""
+    h = hashlib.blake2b(digest_size=16)
+    for iri in sorted(names):
+        h.update(f"{iri}\t{names[iri]}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
 class DocumentReuse:
     """Hard links to the previous release's documents of enterprises whose `document_key`
     is unchanged, and the index (`release.ledger`) the next release compares with.
 
     `previous` is the previous release folder and `previous_index` its ledger's
     `documents/` folder (None: nothing to reuse, every document is written); `index` is
-    this release's. Per source, `<source>.tsv` starts with the salt line and then holds
-    one line per enterprise: its file name, key and the SHA-256 of its files (Turtle,
-    JSON-LD, then the HTML of each language)."""
+    this release's. Per source, `<source>.tsv` starts with the salt and the source's key
+    (`source_key`, tab-separated) and then holds one line per enterprise: its file name,
+    key and the SHA-256 of its files (Turtle, JSON-LD, then the HTML of each language)."""
 
     def __init__(self, index: Path, salt: str, previous: Path | None = None, previous_index: Path | None = None) -> None:
         self.index, self.salt = index, salt
@@ -81,31 +108,59 @@ class DocumentReuse:
         self.linked = self.written = 0
         self._before: dict[str, tuple[str, str]] = {}
         self._out: TextIO | None = None
-        self._segment = ""
+        self._segment = self._source_key = ""
+        self.source_unchanged = False
 
-    def begin(self, segment: str) -> None:
-        """Start a source: read its previous index (one source's at a time), open its new one."""
+    def begin(self, segment: str, key: str = "") -> None:
+        """Start a source (its `source_key`): read its previous index (one source's at a
+        time), open its new one. `source_unchanged` then says whether the previous
+        release's documents of the source were made from the same key."""
         self.end()
-        self._segment = segment
+        self._segment, self._source_key = segment, key
         self._before = {}
+        self.source_unchanged = False
         if self.previous is not None and self.previous_index is not None:
             try:
                 with open(self.previous_index / f"{segment}.tsv", encoding="utf-8") as lines:
-                    if next(lines, "").rstrip("\n") == self.salt:
+                    salt, _, before = next(lines, "").rstrip("\n").partition("\t")
+                    if salt == self.salt:
                         for line in lines:
-                            name, key, sums = line.rstrip("\n").split("\t")
-                            self._before[name] = (key, sums)
+                            name, record_key, sums = line.rstrip("\n").split("\t")
+                            self._before[name] = (record_key, sums)
+                        self.source_unchanged = bool(key) and before == key
             except (OSError, ValueError):
                 self._before = {}
         self.index.mkdir(parents=True, exist_ok=True)
         self._out = open(self.index / f"{segment}.tsv", "w", encoding="utf-8")
-        self._out.write(self.salt + "\n")
+        self._out.write(f"{self.salt}\t{key}\n")
 
     def restart(self) -> None:
-        """The source is described again from the start (`NotGrouped`): forget its lines."""
+        """The source is described again from the start (`NotGrouped`, or a whole-source
+        link that failed): forget its lines, and compare record by record."""
         linked, written = self.linked, self.written
-        self.begin(self._segment)
+        self.begin(self._segment, self._source_key)
         self.linked, self.written = linked, written
+
+    def link_source(self, target_dir: Path, suffixes: list[str], digests: dict[str, str]) -> int:
+        """Hard-link every enterprise's files of an unchanged source (`source_unchanged`)
+        from the previous release, with their digests (into `digests`), without reading
+        the source's file; returns how many enterprises. Raises OSError if a file cannot
+        be linked (the caller removes what `digests` holds and goes record by record)."""
+        assert self.previous is not None
+        folder = target_dir / "id" / self._segment
+        folder.mkdir(parents=True, exist_ok=True)
+        earlier = f"{self.previous}/id/{self._segment}"
+        for name, (key, sums) in self._before.items():
+            files = sums.split(",")
+            if len(files) != len(suffixes):
+                raise OSError(f"{self._segment}/{name}: {len(files)} digests for {len(suffixes)} files")
+            for suffix, digest in zip(suffixes, files):
+                path = f"{folder}/{name}{suffix}"
+                os.link(f"{earlier}/{name}{suffix}", path)
+                digests[path] = digest
+            self.record(name, key, files)
+        self.linked += len(self._before)
+        return len(self._before)
 
     def end(self) -> None:
         if self._out is not None:
@@ -155,6 +210,11 @@ def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
                            digests, read_only=read_only, langs=langs, reuse=reuse)
 
 
+def document_suffixes(langs: tuple[str, ...]) -> list[str]:
+    """The endings of an enterprise's files, in the order the ledger lists their digests."""
+    return [".ttl", ".jsonld", *(file_name(".html", lang) for lang in langs)]
+
+
 def write_documents(descriptions: Iterable[Description], target_dir: Path, base_iri: str,
                     digests: dict[str, str] | None = None, *, read_only: bool = False,
                     langs: tuple[str, ...] = LANGS, reuse: DocumentReuse | None = None) -> int:
@@ -171,7 +231,7 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
     links to that release's files instead of being rendered, and every enterprise's key
     and digests go to the new index."""
     html_files = [(lang, file_name(".html", lang)) for lang in langs]
-    suffixes = [".ttl", ".jsonld", *(suffix for _, suffix in html_files)]
+    suffixes = document_suffixes(langs)
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
@@ -213,14 +273,28 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
 
 def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLabels,
                            digests: dict[str, str], langs: tuple[str, ...] = LANGS,
-                           reuse: DocumentReuse | None = None) -> int:
+                           reuse: DocumentReuse | None = None, key: str = "") -> int:
     """One source's documents, read-only, record by record from its file; if its file
     does not keep a record's statements together, the files written so far are removed
     and the source is described from a store of it instead (same documents, more memory).
-    `digests` receives the SHA-256 of each file kept; `reuse` as for `write_documents`."""
+    `digests` receives the SHA-256 of each file kept; `reuse` as for `write_documents`,
+    and with the source's `key` (`source_key`) equal to the previous release's, every
+    document is linked from it without reading the file."""
     written: dict[str, str] = {}
     if reuse is not None:
-        reuse.begin(part.segment)
+        reuse.begin(part.segment, key)
+        if reuse.source_unchanged:
+            try:
+                n = reuse.link_source(target_dir, document_suffixes(langs), written)
+                digests.update(written)
+                reuse.end()
+                return n
+            except OSError as e:
+                for path in written:
+                    os.unlink(path)
+                written.clear()
+                print(f"static documents: {part.segment}: {e}; comparing record by record", file=sys.stderr)
+                reuse.restart()
     try:
         return write_documents(part.descriptions(labels), target_dir, part.base_iri, written, read_only=True,
                                langs=langs, reuse=reuse)
@@ -294,10 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.index:
         earlier, earlier_index = args.previous or (None, None)
         reuse = DocumentReuse(args.index, documents_salt(base, args.langs), earlier, earlier_index)
+    names = ""
     for part in source_parts([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
         labels = labels or ConceptLabels(part.routed.labels)
         digests: dict[str, str] = {}
-        write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse)
+        key = ""
+        if reuse is not None:
+            names = names or names_digest(part.routed.names)
+            key = source_key(part, reuse.salt, names)
+        write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse, key)
         if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
             save_digests(digests, args.digests, append=True)
     if reuse is not None and args.stats:

@@ -147,6 +147,12 @@ def test_an_incremental_release_equals_one_built_from_scratch(tmp_path: Path) ->
     linked_record = second.path / "id" / "coops_uk" / "R000001.ttl"
     assert os.stat(first.path / linked_record.relative_to(second.path)).st_ino != os.stat(linked_record).st_ino
     assert b"owl:sameAs" in linked_record.read_bytes() or b"sameAs" in linked_record.read_bytes()
+    # So are those of its counterpart in wfto, whose own file did not change; the other
+    # wfto records' are links.
+    counterpart = second.path / "id" / "wfto" / f"{wfto}.ttl"
+    assert os.stat(first.path / "id" / "wfto" / counterpart.name).st_ino != os.stat(counterpart).st_ino
+    others = [p for p in (second.path / "id" / "wfto").iterdir() if p.name.endswith(".ttl") and p != counterpart]
+    assert others and all(p.stat().st_ino == (first.path / "id" / "wfto" / p.name).stat().st_ino for p in others)
 
 
 def test_nothing_changed_means_the_same_fingerprint_and_any_change_another(tmp_path: Path) -> None:
