@@ -10,6 +10,11 @@ From the graphs' files (`--part`, as the release build runs it) documents are wr
 record at a time, straight from its source's file (`access.doc_partitions`), so memory
 follows what the routing pass keeps (names, links, labels), not a source's graph; from a
 published `dataset.nq.gz` (`--dataset`) the whole release is loaded into a store.
+
+With `--index` and `--previous` (the release build passes `latest` and its ledger,
+`release.ledger`), an enterprise whose `document_key` is unchanged gets hard links to
+the previous release's files instead of new ones, and a source whose `source_key` is
+unchanged is linked whole without reading its file: a release costs what changed.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import shutil
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Collection, Iterator, Mapping
+from typing import Iterator, Mapping
 
 from se_pipeline.files import sha256_file
 from se_pipeline.release.digest_files import merge_lines
@@ -136,12 +136,11 @@ def flush_in_background() -> threading.Thread:
     return flusher
 
 
-def finish_release(partial: Path, release_id: str, files: list[str] | None = None,
-                   read_only: Collection[str] = ()) -> Path:
+def finish_release(partial: Path, release_id: str, files: list[str] | None = None) -> Path:
     """Make a checked partial release permanent (read-only) under its final name.
 
-    `files` (relative paths, as `write_checksums_from` returns them) saves listing the tree
-    again; those in `read_only` were created read-only and are not marked again."""
+    `files` (relative paths, as `write_checksums_from` returns them) are the files to mark
+    read-only, the others having been created so; without it every file is marked."""
     final = partial.parent / release_id
     if final.exists():
         raise ReleaseError(f"release {release_id} already exists; releases are write-once")
@@ -149,8 +148,7 @@ def finish_release(partial: Path, release_id: str, files: list[str] | None = Non
     os.replace(partial, final)
     root = os.fspath(final)
     for rel in release_files(final) if files is None else files:
-        if rel not in read_only:
-            os.chmod(os.path.join(root, rel), 0o444)
+        os.chmod(os.path.join(root, rel), 0o444)
     return final
 
 
