@@ -15,16 +15,20 @@ http:
   allow_private_addresses: false                 # tests opt in for loopback servers
 geocoding: {embedded: true}                      # see se_pipeline/geocode/config.py
 page_languages: [en, fr]                         # id/ pages' languages (default all four; docs/serving.md)
+download_base: https://data.example.org/se/releases/  # where releases are downloadable (the catalog's URLs)
 ```
+
+A partner's DCAT catalog is harvested like a source (docs/federation.md):
+`sources: {partner_br: {kind: dcat_catalog, url: https://…/catalog.ttl}}`.
 
 Every value is validated when the file is loaded (pydantic models, unknown keys refused,
 booleans, numbers, lists and URLs of the right type), and any problem is one line
 naming the file, the key path and what is allowed there (`ConfigError`).
 
-Design note for new kinds of source: `sources.<name>` is validated by the options model
-of the registered source `<name>` (`sources/<name>/options.py`, else `SourceOptions`).
-A source configured only in the run config (a partner catalogue, say) will carry a
-`kind:` key; `_source_model` is the one place that would pick its model by that key.
+`sources.<name>` is validated by the options model of the registered source `<name>`
+(`sources/<name>/options.py`, else `SourceOptions`); an entry with a `kind:` key is a
+source configured only here (a partner's catalog, `kind: dcat_catalog`), and
+`_source_model` is the one place that picks its model by that key.
 """
 from __future__ import annotations
 
@@ -49,7 +53,8 @@ from se_pipeline.config_errors import ConfigError, one_line
 from se_pipeline.geocode.config import GeocodingConfig
 from se_pipeline.identity.iri import check_base
 from se_pipeline.namespaces import DEFAULT_DATA_BASE
-from se_pipeline.sources.options import SourceOptions
+from se_pipeline.sources.dcat_catalog.options import KIND as DCAT_CATALOG, Options as DcatCatalogOptions, check_name
+from se_pipeline.sources.options import SourceOptions, Url
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "output"
 BUNDLED_SAMPLES = Path(__file__).resolve().parent / "sources"
@@ -95,6 +100,11 @@ class RunConfig(BaseModel):
     file_roots: Optional[list[str]] = None
     geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
     page_languages: Optional[list[PageLanguage]] = None
+    download_base: Optional[Url] = None
+
+
+#: Where the releases of this pipeline are downloadable unless the config says otherwise.
+DEFAULT_DOWNLOAD_BASE = "https://w3id.org/se-pipeline/release/"
 
 
 class Settings(BaseModel):
@@ -111,18 +121,28 @@ class Settings(BaseModel):
     geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
     page_languages: tuple[str, ...] = PAGE_LANGUAGES
     """Languages of the `id/` HTML pages, English first (each is one more page per record)."""
+    download_base: str = DEFAULT_DOWNLOAD_BASE
+    """`<download_base><release-id>/<file>` is where the catalog says a release's files are."""
 
     @field_validator("sources", mode="before")
     @classmethod
     def _typed_sources(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        return {name: raw if isinstance(raw, SourceOptions) else _source_model(name).model_validate(raw or {})
+        return {name: raw if isinstance(raw, SourceOptions) else _source_model(name, raw).model_validate(raw or {})
                 for name, raw in value.items()}
 
     def source_config(self, name: str) -> SourceOptions:
-        """The typed options of source `name` (its defaults when the config is silent)."""
-        return self.sources.get(name) or _source_model(name)()
+        """The typed options of source `name` (its defaults when the config is silent; a
+        partner this config does not name is off)."""
+        if name in self.sources:
+            return self.sources[name]
+        from se_pipeline.sources.registry import all_sources
+
+        spec = all_sources().get(name)
+        if spec is not None and spec.harvest is not None:
+            return SourceOptions(enabled=False)
+        return _source_model(name)()
 
     def source_options(self, name: str) -> dict[str, Any]:
         """The options as a plain dict, for adapters (`build_urls`, `SourceContext.options`)."""
@@ -149,12 +169,22 @@ class Settings(BaseModel):
         return self.output_dir / "latest"
 
 
-def _source_model(name: str) -> type[SourceOptions]:
-    from se_pipeline.sources.registry import all_sources  # late: the registry imports adapters
+def _source_model(name: str, raw: Any = None) -> type[SourceOptions]:
+    """The options model of `sources.<name>`: by its `kind:` for a source configured only
+    in the run config (a partner's catalog), else the registered source's."""
+    from se_pipeline.sources.registry import bundled_sources  # late: the registry imports adapters
 
-    known = all_sources()
+    known = bundled_sources()
+    if isinstance(raw, dict) and "kind" in raw:
+        if raw["kind"] != DCAT_CATALOG:
+            raise ValueError(f"kind {raw['kind']!r} is not allowed (allowed: {DCAT_CATALOG})")
+        if name in known:
+            raise ValueError(f"{name!r} is a bundled source; name the partner otherwise")
+        check_name(name)
+        return DcatCatalogOptions
     if name not in known:
-        raise ValueError(f"unknown source {name!r} (allowed: {', '.join(known)})")
+        raise ValueError(f"unknown source {name!r} (allowed: {', '.join(known)}, "
+                         f"or a partner with kind: {DCAT_CATALOG})")
     return known[name].options_model
 
 
@@ -185,7 +215,7 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
     sources: dict[str, SourceOptions] = {}
     for name, raw in config.sources.items():
         try:
-            model = _source_model(name)
+            model = _source_model(name, raw)
         except ValueError as e:
             raise ConfigError(f"{where}: sources.{name}: {e}") from None
         try:
@@ -206,4 +236,9 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
         file_roots=tuple(p.resolve() for p in roots),
         geocoding=config.geocoding,
         page_languages=tuple(dict.fromkeys(["en", *(config.page_languages or PAGE_LANGUAGES)])),
+        download_base=_with_slash(config.download_base or DEFAULT_DOWNLOAD_BASE),
     )
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

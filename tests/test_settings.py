@@ -37,7 +37,7 @@ def run_cli(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tu
     ("sources: {usda_csa: {state: [VT]}}\n", "sources.usda_csa.state: unknown key (allowed: enabled, url, allowed_hosts, "
                                              "max_bytes, total_budget_s, states)"),
     ("sources: {coops_uk: {states: [VT]}}\n", "sources.coops_uk.states: unknown key"),  # usda_csa's option only
-    ("source: {coops_uk: {}}\n", "source: unknown key (allowed: base_iri, output, sources, http, file_roots, geocoding, page_languages)"),
+    ("source: {coops_uk: {}}\n", "source: unknown key (allowed: base_iri, output, sources, http, file_roots, geocoding, page_languages, download_base)"),
     ("file_roots: /srv\n", "file_roots: expected a list, e.g. [a, b], got '/srv'"),
 ])
 def test_config_probe_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],

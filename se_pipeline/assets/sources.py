@@ -1,6 +1,7 @@
 """Per-source Dagster assets and their checks, generated from the source registry.
 
-For every source `<name>` (see `se_pipeline/sources/`):
+For every source `<name>` (see `se_pipeline/sources/`; partners' catalogs of the run
+config, `kind: dcat_catalog`, are sources too and get the same assets and checks):
 
 * `<name>` — fetch -> parse -> canonical rows (group `sources`); falls back to the last
   good copy when the source fails, and says so. Its checks (`source_checks`) are reported
@@ -89,7 +90,12 @@ def source_check_results(spec: SourceSpec, outcome: IngestOutcome, state: Source
     count_ok = outcome.disabled or rows >= good_rows * (1 - spec.drop_threshold) or approved == rows
     considered = outcome.rows + outcome.quarantined
     share = outcome.quarantined / considered if considered else 0.0
-    licensed = spec.licence.startswith(("http://", "https://")) and bool(spec.attribution.strip())
+    # A partner's licence is what its catalog says (this run's, else its last good copy's).
+    said = spec.published_as(outcome.notes if "publisher" in outcome.notes
+                             else read_json(state.good / "status.json").get("notes"))
+    licence, attribution = said["licence"], said["attribution"]
+    publishes = not outcome.disabled and (outcome.ok or state.has_good())
+    licensed = not publishes or (licence.startswith(("http://", "https://")) and bool(attribution.strip()))
     return [
         dg.AssetCheckResult(
             check_name="fetch_succeeded", passed=outcome.ok, severity=dg.AssetCheckSeverity.ERROR,
@@ -107,7 +113,7 @@ def source_check_results(spec: SourceSpec, outcome: IngestOutcome, state: Source
             metadata={"share": share, "quarantined": outcome.quarantined, "published": outcome.rows}),
         dg.AssetCheckResult(
             check_name="licence_present", passed=licensed,
-            metadata={"licence": spec.licence, "attribution": spec.attribution}),
+            metadata={"licence": licence, "attribution": attribution}),
     ]
 
 

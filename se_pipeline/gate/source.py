@@ -3,7 +3,8 @@
 The body of each `<source>_graph` Dagster asset. Records that violate a shape are
 quarantined (source, record id, line, reason) and removed with all their triples; only a
 graph that conforms after that is promoted to `state/<source>/good/`, which is all a
-release is ever built from.
+release is ever built from. A partner's records (`sources/dcat_catalog`) are gated as
+the partner wrote them, not rebuilt from the canonical rows.
 """
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ import pandas as pd
 from se_pipeline.files import sha256_file
 from se_pipeline.gate.shacl import gate_ntriples, shapes_digest, violations_table
 from se_pipeline.identity.history import renumbered, withdrawn, withdrawn_triples
+from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.identity.match import empty_links
-from se_pipeline.quarantine import read_quarantine, write_quarantine
+from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
 from se_pipeline.rdf.enterprises import write_enterprises
 from se_pipeline.settings import Settings
+from se_pipeline.sources.dcat_catalog.harvest import RECORDS_FILE
+from se_pipeline.sources.dcat_catalog.records import gated_lines, outside_our_namespace
 from se_pipeline.state import SourceState, read_frame, read_json, write_frame, write_json
 
 
@@ -75,10 +79,20 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
         return GateOutcome(source, "unchanged", message="source unchanged since last good (HTTP 304)")
     t0 = time.perf_counter()
     frame = read_frame(state.run / "canonical.parquet")
+    harvested = state.run / RECORDS_FILE
+    trespassing: list[QuarantineRecord] = []
+    if harvested.is_file():
+        frame, trespassing = outside_our_namespace(frame, settings.base_iri)
     gone, moved = _history(state, frame, settings)
     candidate = state.run / "candidate.nt"
     with candidate.open("w", encoding="utf-8") as out:
-        records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out, settings.base_iri)
+        if harvested.is_file():  # a partner's records: its own statements under its own IRIs
+            iris = [enterprise_iri(s, r, settings.base_iri) for s, r in zip(frame["source"], frame["record_id"])]
+            records = {i: (r, int(n)) for i, r, n in zip(iris, frame["record_id"], frame["line"])}
+            out.writelines(gated_lines(harvested, source, dict(zip(iris, frame["name"]))))
+            records |= write_enterprises(gone[frame.columns], out, settings.base_iri)
+        else:
+            records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out, settings.base_iri)
         out.writelines(withdrawn_triples(gone, settings.base_iri))
     t1 = time.perf_counter()
     result = gate_ntriples(candidate, state.run / "graph.nt", source=source, records=records)
@@ -86,9 +100,10 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
     candidate.unlink()
     outcome_extra = {"withdrawn": len(gone), "renumbered": len(moved)}
     rejected_ids = {q.record_id for q in result.quarantine}
-    if rejected_ids:
+    if rejected_ids or trespassing:
         write_frame(state.run / "canonical.parquet", frame[~frame["record_id"].isin(rejected_ids)])
-    write_quarantine(state.run / "quarantine.csv", read_quarantine(state.run / "quarantine.csv") + result.quarantine)
+    write_quarantine(state.run / "quarantine.csv",
+                     read_quarantine(state.run / "quarantine.csv") + trespassing + result.quarantine)
     table = violations_table(result.violations)
     # What the verdict is about, so the release need not validate the same bytes again.
     reached_on = {"graph_sha256": sha256_file(state.run / "graph.nt"), "shapes_sha256": shapes_digest()} \

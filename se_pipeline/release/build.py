@@ -41,7 +41,6 @@ from se_pipeline.settings import PAGE_LANGUAGES, Settings
 from se_pipeline.sources.registry import SourceSpec
 from se_pipeline.state import SourceState, read_json
 
-DOWNLOAD_BASE = "https://w3id.org/se-pipeline/release/"
 MEDIA = {
     "dataset.ttl": "text/turtle", "dataset.jsonld": "application/ld+json",
     "dataset.nq.gz": "application/n-quads", "quarantine.csv": "text/csv", "dropped-values.csv": "text/csv",
@@ -310,8 +309,8 @@ def build_release(
             good_status = read_json(state.good / "status.json")
             stale = run_status.get("ok") is False or run_status.get("run_id") not in (None, good_status.get("run_id"))
             summaries.append(SourceSummary(
-                name=spec.name, title=spec.title, publisher=spec.publisher, homepage=spec.homepage,
-                licence=spec.licence, attribution=spec.attribution, triples=0, entities=0,
+                name=spec.name, **spec.published_as(good_status.get("notes")), triples=0, entities=0,
+                derived_from=((good_status.get("notes") or {}).get("publisher") or {}).get("derived_from", []),
                 quarantined=len(quarantined), stale=stale,
                 stale_reason=run_status.get("error") if stale else None,
                 fetches=read_json(state.good / "fetch.json").get("fetches", []),
@@ -407,7 +406,7 @@ def build_release(
         write_catalog(partial / "catalog.ttl", catalog_triples(
             release_id=release_id, issued=issued, sources=summaries, total_triples=statistics.quads.count,
             total_entities=all_classes.get(INITIATIVE, 0), classes=all_classes, files=files,
-            download_base=DOWNLOAD_BASE,
+            download_base=settings.download_base,
         ))
         # The pages need nothing from the documents: written before waiting for them.
         write_ontology_html(partial / "ontology.html")

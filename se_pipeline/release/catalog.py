@@ -66,6 +66,7 @@ class SourceSummary:
     classes: dict[str, int] = field(default_factory=dict)
     changes: dict[str, int] = field(default_factory=dict)  # added / removed / changed since the previous release
     geocoded: dict[str, int] = field(default_factory=dict)  # gazetteer id -> records the pipeline placed with it
+    derived_from: list[str] = field(default_factory=list)  # a harvested partner's dataset and catalog IRIs
 
 
 @dataclass
@@ -210,6 +211,8 @@ def catalog_triples(
         add(ox.Triple(ds, _n(SEP + "attribution"), _lit(s.attribution, lang="en")))
         add(ox.Triple(ds, _n(DCTERMS + "rightsHolder"), source_publisher))
         add(ox.Triple(ds, _n(SEP + "namedGraph"), _n(SE_GRAPH + s.name)))
+        for upstream in s.derived_from:  # a partner's release we harvested (sources/dcat_catalog)
+            add(ox.Triple(ds, _n(PROV + "wasDerivedFrom"), _n(upstream)))
         add(ox.Triple(ds, _n(VOID + "triples"), _lit(s.triples, XSD + "integer")))
         add(ox.Triple(ds, _n(VOID + "entities"), _lit(s.entities, XSD + "integer")))
         add(ox.Triple(ds, _n(SEP + "quarantinedRecords"), _lit(s.quarantined, XSD + "integer")))
@@ -224,7 +227,7 @@ def catalog_triples(
             add(ox.Triple(part, _n(VOID + "class"), _n(cls)))
             add(ox.Triple(part, _n(VOID + "entities"), _lit(count, XSD + "integer")))
         for j, fetch in enumerate(s.fetches):
-            act = _n(f"{SE_SOURCE}{s.name}#fetch-{fetch.get('sha256', j)}")
+            act = _n(f"{SE_SOURCE}{s.name}#fetch-{fetch.get('sha256') or j}")
             add(ox.Triple(ds, _n(PROV + "wasGeneratedBy"), act))
             add(ox.Triple(act, a, _n(PROV + "Activity")))
             if fetch.get("url"):

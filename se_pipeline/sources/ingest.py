@@ -62,7 +62,7 @@ def source_urls(spec: SourceSpec, settings: Settings, secret: str | None) -> lis
     the adapter's optional `build_urls` for APIs that page or split by region."""
     options = settings.source_options(spec.name)
     url = options.get("url") or spec.sample_url
-    builder = getattr(importlib.import_module(f"se_pipeline.sources.{spec.name}.adapter"), "build_urls", None)
+    builder = getattr(importlib.import_module(spec.module), "build_urls", None)
     return builder(url, options, secret) if builder else [url]
 
 
@@ -105,8 +105,15 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
     try:
         t0 = time.perf_counter()
         policy = policy_for(spec, settings)
-        fetched = []
-        for url in source_urls(spec, settings, secret):
+        fetched: list[tuple[str, bytes, dict[str, Any]]] = []
+        if spec.harvest is not None:  # a partner's catalog: catalog, checksum, dump or stream
+            where = source_urls(spec, settings, secret)[0]
+            harvested = spec.harvest(spec, settings, http, state)
+            outcome.fetches += harvested.fetches
+            outcome.notes.update(harvested.notes)
+            if harvested.data is not None:
+                fetched.append((harvested.url, harvested.data, {"encoding": "utf-8"}))
+        for url in source_urls(spec, settings, secret) if spec.harvest is None else ():
             where = url
             prev = next((p for p in previous if p.url == redact(url, secret)), None)
             got = fetch(url, source=spec.name, policy=policy, http=http, previous=prev, raw_dir=state.raw)
@@ -114,11 +121,14 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             record["url"] = redact(record.get("url", ""), secret)
             record["final_url"] = redact(record.get("final_url") or "", secret)
             outcome.fetches.append(record)
-            fetched.append((url, got, record))
+            fetched.append((url, got.data, record))
         outcome.seconds["fetch"] = time.perf_counter() - t0
         made_with = processing_key(spec, settings)
-        outcome.not_modified = (bool(fetched) and all(r.get("not_modified") for _, _, r in fetched)
-                                and read_json(state.good / "status.json").get("made_with") == made_with)
+        if spec.harvest is not None:  # nothing new harvested: there is nothing to process again either
+            outcome.not_modified = not fetched
+        else:
+            outcome.not_modified = (bool(fetched) and all(r.get("not_modified") for _, _, r in fetched)
+                                    and read_json(state.good / "status.json").get("made_with") == made_with)
         if outcome.not_modified and state.has_good():
             # An unchanged source costs its conditional requests and nothing else.
             good = read_json(state.good / "status.json")
@@ -128,17 +138,18 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             # Same data as the last good copy, so the same quarantine: checks keep seeing it.
             write_json(state.run / "status.json", {"ok": True, "source": spec.name, "rows": outcome.rows,
                                                    "quarantined": outcome.quarantined, "dropped": outcome.dropped,
-                                                   "not_modified": True, "made_with": made_with,
+                                                   "not_modified": True, "notes": outcome.notes,
+                                                   "made_with": made_with,
                                                    "seconds": outcome.seconds})
             return outcome
         t1 = time.perf_counter()
         parsed: list[ParseResult] = []
-        for url, got, record in fetched:
+        for url, data, record in fetched:
             where = url
             ctx = SourceContext(spec.name, spec.mapping, url=redact(url, secret),
                                 encoding=record.get("encoding"), options=settings.source_options(spec.name))
             try:
-                parsed.append(spec.parse(got.data, ctx))
+                parsed.append(spec.parse(data, ctx))
             except SourceError:
                 raise
             except Exception as e:  # an adapter meeting input it cannot read is a source failure

@@ -2,16 +2,19 @@
 
 Adding a source is adding a folder (mapping + adapter + sample); nothing else in the
 code base lists sources, so the Dagster assets, the CLI `--config` keys and the catalog
-all follow from here.
+all follow from here. Partners' catalogs (`kind: dcat_catalog` in the run config of
+the code location, `SE_PIPELINE_CONFIG`) are sources too: `all_sources()` lists them
+after the bundled ones (`sources/dcat_catalog/`).
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,6 +23,9 @@ from se_pipeline.acquire.policy import EXPECTED_KINDS
 from se_pipeline.config_errors import ConfigError, one_line
 from se_pipeline.sources.base import Parser
 from se_pipeline.sources.options import HostName, SourceOptions, Url
+
+if TYPE_CHECKING:
+    from se_pipeline.sources.dcat_catalog.harvest import Harvester
 
 SOURCES_DIR = Path(__file__).resolve().parent
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -81,10 +87,26 @@ class SourceSpec:
     expected_header: tuple[str, ...] = ()
     drop_threshold: float = 0.5  # hold back when the record count drops by more than this share
     options_model: type[SourceOptions] = SourceOptions  # what `sources.<name>` may say in the run config
+    adapter_module: str = ""  # default: se_pipeline.sources.<name>.adapter
+    harvest: Optional["Harvester"] = None
+    """Acquisition of its own instead of fetching URLs (a partner's catalog: catalog,
+    checksum, dump or event stream); None for an ordinary source."""
 
     @property
     def sample_url(self) -> str:
         return self.sample.as_uri()
+
+    @property
+    def module(self) -> str:
+        return self.adapter_module or f"se_pipeline.sources.{self.name}.adapter"
+
+    def published_as(self, notes: dict[str, Any] | None) -> dict[str, str]:
+        """Title, publisher, homepage, licence and attribution as the catalog states them:
+        this spec's, or for a harvested partner what its own catalog said (`notes["publisher"]`
+        of its last good copy)."""
+        said = (notes or {}).get("publisher") or {}
+        return {k: str(said.get(k) or getattr(self, k))
+                for k in ("title", "publisher", "homepage", "licence", "attribution")}
 
 
 def read_source_yaml(folder: Path) -> SourceYaml:
@@ -135,10 +157,23 @@ def _load(folder: Path) -> SourceSpec:
 
 
 @lru_cache(maxsize=1)
-def all_sources() -> dict[str, SourceSpec]:
-    """Every source, by name, in a stable order."""
+def bundled_sources() -> dict[str, SourceSpec]:
+    """The sources with a folder here, by name, in a stable order."""
     folders = sorted(p.parent for p in SOURCES_DIR.glob("*/source.yaml"))
     return {f.name: _load(f) for f in folders}
+
+
+def all_sources() -> dict[str, SourceSpec]:
+    """Every source, by name: the bundled ones, then the partners' catalogs of the code
+    location's run config (`SE_PIPELINE_CONFIG`), in its order."""
+    return _with_partners(os.environ.get("SE_PIPELINE_CONFIG") or None)
+
+
+@lru_cache(maxsize=8)
+def _with_partners(config_file: str | None) -> dict[str, SourceSpec]:
+    from se_pipeline.sources.dcat_catalog.spec import partner_specs  # late: it builds on this module
+
+    return {**bundled_sources(), **(partner_specs(Path(config_file)) if config_file else {})}
 
 
 def get_source(name: str) -> SourceSpec:

@@ -70,7 +70,9 @@ def source_enterprises(frame: pd.DataFrame, source: str, base_iri: str) -> list[
         src = row["source"] or source
         rid = str(row["record_id"])
         iri = enterprise_iri(src, rid, base)
-        out.append(Enterprise(iri, iri[len(base):], file_id(src, rid, iri), row))
+        # A partner's record keeps its IRI (not under our base): `<source>/<encoded IRI>`.
+        identifier = iri[len(base):] if iri.startswith(base) else f"{encode_id(src)}/{encode_id(iri)}"
+        out.append(Enterprise(iri, identifier, file_id(src, rid, iri), row))
     return out
 
 

@@ -130,10 +130,13 @@ def _link_or_write(path: Path, data: bytes, previous: Previous | None, read_only
 
 def write_profiles(rows: list[Enterprise], folder: Path, base: str, digests: dict[str, str],
                    *, read_only: bool = False, previous: Previous | None = None) -> list[Path]:
-    """One profile per enterprise; `digests` receives each file's path and SHA-256;
+    """One profile per enterprise of ours; `digests` receives each file's path and SHA-256;
     `read_only`: new files, created read-only (see `files.write_file`); with `previous`,
-    a profile equal to the previous release's is a hard link to it (read-only only)."""
+    a profile equal to the previous release's is a hard link to it (read-only only). A
+    harvested partner's records (IRIs not under `base`) get none: the partner registers
+    its own profiles, and a second node per enterprise in the Index would be a duplicate."""
     folder.mkdir(parents=True, exist_ok=True)
+    rows = [e for e in rows if e.iri.startswith(base)]
     concepts = {i for e in rows for f in _TAG_FIELDS for i in e.list(f)}
     labels = labels_for(concepts)
     paths = []
