@@ -57,7 +57,8 @@ def _run_locked(args: argparse.Namespace, settings: "Settings") -> int:
                 print(f"se-pipeline: the run with pid {lock['took_over_from']} ended without releasing "
                       f"{settings.output_dir}; taking it over", file=sys.stderr)
             tune_gc()  # this process runs the steps (in-process executor): see se_pipeline/runtime.py
-            outcome = run_publish(settings, args.config, executor=args.executor, max_concurrent=args.max_concurrent)
+            outcome = run_publish(settings, args.config, executor=args.executor, max_concurrent=args.max_concurrent,
+                                  force=args.force)
     except OutputBusy as e:
         print(f"se-pipeline: {e}", file=sys.stderr)
         return 3
@@ -69,6 +70,10 @@ def _run_locked(args: argparse.Namespace, settings: "Settings") -> int:
     if not outcome.success or not meta:
         print(f"se-pipeline: no new release; {settings.latest} still points at the previous one", file=sys.stderr)
         return 1
+    if meta.get("new_release") is False:
+        print(f"no change since release {meta['release_id']} (same fetched data, links, settings and code): "
+              f"no new release, {settings.latest} kept; --force makes one anyway")
+        return 0
     print(f"release {meta['release_id']}: {meta['triples']} triples, "
           f"{meta['dagster/row_count']} enterprises -> {settings.latest}")
     stale = meta["stale_sources"]
@@ -169,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dagster executor: every step in this process (default), or each step in its own process")
     r.add_argument("--max-concurrent", type=int, default=2, metavar="N",
                    help="with --executor multiprocess: steps run at once (default 2)")
+    r.add_argument("--force", action="store_true",
+                   help="make a new release even when nothing changed since the latest one")
     r.set_defaults(func=_run)
     q = sub.add_parser("query", help="run SPARQL against a release")
     q.add_argument("sparql", help="query text, or @file.rq")

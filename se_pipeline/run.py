@@ -119,17 +119,20 @@ def _plain(value: object) -> str:
 
 
 def run_publish(settings: Settings, config_file: str | None, *, executor: str = "in_process",
-                max_concurrent: int = 2) -> Outcome:
+                max_concurrent: int = 2, force: bool = False) -> Outcome:
     """Run `publish` for `settings` (read from `config_file`) with `executor`, in the
-    instance at `dagster_home(settings)`; the outcome as the CLI reports it."""
+    instance at `dagster_home(settings)`; the outcome as the CLI reports it. `force`
+    makes a new release even when nothing changed since `latest` (the `release` step's
+    run config, as the Dagster UI sets it)."""
     logging.getLogger("dagster").setLevel(logging.WARNING)
-    run_config = {"execution": {"config": executor_config(executor, max_concurrent)}, **QUIET_LOGS}
+    run_config = {"execution": {"config": executor_config(executor, max_concurrent)},
+                  "ops": {RELEASE.to_user_string(): {"config": {"force": force}}}, **QUIET_LOGS}
     job_args = (str(Path(config_file).resolve()) if config_file else None, str(settings.output_dir))
     job = dg.build_reconstructable_job(__name__, publish_job.__name__, reconstructable_args=job_args)
     selection = enabled_assets(job.get_definition(), settings)
     with dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance, dg.execute_job(
             job, instance, run_config=run_config, asset_selection=selection,
-            tags={"launched_by": "se-pipeline run", "executor": executor}) as result:
+            tags={"launched_by": "se-pipeline run", "executor": executor, "force": str(force).lower()}) as result:
         problems = [check_line(ev) for ev in result.get_asset_check_evaluations() if not ev.passed]
         for ev in result.all_events:
             error = ev.step_failure_data.error if ev.is_step_failure else None

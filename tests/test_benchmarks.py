@@ -46,3 +46,13 @@ def test_the_cli_peak_counts_the_whole_process_tree() -> None:
     tree.start()
     assert p.wait(timeout=60) == 0
     assert tree.stop() >= 200 << 20
+
+
+def test_the_checksums_benchmark_compares_both_ways_on_the_same_bytes(tmp_path: Path) -> None:
+    """`benchmarks.checksums` (documented in benchmarks/README.md) runs end to end: both
+    ways of writing SHA256SUMS' lines give the same bytes, and its work folder goes."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.checksums", "3000", "--workdir", str(tmp_path / "w")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "sorted: " in done.stdout and "dict: " in done.stdout and "3000 lines: the same bytes" in done.stdout
+    assert not (tmp_path / "w").exists()

@@ -203,3 +203,42 @@ def test_the_run_is_recorded_in_the_instance_the_dagster_ui_opens(sample_release
     ica = evaluations["ica:quarantine_share"]
     assert not ica.passed and ica.severity == dg.AssetCheckSeverity.WARN
     assert ica.metadata["quarantined"].value == 5
+
+
+def test_a_run_where_nothing_changed_makes_no_release_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same fetched bytes, settings and code: the run says so and `latest` stays; the
+    sources, the links and the exports skip their work. `--force` (the `release` step's
+    run config) makes a new release, whose documents are hard links to the last one's."""
+    sample = all_sources()["coops_uk"].sample
+    copy = tmp_path / sample.name
+    copy.write_bytes(sample.read_bytes())
+    cfg = _two_sources(tmp_path, copy)
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 0
+    first = (out / "latest").resolve()
+    capsys.readouterr()
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert f"no change since release {first.name}" in said and "--force" in said
+    assert (out / "latest").resolve() == first
+    assert [p.name for p in (out / "releases").iterdir()] == [first.name]
+    with dg.DagsterInstance.from_config(str(out / ".dagster")) as instance:
+        def latest(key: str) -> dict:
+            event = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization
+            return {k: v.value for k, v in event.metadata.items()}
+
+        assert latest("release")["new_release"] is False and latest("release")["unchanged_since"] == first.name
+        assert latest("partner_exports")["unchanged_since"] == first.name
+        assert latest("enterprise_links")["reused"] is True
+        assert latest("coops_uk")["not_modified"] is True
+
+    assert main(["run", "--config", str(cfg), "--output", str(out), "--force"]) == 0
+    forced = (out / "latest").resolve()
+    assert forced != first and f"release {forced.name}:" in capsys.readouterr().out
+    with dg.DagsterInstance.from_config(str(out / ".dagster")) as instance:
+        meta = instance.get_latest_materialization_event(dg.AssetKey("release")).asset_materialization.metadata
+        assert meta["reuse"].value["documents_written"] == 0 and meta["reuse"].value["documents_linked"] > 0
+    [page] = [p for p in (forced / "id" / "coops_uk").iterdir() if p.name.endswith(".fr.html")][:1]
+    assert page.stat().st_ino == (first / "id" / "coops_uk" / page.name).stat().st_ino

@@ -10,15 +10,22 @@ From the graphs' files (`--part`, as the release build runs it) documents are wr
 record at a time, straight from its source's file (`access.doc_partitions`), so memory
 follows what the routing pass keeps (names, links, labels), not a source's graph; from a
 published `dataset.nq.gz` (`--dataset`) the whole release is loaded into a store.
+
+With `--index` and `--previous` (the release build passes `latest` and its ledger,
+`release.ledger`), an enterprise whose `document_key` is unchanged gets hard links to
+the previous release's files instead of new ones, and a source whose `source_key` is
+unchanged is linked whole without reading its file: a release costs what changed.
 """
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
+import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, TextIO
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -29,6 +36,7 @@ from se_pipeline.access.describe import (
 )
 from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, SourcePart, source_parts
 from se_pipeline.access.pages import DEFAULT_LANG, LANGS, file_name
+from se_pipeline.code_digest import code_digest
 from se_pipeline.files import save_digests, write_file
 from se_pipeline.runtime import run_in_background, tune_gc
 
@@ -43,33 +51,192 @@ def release_store(dataset_nq_gz: Path) -> ox.Store:
     return store
 
 
+def documents_salt(base_iri: str, langs: tuple[str, ...]) -> str:
+    """What every document of a release is made with besides its own description: the
+    code (templates, catalogues, writers: `code_digest`), the base IRI and the languages."""
+    return hashlib.sha256(f"{code_digest()}\0{base_iri}\0{','.join(langs)}".encode("utf-8")).hexdigest()
+
+
+def document_key(d: Description) -> str:
+    """Everything an enterprise's documents are made from, as a digest: its statements
+    (its own, those other graphs hold about it, the identity links touching it), the
+    labels of the concepts it points at, the names of the records linked to it. With
+    `documents_salt`, equal keys mean byte-equal documents."""
+    h = hashlib.blake2b(d.iri.encode("utf-8"), digest_size=16)
+    for t in d.statements:
+        h.update(b"\n" + str(t).encode("utf-8"))
+    h.update(b"\0" + json.dumps(d.labels, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    h.update(b"\0" + json.dumps(d.same_as, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def source_key(part: SourcePart, salt: str, names_digest: str) -> str:
+    """Everything a source's documents are made from, as one digest: the bytes of its
+    graph file, what the routing pass found for it in other graphs (in file order), every
+    concept label routed, and the linked records' names (`names_digest`, of them all).
+    Equal to the previous release's, every one of its enterprises' keys is too, and its
+    documents are linked without reading its file (see `DocumentReuse.link_source`)."""
+    h = hashlib.blake2b(f"{salt}\0{part.segment}\0".encode("utf-8"), digest_size=16)
+    if part.path is not None:
+        with open(part.path, "rb") as f:
+            h.update(hashlib.file_digest(f, "sha256").digest())
+    for q in part.routed.extras.get(part.segment, ()):
+        h.update(b"\n" + str(q).encode("utf-8"))
+    h.update(b"\0")
+    for q in part.routed.labels:
+        h.update(b"\n" + str(q).encode("utf-8"))
+    h.update(b"\0" + names_digest.encode("ascii"))
+    return h.hexdigest()
+
+
+def names_digest(names: Mapping[str, str]) -> str:
+    """A digest of the linked records' names the routing pass kept (any order in, one out)."""
+    h = hashlib.blake2b(digest_size=16)
+    for iri in sorted(names):
+        h.update(f"{iri}\t{names[iri]}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+class DocumentReuse:
+    """Hard links to the previous release's documents of enterprises whose `document_key`
+    is unchanged, and the index (`release.ledger`) the next release compares with.
+
+    `previous` is the previous release folder and `previous_index` its ledger's
+    `documents/` folder (None: nothing to reuse, every document is written); `index` is
+    this release's. Per source, `<source>.tsv` starts with the salt and the source's key
+    (`source_key`, tab-separated) and then holds one line per enterprise: its file name,
+    key and the SHA-256 of its files (Turtle, JSON-LD, then the HTML of each language)."""
+
+    def __init__(self, index: Path, salt: str, previous: Path | None = None, previous_index: Path | None = None) -> None:
+        self.index, self.salt = index, salt
+        self.previous, self.previous_index = previous, previous_index
+        self.linked = self.written = 0
+        self._before: dict[str, tuple[str, str]] = {}
+        self._out: TextIO | None = None
+        self._segment = self._source_key = ""
+        self.source_unchanged = False
+
+    def begin(self, segment: str, key: str = "") -> None:
+        """Start a source (its `source_key`): read its previous index (one source's at a
+        time), open its new one. `source_unchanged` then says whether the previous
+        release's documents of the source were made from the same key."""
+        self.end()
+        self._segment, self._source_key = segment, key
+        self._before = {}
+        self.source_unchanged = False
+        if self.previous is not None and self.previous_index is not None:
+            try:
+                with open(self.previous_index / f"{segment}.tsv", encoding="utf-8") as lines:
+                    salt, _, before = next(lines, "").rstrip("\n").partition("\t")
+                    if salt == self.salt:
+                        for line in lines:
+                            name, record_key, sums = line.rstrip("\n").split("\t")
+                            self._before[name] = (record_key, sums)
+                        self.source_unchanged = bool(key) and before == key
+            except (OSError, ValueError):
+                self._before = {}
+        self.index.mkdir(parents=True, exist_ok=True)
+        self._out = open(self.index / f"{segment}.tsv", "w", encoding="utf-8")
+        self._out.write(f"{self.salt}\t{key}\n")
+
+    def restart(self) -> None:
+        """The source is described again from the start (`NotGrouped`, or a whole-source
+        link that failed): forget its lines, and compare record by record."""
+        linked, written = self.linked, self.written
+        self.begin(self._segment, self._source_key)
+        self.linked, self.written = linked, written
+
+    def link_source(self, target_dir: Path, suffixes: list[str], digests: dict[str, str]) -> int:
+        """Hard-link every enterprise's files of an unchanged source (`source_unchanged`)
+        from the previous release, with their digests (into `digests`), without reading
+        the source's file; returns how many enterprises. Raises OSError if a file cannot
+        be linked (the caller removes what `digests` holds and goes record by record)."""
+        assert self.previous is not None
+        folder = target_dir / "id" / self._segment
+        folder.mkdir(parents=True, exist_ok=True)
+        earlier = f"{self.previous}/id/{self._segment}"
+        for name, (key, sums) in self._before.items():
+            files = sums.split(",")
+            if len(files) != len(suffixes):
+                raise OSError(f"{self._segment}/{name}: {len(files)} digests for {len(suffixes)} files")
+            for suffix, digest in zip(suffixes, files):
+                path = f"{folder}/{name}{suffix}"
+                os.link(f"{earlier}/{name}{suffix}", path)
+                digests[path] = digest
+            self.record(name, key, files)
+        self.linked += len(self._before)
+        return len(self._before)
+
+    def end(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def link(self, name: str, key: str, stem: str, suffixes: list[str]) -> list[str] | None:
+        """The digests of the record's files, hard-linked from the previous release, if
+        its key is the one recorded there and every file could be linked; else None."""
+        before = self._before.get(name)
+        if before is None or before[0] != key or self.previous is None:
+            return None
+        sums = before[1].split(",")
+        if len(sums) != len(suffixes):
+            return None
+        folder = self.previous / "id" / self._segment
+        done: list[str] = []
+        try:
+            for suffix in suffixes:
+                os.link(f"{folder}/{name}{suffix}", stem + suffix)
+                done.append(stem + suffix)
+        except OSError:  # a file gone from the previous release: render the record
+            for path in done:
+                os.unlink(path)
+            return None
+        self.linked += 1
+        return sums
+
+    def record(self, name: str, key: str, sums: list[str]) -> None:
+        assert self._out is not None, "begin(segment) first"
+        self._out.write(f"{name}\t{key}\t{','.join(sums)}\n")
+
+
 def write_static_documents(store: ox.Store, target_dir: Path, base_iri: str,
                            digests: dict[str, str] | None = None, *, only: str | None = None,
                            names: Mapping[str, str] | None = None,
                            label_cache: dict[str, dict[str, str]] | None = None, read_only: bool = False,
-                           langs: tuple[str, ...] = LANGS) -> int:
+                           langs: tuple[str, ...] = LANGS, reuse: DocumentReuse | None = None) -> int:
     """Write Turtle, JSON-LD and HTML for every record IRI under `base_iri` in `store` (of
     source `only`, if given); returns how many records. `names` and `label_cache` go to
-    `describe`; `digests`, `read_only` and `langs` as for `write_documents`."""
+    `describe`; `digests`, `read_only`, `langs` and `reuse` as for `write_documents`."""
     base = base_iri if base_iri.endswith("/") else base_iri + "/"
     labels = {} if label_cache is None else label_cache
     iris = (iri for iri in enterprise_iris(store, base)
             if only is None or iri[len(base):].rpartition("/")[0] == only)
     return write_documents((describe(store, iri, labels, names) for iri in iris), target_dir, base,
-                           digests, read_only=read_only, langs=langs)
+                           digests, read_only=read_only, langs=langs, reuse=reuse)
+
+
+def document_suffixes(langs: tuple[str, ...]) -> list[str]:
+    """The endings of an enterprise's files, in the order the ledger lists their digests."""
+    return [".ttl", ".jsonld", *(file_name(".html", lang) for lang in langs)]
 
 
 def write_documents(descriptions: Iterable[Description], target_dir: Path, base_iri: str,
                     digests: dict[str, str] | None = None, *, read_only: bool = False,
-                    langs: tuple[str, ...] = LANGS) -> int:
+                    langs: tuple[str, ...] = LANGS, reuse: DocumentReuse | None = None) -> int:
     """Write Turtle, JSON-LD and HTML for each description of a record (a typed IRI
     `<base><source>/<id>`; others are passed over); returns how many records. `digests`
     receives each written file's path and SHA-256; `read_only` creates new files
     read-only (see `files.write_file`). The HTML is written once per language of `langs`
     (`<id>.html` in English, `<id>.<lang>.html`: `pages.file_name`): each language is
     one more page per record, which is most of the documents' writing time, so a
-    deployment can narrow `langs` (`--langs`; docs/serving.md)."""
+    deployment can narrow `langs` (`--langs`; docs/serving.md).
+
+    With `reuse` (read-only files, the descriptions of one source, after `reuse.begin`),
+    an enterprise whose `document_key` is unchanged since the previous release gets hard
+    links to that release's files instead of being rendered, and every enterprise's key
+    and digests go to the new index."""
     html_files = [(lang, file_name(".html", lang)) for lang in langs]
+    suffixes = document_suffixes(langs)
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
@@ -86,8 +253,16 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
             made = target_dir / "id" / source
             made.mkdir(parents=True, exist_ok=True)
             folder = folders[source] = str(made)
-        link = quote(name, safe="")
         stem = f"{folder}/{name}"
+        count += 1
+        if reuse is not None:
+            key = document_key(d)
+            linked = reuse.link(name, key, stem, suffixes)
+            if linked is not None:
+                sums.update(zip((stem + suffix for suffix in suffixes), linked))
+                reuse.record(name, key, linked)
+                continue
+        link = quote(name, safe="")
         sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
         sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d), read_only=read_only)
         formats = {"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}
@@ -95,29 +270,53 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
         for lang, suffix in html_files:
             sums[stem + suffix] = write_file(stem + suffix, to_html(
                 d, base_iri, formats=formats, lang=lang, alternates=alternates), read_only=read_only)
-        count += 1
+        if reuse is not None:
+            reuse.written += 1
+            reuse.record(name, key, [sums[stem + suffix] for suffix in suffixes])
     return count
 
 
 def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLabels,
-                           digests: dict[str, str], langs: tuple[str, ...] = LANGS) -> int:
+                           digests: dict[str, str], langs: tuple[str, ...] = LANGS,
+                           reuse: DocumentReuse | None = None, key: str = "") -> int:
     """One source's documents, read-only, record by record from its file; if its file
     does not keep a record's statements together, the files written so far are removed
     and the source is described from a store of it instead (same documents, more memory).
-    `digests` receives the SHA-256 of each file kept."""
+    `digests` receives the SHA-256 of each file kept; `reuse` as for `write_documents`,
+    and with the source's `key` (`source_key`) equal to the previous release's, every
+    document is linked from it without reading the file."""
     written: dict[str, str] = {}
+    if reuse is not None:
+        reuse.begin(part.segment, key)
+        if reuse.source_unchanged:
+            try:
+                n = reuse.link_source(target_dir, document_suffixes(langs), written)
+                digests.update(written)
+                reuse.end()
+                return n
+            except OSError as e:
+                for path in written:
+                    os.unlink(path)
+                written.clear()
+                print(f"static documents: {part.segment}: {e}; comparing record by record", file=sys.stderr)
+                reuse.restart()
     try:
-        return write_documents(part.descriptions(labels), target_dir, part.base_iri, written, read_only=True, langs=langs)
+        return write_documents(part.descriptions(labels), target_dir, part.base_iri, written, read_only=True,
+                               langs=langs, reuse=reuse)
     except NotGrouped as e:
         for path in written:
             os.unlink(path)
         written.clear()
+        if reuse is not None:
+            reuse.restart()
         print(f"static documents: {e}; describing <{part.graph}> from a store instead", file=sys.stderr)
         return write_static_documents(part.store(), target_dir, part.base_iri, written, only=part.segment,
                                       names=part.routed.names, label_cache=labels.cache, read_only=True,
-                                      langs=langs)
+                                      langs=langs, reuse=reuse)
     finally:
         digests.update(written)
+        if reuse is not None:
+            reuse.end()
 
 
 def _langs(text: str) -> tuple[str, ...]:
@@ -149,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --part: write only the sources shared out to writer I of N (default 0/1: all)")
     parser.add_argument("--langs", type=_langs, default=LANGS, metavar="en,fr,...",
                         help="languages of the HTML pages (default: all of " + ",".join(LANGS) + ")")
+    parser.add_argument("--index", type=Path, metavar="DIR",
+                        help="with --part: write each enterprise's document key and digests here, per source")
+    parser.add_argument("--previous", nargs=2, type=Path, metavar=("RELEASE_DIR", "INDEX_DIR"),
+                        help="with --index: hard-link the documents of enterprises whose key is the one in "
+                             "INDEX_DIR (that release's index) from RELEASE_DIR")
+    parser.add_argument("--stats", type=Path, help="with --index: write {linked, written} enterprise counts (JSON)")
     args = parser.parse_args(argv)
     child_processes.die_with_parent()
     tune_gc()
@@ -164,12 +369,23 @@ def main(argv: list[str] | None = None) -> int:
     base = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
     i, _, n = args.share.partition("/")
     labels: ConceptLabels | None = None
+    reuse = None
+    if args.index:
+        earlier, earlier_index = args.previous or (None, None)
+        reuse = DocumentReuse(args.index, documents_salt(base, args.langs), earlier, earlier_index)
+    names = ""
     for part in source_parts([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
         labels = labels or ConceptLabels(part.routed.labels)
         digests: dict[str, str] = {}
-        write_source_documents(part, args.target_dir, labels, digests, args.langs)
+        key = ""
+        if reuse is not None:
+            names = names or names_digest(part.routed.names)
+            key = source_key(part, reuse.salt, names)
+        write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse, key)
         if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
             save_digests(digests, args.digests, append=True)
+    if reuse is not None and args.stats:
+        args.stats.write_text(json.dumps({"linked": reuse.linked, "written": reuse.written}), encoding="utf-8")
     return 0
 
 

@@ -38,4 +38,5 @@ def enterprise_links(settings: SettingsResource) -> dg.MaterializeResult:
         "by_evidence": dg.MetadataValue.json({k: int(v) for k, v in by_evidence.items()}),
         "uncertain_pairs_to_review": dg.MetadataValue.md("\n".join(table)),
         "triples": outcome.triples,
+        "reused": dg.MetadataValue.bool(outcome.reused),
     })

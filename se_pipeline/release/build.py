@@ -7,32 +7,34 @@ permanent, and `latest` switched. Any failure leaves `latest` where it was.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import time
-from collections import ChainMap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Protocol
+from typing import Any, BinaryIO, Callable, Iterator, Protocol
 
 import pyoxigraph as ox
 
 from se_pipeline import child_processes
 from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
-from se_pipeline.files import read_digests, sha256_file
+from se_pipeline.files import sha256_file
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH, concept_triples, used_concepts
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
-from se_pipeline.release import gate
+from se_pipeline.release import gate, ledger
+from se_pipeline.release.digest_files import digest_lines, sort_lines
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.exports import staging as exports_staging
 from se_pipeline.release.changelog import RecordDigests, write_changelog
 from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
 from se_pipeline.release.jsonld import CONTEXT_FILE, write_context, write_jsonld
 from se_pipeline.release.ldes import write_event_stream
+from se_pipeline.release.inputs import INPUTS_FILE, write_inputs
 from se_pipeline.release.publish import (
-    finish_release, flush_in_background, new_release_id, start_release, switch_latest, write_checksums,
+    finish_release, flush_in_background, new_release_id, start_release, switch_latest, write_checksums_from,
 )
 from se_pipeline.runtime import give_back_memory
 from se_pipeline.settings import PAGE_LANGUAGES, Settings
@@ -64,6 +66,9 @@ class ReleaseResult:
     sources: list[SourceSummary]
     seconds: dict[str, float] = field(default_factory=dict)
     exports_staged: bool = False  # the partner exports were the `partner_exports` asset's, moved in
+    #: Enterprises whose documents were rendered / hard-linked from the previous release,
+    #: and the same for Murmurations profiles (`documents_written`, `profiles_linked`, …).
+    reuse: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -192,24 +197,45 @@ TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str,
-                            digests: Path, langs: tuple[str, ...] = PAGE_LANGUAGES) -> list[child_processes.ChildProcess]:
+                            digests: Path, langs: tuple[str, ...] = PAGE_LANGUAGES,
+                            index: Path | None = None, previous: tuple[Path, Path] | None = None,
+                            stats: Path | None = None) -> list[child_processes.ChildProcess]:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files, by
     one or two helpers (see `TWO_DOCUMENT_WRITERS_FROM`); helper i writes the SHA-256 of
-    each file it writes to `digests` + `.i`."""
+    each file it writes to `digests` + `.i`, and with `index` each enterprise's document
+    key (`stats` + `.i`: how many were linked and written); `previous` (a release and its
+    ledger's document index) lets unchanged enterprises' documents be hard links."""
     args = [a for part in parts for a in ("--part", part.graph, str(part.path))]
     size = sum(p.path.stat().st_size for p in parts if p.path.is_file())
     n = 2 if size >= TWO_DOCUMENT_WRITERS_FROM and len(parts) > 1 else 1
+    if index is not None:
+        args += ["--index", str(index)]
+        if previous is not None:
+            args += ["--previous", str(previous[0]), str(previous[1])]
     return [child_processes.start("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
-                                  "--share", f"{i}/{n}", "--digests", f"{digests}.{i}", "--langs", ",".join(langs))
+                                  "--share", f"{i}/{n}", "--digests", f"{digests}.{i}", "--langs", ",".join(langs),
+                                  *(("--stats", f"{stats}.{i}") if stats is not None and index is not None else ()))
             for i in range(n)]
 
 
 def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
-                           digests: Path) -> child_processes.ChildProcess:
+                           digests: Path, previous: tuple[Path, Path] | None = None,
+                           stats: Path | None = None) -> child_processes.ChildProcess:
     """The partner exports (see `release.exports`), from the sources' last good rows;
-    the SHA-256 of each profile written goes to `digests`."""
+    the SHA-256 of each profile written goes to `digests`; `previous` (a release and its
+    sorted profile digests) lets unchanged profiles be hard links (counts to `stats`)."""
+    extra = ["--previous", str(previous[0]), str(previous[1])] if previous is not None else []
+    if stats is not None:
+        extra += ["--stats", str(stats)]
     return child_processes.start("partner exports", "se_pipeline.release.exports",
-                          str(state_dir), str(release_dir), base_iri, *sources, "--digests", str(digests))
+                          str(state_dir), str(release_dir), base_iri, *sources, "--digests", str(digests), *extra)
+
+
+def _stats(path: Path) -> dict[str, int]:
+    try:
+        return {k: int(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError):
+        return {}
 
 
 def _wait(helper: child_processes.ChildProcess) -> None:
@@ -238,6 +264,7 @@ def build_release(
     extra_files: dict[str, Path] | None = None,
     validate: Callable[[Path, list[tuple[str, Path]]], PendingValidation] | None = None,
     now: datetime | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> ReleaseResult:
     """Publish a release from `state/<source>/good/` of every source in `specs`.
 
@@ -245,7 +272,12 @@ def build_release(
     from (`parts`: their names and files) in a helper process (injected so the gate stage
     owns SHACL); the release gate proves the published files hold exactly those graphs.
     It runs from the start, beside the datasets' writing. `extra_files` are copied
-    into the release (e.g. links, landing page) before checksums are taken.
+    into the release (e.g. links, landing page) before checksums are taken. `inputs`, the
+    release's fingerprint (`release.inputs`), is written as `inputs.json`.
+
+    The documents and profiles of enterprises unchanged since `latest` are hard links to
+    its files when `latest` has a ledger (`release.ledger`); this release's ledger is kept
+    for the next one once `latest` points at it.
     """
     seconds: dict[str, float] = {}
     issued = now or datetime.now(timezone.utc)
@@ -253,6 +285,9 @@ def build_release(
     partial = start_release(settings.releases_dir, release_id)
     work = settings.output_dir / "work" / release_id
     work.mkdir(parents=True, exist_ok=True)
+    made_ledger = work / "ledger"
+    made_ledger.mkdir()
+    earlier = ledger.latest_ledger(settings)
     children: list[child_processes.ChildProcess] = []
     try:
         parts: list[GraphPart] = []
@@ -288,17 +323,21 @@ def build_release(
         # Static documents (3 small files per enterprise) and partner exports are the
         # slowest steps and need nothing this process computes: helpers write them, at a
         # lower priority (`runtime.run_in_background`), while this one writes and checks the datasets.
-        documents = _start_static_documents(partial, parts, settings.base_iri, work / "documents.sha256",
-                                            settings.page_languages)
+        documents = _start_static_documents(
+            partial, parts, settings.base_iri, work / "documents.sha256", settings.page_languages,
+            index=made_ledger / ledger.DOCUMENTS, stats=work / "documents.stats",
+            previous=(earlier[0], earlier[1] / ledger.DOCUMENTS) if earlier else None)
         children += documents
         # Exports staged by the `partner_exports` asset from this very data are moved in;
         # otherwise a helper writes them.
         sources = [s.name for s in summaries]
-        staged = exports_staging.move_into(settings.output_dir, settings.state_dir, sources, settings.base_iri, partial)
+        staged = exports_staging.move_into(settings.output_dir, settings.state_dir, sources, settings.base_iri, partial,
+                                           work / "exports.sha256")
         exports = None
         if staged is None:
             exports = _start_partner_exports(partial, settings.state_dir, sources, settings.base_iri,
-                                             work / "exports.sha256")
+                                             work / "exports.sha256", stats=work / "exports.stats",
+                                             previous=(earlier[0], earlier[1] / ledger.PROFILES) if earlier else None)
             children.append(exports)
 
         t0 = time.perf_counter()
@@ -347,6 +386,8 @@ def build_release(
                 shutil.copyfile(src, target)
 
         write_context(partial / CONTEXT_FILE)
+        if inputs is not None:
+            write_inputs(partial / INPUTS_FILE, inputs)
         for s in summaries:
             g = SE_GRAPH + s.name
             s.triples = statistics.per_graph.get(g, 0)
@@ -377,15 +418,29 @@ def build_release(
         flush_in_background()
         seconds["documents"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
-        # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.
-        # Keyed by path in the release, one entry per file (4x10^6 at 10^6 enterprises).
-        written = staged if staged is not None else read_digests(work / "exports.sha256")  # relative already
+        # (datasets): SHA256SUMS reads back only the few files nobody hashed yet, and
+        # merges the many from digest files sorted on disk (4x10^6 lines at 10^6
+        # enterprises: never one dict or list of them). The profiles' sorted digests are
+        # the ledger's, for the next release.
+        t0 = time.perf_counter()
+        sort_lines((line for i in range(len(documents))
+                    for line in digest_lines(work / f"documents.sha256.{i}", under=str(partial))),
+                   work / "documents.sorted", work)
+        sort_lines(digest_lines(work / "exports.sha256"), made_ledger / ledger.PROFILES, work)
+        others = write_checksums_from(partial, [work / "documents.sorted", made_ledger / ledger.PROFILES],
+                                      ("id", "murmurations"), {f.path.name: f.sha256 for f in files})
+        seconds["checksums"] = time.perf_counter() - t0
+        reuse: dict[str, int] = {}
         for i in range(len(documents)):
-            written.update(read_digests(work / f"documents.sha256.{i}", under=partial))
-        listed = write_checksums(partial, ChainMap({f.path.name: f.sha256 for f in files}, written))
-        # The helpers create their files read-only (see `files.write_file`).
-        final = finish_release(partial, release_id, listed, read_only=written.keys())
+            for k, v in _stats(work / f"documents.stats.{i}").items():
+                reuse[f"documents_{k}"] = reuse.get(f"documents_{k}", 0) + v
+        reuse.update({f"profiles_{k}": v for k, v in (staged if staged is not None
+                                                      else _stats(work / "exports.stats")).items()})
+        # The covered folders' files were created read-only (see `files.write_file`) or
+        # are links to read-only files: only the others are marked.
+        final = finish_release(partial, release_id, others)
         switch_latest(settings.output_dir, final)
+        ledger.keep(settings, release_id, made_ledger)
     except BaseException:
         for child in children:  # stop the writers before their directory goes
             child.kill()
@@ -394,4 +449,4 @@ def build_release(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return ReleaseResult(release_id, final, statistics.quads.count, all_classes.get(INITIATIVE, 0), summaries, seconds,
-                         exports_staged=staged is not None)
+                         exports_staged=staged is not None, reuse=reuse)

@@ -13,9 +13,10 @@ import shutil
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Collection, Mapping
+from typing import Iterator, Mapping
 
 from se_pipeline.files import sha256_file
+from se_pipeline.release.digest_files import merge_lines
 from se_pipeline.release.errors import ReleaseError
 
 PARTIAL_PREFIX = ".partial-"
@@ -64,22 +65,57 @@ def release_files(directory: Path) -> list[str]:
     return found
 
 
-def write_checksums(directory: Path, known: Mapping[str, str] | None = None) -> list[str]:
-    """SHA256SUMS in `sha256sum -c` format over every file of the release (recursively);
-    returns every file of the release, SHA256SUMS included (see `release_files`).
+def _count_files(folder: str) -> int:
+    """Files under `folder`, counted while listed (never a list of a folder's names:
+    `id/<source>/` holds six files per enterprise)."""
+    n = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                n += _count_files(entry.path)
+            else:
+                n += 1
+    return n
 
-    `known` maps relative paths (as `release_files` gives them) to digests taken when
-    the bytes were written; every other file is read and hashed here."""
+
+def write_checksums_from(directory: Path, sorted_digests: list[Path], covered: tuple[str, ...],
+                         known: Mapping[str, str] | None = None) -> list[str]:
+    """SHA256SUMS of the release in `directory`, streamed: the files under the top-level
+    folders `covered` (documents, profiles: millions at 10^6 enterprises) from digest files
+    already sorted in `digest_files.path_order` (paths relative to the release), merged
+    with every other file (a few dozen, hashed here unless `known` has their digest).
+
+    The covered folders are not listed, only counted, and the count must equal their
+    digest lines: a file the digests miss (or one listed twice) stops the release.
+    Returns SHA256SUMS and the other files (relative paths): those the release marks
+    read-only, as the covered ones were created so."""
     root = os.fspath(directory)
     known = known or {}
-    files = release_files(directory)
-    if "SHA256SUMS" in files:
-        files.remove("SHA256SUMS")
+    others: list[str] = []
+    for folder, dirs, names in os.walk(root):
+        rel = os.path.relpath(folder, root)
+        if rel == ".":
+            dirs[:] = [d for d in dirs if d not in covered]
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        others.extend(prefix + name for name in names if prefix or name != "SHA256SUMS")
+    others.sort(key=lambda p: p.replace("/", "\0"))
+    extra = [f"{known.get(rel) or sha256_file(os.path.join(root, rel))}  {rel}\n" for rel in others]
+    listed: dict[str, int] = {}
+
+    def counted(lines: Iterator[str]) -> Iterator[str]:
+        for line in lines:
+            top = line[66:].split("/", 1)[0]
+            listed[top] = listed.get(top, 0) + 1
+            yield line
+
     with (directory / "SHA256SUMS").open("w", encoding="utf-8") as out:
-        for rel in files:
-            out.write(f"{known.get(rel) or sha256_file(os.path.join(root, rel))}  {rel}\n")
-    files.insert(0, "SHA256SUMS")
-    return files
+        out.writelines(counted(merge_lines(sorted_digests, extra)))
+    for top in covered:
+        on_disk = _count_files(os.path.join(root, top)) if os.path.isdir(os.path.join(root, top)) else 0
+        if on_disk != listed.get(top, 0):
+            raise ReleaseError(f"{top}/ holds {on_disk} files but {listed.get(top, 0)} have a digest: "
+                               "SHA256SUMS would not cover the release")
+    return ["SHA256SUMS", *others]
 
 
 def _flush_to_disk() -> None:
@@ -100,12 +136,11 @@ def flush_in_background() -> threading.Thread:
     return flusher
 
 
-def finish_release(partial: Path, release_id: str, files: list[str] | None = None,
-                   read_only: Collection[str] = ()) -> Path:
+def finish_release(partial: Path, release_id: str, files: list[str] | None = None) -> Path:
     """Make a checked partial release permanent (read-only) under its final name.
 
-    `files` (relative paths, as `write_checksums` returns them) saves listing the tree
-    again; those in `read_only` were created read-only and are not marked again."""
+    `files` (relative paths, as `write_checksums_from` returns them) are the files to mark
+    read-only, the others having been created so; without it every file is marked."""
     final = partial.parent / release_id
     if final.exists():
         raise ReleaseError(f"release {release_id} already exists; releases are write-once")
@@ -113,8 +148,7 @@ def finish_release(partial: Path, release_id: str, files: list[str] | None = Non
     os.replace(partial, final)
     root = os.fspath(final)
     for rel in release_files(final) if files is None else files:
-        if rel not in read_only:
-            os.chmod(os.path.join(root, rel), 0o444)
+        os.chmod(os.path.join(root, rel), 0o444)
     return final
 
 

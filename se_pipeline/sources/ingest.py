@@ -6,7 +6,9 @@ is reported, and its last good copy stays in place: the caller decides what that
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ from se_pipeline.acquire.policy import SourcePolicy
 from se_pipeline.acquire.provenance import FetchRecord
 from se_pipeline.canonical.normalise import conform
 from se_pipeline.canonical.schema import ensure_columns
+from se_pipeline.code_digest import code_digest
 from se_pipeline.geocode.apply import geocode_frame, geocoder_for
 from se_pipeline.quarantine import write_quarantine
 from se_pipeline.settings import Settings
@@ -77,6 +80,15 @@ def policy_for(spec: SourceSpec, settings: Settings) -> SourcePolicy:
     )
 
 
+def processing_key(spec: SourceSpec, settings: Settings) -> str:
+    """What turns a source's fetched bytes into its rows and graph besides the bytes: the
+    code, the source's options, geocoding and the base IRI. Unchanged bytes skip that
+    work only when this is also what the last good copy was made with."""
+    made_with = {"code": code_digest(), "options": settings.source_options(spec.name),
+                 "geocoding": settings.geocoding.model_dump(mode="json"), "base_iri": settings.base_iri}
+    return hashlib.sha256(json.dumps(made_with, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
 def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret: str | None = None) -> IngestOutcome:
     """Fetch, parse and canonicalise one source into `state/<source>/run/`."""
     state = SourceState.of(settings.state_dir, spec.name)
@@ -111,8 +123,12 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             outcome.fetches.append(record)
             fetched.append((url, got.data, record))
         outcome.seconds["fetch"] = time.perf_counter() - t0
-        outcome.not_modified = (not fetched if spec.harvest is not None
-                                else bool(fetched) and all(r.get("not_modified") for _, _, r in fetched))
+        made_with = processing_key(spec, settings)
+        if spec.harvest is not None:  # nothing new harvested: there is nothing to process again either
+            outcome.not_modified = not fetched
+        else:
+            outcome.not_modified = (bool(fetched) and all(r.get("not_modified") for _, _, r in fetched)
+                                    and read_json(state.good / "status.json").get("made_with") == made_with)
         if outcome.not_modified and state.has_good():
             # An unchanged source costs its conditional requests and nothing else.
             good = read_json(state.good / "status.json")
@@ -123,6 +139,7 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             write_json(state.run / "status.json", {"ok": True, "source": spec.name, "rows": outcome.rows,
                                                    "quarantined": outcome.quarantined, "dropped": outcome.dropped,
                                                    "not_modified": True, "notes": outcome.notes,
+                                                   "made_with": made_with,
                                                    "seconds": outcome.seconds})
             return outcome
         t1 = time.perf_counter()
@@ -171,7 +188,7 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
     write_json(state.run / "status.json", {
         "ok": True, "source": spec.name, "rows": outcome.rows, "quarantined": outcome.quarantined,
         "dropped": outcome.dropped, "not_modified": outcome.not_modified, "notes": outcome.notes,
-        "seconds": outcome.seconds,
+        "made_with": made_with, "seconds": outcome.seconds,
     })
     return outcome
 

@@ -217,7 +217,7 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("stage", ["write_jsonld", "write_checksums", "finish_release", "switch_latest"])
+@pytest.mark.parametrize("stage", ["write_jsonld", "write_checksums_from", "finish_release", "switch_latest"])
 def test_sigkill_at_any_stage_leaves_latest_on_the_previous_complete_release(
     settings: Settings, tmp_path: Path, stage: str
 ) -> None:

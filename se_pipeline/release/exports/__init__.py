@@ -20,20 +20,25 @@ import pandas as pd
 
 from se_pipeline.files import save_digests
 from se_pipeline.identity.iri import check_base
-from se_pipeline.release.exports.common import source_enterprises
+from se_pipeline.release.digest_files import SortedDigests
+from se_pipeline.release.exports.common import file_id_prefix, source_enterprises
 from se_pipeline.release.exports.geojson import GeoJsonWriter
-from se_pipeline.release.exports.murmurations import write_profiles
+from se_pipeline.release.exports.murmurations import Previous, write_profiles
 from se_pipeline.release.exports.standard_csv import STANDARD_COLUMNS, StandardCsvWriter
 from se_pipeline.release.exports.vocabs import used_concepts, write_vocabs
 
 __all__ = ["STANDARD_COLUMNS", "write_partner_exports"]
 
+#: The profiles' folder in a release.
+PROFILES = "murmurations"
 #: Rows of one source made into Python objects at once (larger sources go in slices).
 ROWS_AT_ONCE = 50_000
 
 
 def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, base_iri: str,
-                          digests: Path | None = None, *, read_only: bool = False) -> int:
+                          digests: Path | None = None, *, read_only: bool = False,
+                          previous: Path | None = None, previous_digests: Path | None = None,
+                          stats: dict[str, int] | None = None) -> int:
     """Write every partner export for `frames` (source name -> canonical rows) under
     `target_dir`; returns how many files were written (the `murmurations/` profiles
     included). `digests`, a file, receives the SHA-256 of each profile (one small file per
@@ -46,26 +51,40 @@ def write_partner_exports(frames: Mapping[str, pd.DataFrame], target_dir: Path, 
     would not fit the memory budget, and holding every profile's path and digest until the
     end would add to the exports' peak (benchmarks/README.md), which can meet the matcher's
     when both run at once.
+
+    `previous` (a release folder) and `previous_digests` (its profiles' digests, in
+    `digest_files.path_order`, paths relative to the release) let a read-only profile
+    equal to the previous release's be a hard link to it; `stats` receives how many
+    profiles were linked (`linked`) and written (`written`).
     """
     target_dir = Path(target_dir).absolute()  # the digests' paths are made relative to it
     target_dir.mkdir(parents=True, exist_ok=True)
     base = check_base(base_iri)
     used: set[str] = set()
-    profiles = 0
+    profiles = linked = 0
+    earlier = SortedDigests(previous_digests if previous is not None else None)
     with StandardCsvWriter(target_dir / "standard.csv") as table, \
             GeoJsonWriter(target_dir / "enterprises.geojson") as points:
         for source in sorted(frames):
             frame = frames[source]
+            prefix = f"{PROFILES}/{file_id_prefix(source)}"
+            known = Previous(previous / PROFILES, {p[len(PROFILES) + 1:]: d for p, d in earlier.under(prefix).items()}) \
+                if previous is not None else None
             for start in range(0, len(frame), ROWS_AT_ONCE):
                 rows = source_enterprises(frame.iloc[start:start + ROWS_AT_ONCE], source, base)
                 table.write(rows)
                 points.write(rows)
                 sums: dict[str, str] = {}
-                profiles += len(write_profiles(rows, target_dir / "murmurations", base, sums, read_only=read_only))
+                profiles += len(write_profiles(rows, target_dir / PROFILES, base, sums, read_only=read_only,
+                                               previous=known))
                 if digests is not None:
                     save_digests(sums, digests, append=True, under=target_dir)
                 used |= used_concepts(rows)
                 del rows
             del frame
+            linked += known.linked if known is not None else 0
+    earlier.close()
+    if stats is not None:
+        stats.update(linked=linked, written=profiles - linked)
     write_vocabs(used, target_dir / "vocabs.json")
     return profiles + 3  # standard.csv, enterprises.geojson, vocabs.json

@@ -55,6 +55,12 @@ def file_id(source: str, record_id: str, iri: str) -> str:
     return f"{readable}--{hashlib.sha256(iri.encode('utf-8')).hexdigest()[:12]}"
 
 
+def file_id_prefix(source: str) -> str:
+    """How the `file_id` of every record of `source` starts (when the source's name is
+    not near the 120 characters `file_id` keeps)."""
+    return f"{encode_id(source)}--".replace("%", "_")
+
+
 def source_enterprises(frame: pd.DataFrame, source: str, base_iri: str) -> list[Enterprise]:
     """One source's rows (in frame order) with their IRIs."""
     base = check_base(base_iri)

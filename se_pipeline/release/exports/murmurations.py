@@ -13,6 +13,9 @@ A partner can host these files and register their URLs with a Murmurations index
 """
 from __future__ import annotations
 
+import hashlib
+import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -99,12 +102,39 @@ def profile(e: Enterprise, labels: dict[str, dict[str, str]], base: str) -> dict
     return p
 
 
+@dataclass
+class Previous:
+    """The profiles of the previous release, to hard-link those whose bytes are unchanged:
+    its `murmurations/` folder and {file name: SHA-256} of the profiles in it (of the
+    sources at hand)."""
+
+    folder: Path
+    digests: dict[str, str]
+    linked: int = 0
+
+
+def _link_or_write(path: Path, data: bytes, previous: Previous | None, read_only: bool) -> str:
+    """Hard-link `path` to the previous release's file of the same name when it holds
+    exactly `data` (compared by SHA-256: the profile is made either way, the disk block
+    and the write are saved; releases share the file, read-only), else write it."""
+    digest = hashlib.sha256(data).hexdigest()
+    if previous is not None and read_only and previous.digests.get(path.name) == digest:
+        try:
+            os.link(previous.folder / path.name, path)
+            previous.linked += 1
+            return digest
+        except OSError:  # gone, or another file system: write it
+            pass
+    return write_file(path, data, read_only=read_only)
+
+
 def write_profiles(rows: list[Enterprise], folder: Path, base: str, digests: dict[str, str],
-                   *, read_only: bool = False) -> list[Path]:
+                   *, read_only: bool = False, previous: Previous | None = None) -> list[Path]:
     """One profile per enterprise of ours; `digests` receives each file's path and SHA-256;
-    `read_only`: new files, created read-only (see `files.write_file`). A harvested
-    partner's records (IRIs not under `base`) get none: the partner registers its own
-    profiles, and a second node per enterprise in the Index would be a duplicate."""
+    `read_only`: new files, created read-only (see `files.write_file`); with `previous`,
+    a profile equal to the previous release's is a hard link to it (read-only only). A
+    harvested partner's records (IRIs not under `base`) get none: the partner registers
+    its own profiles, and a second node per enterprise in the Index would be a duplicate."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = [e for e in rows if e.iri.startswith(base)]
     concepts = {i for e in rows for f in _TAG_FIELDS for i in e.list(f)}
@@ -112,5 +142,5 @@ def write_profiles(rows: list[Enterprise], folder: Path, base: str, digests: dic
     paths = []
     for e in rows:  # one small file per enterprise
         paths.append(folder / f"{e.file_id}.json")
-        digests[str(paths[-1])] = write_file(paths[-1], json_bytes(profile(e, labels, base)), read_only=read_only)
+        digests[str(paths[-1])] = _link_or_write(paths[-1], json_bytes(profile(e, labels, base)), previous, read_only)
     return paths

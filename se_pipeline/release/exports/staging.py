@@ -19,7 +19,6 @@ import os
 import shutil
 from pathlib import Path
 
-from se_pipeline.files import read_digests
 from se_pipeline.release.exports import write_partner_exports
 from se_pipeline.state import GoodFrames, SourceState
 
@@ -45,10 +44,12 @@ def key(state_dir: Path, sources: list[str], base_iri: str) -> str:
     return h.hexdigest()
 
 
-def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) -> int:
+def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
+          previous: tuple[Path, Path] | None = None) -> int:
     """Write the exports of `sources` to the staged set, replacing any earlier one (built
     beside it, then renamed: a killed run leaves no half set to move in); returns how many
-    files were written."""
+    files were written. `previous` (a release folder and its sorted profile digests): a
+    profile equal to that release's is a hard link to it."""
     target = staged_dir(output_dir)
     building = target.with_name(f".{target.name}-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
@@ -57,34 +58,34 @@ def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str) 
     # The key of the rows before they are read: rows replaced meanwhile then fail to match,
     # rather than match exports made partly from the rows they replaced.
     made_from = key(state_dir, sources, base_iri)
+    stats: dict[str, int] = {}
+    earlier, earlier_digests = previous or (None, None)
     written = write_partner_exports(GoodFrames(state_dir, sources), files, base_iri, building / DIGESTS,
-                                    read_only=True)
-    (building / "manifest.json").write_text(json.dumps({"key": made_from}), encoding="utf-8")
+                                    read_only=True, previous=earlier, previous_digests=earlier_digests, stats=stats)
+    (building / "manifest.json").write_text(json.dumps({"key": made_from, "profiles": stats}), encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     building.rename(target)
     return written
 
 
-def move_into(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, target_dir: Path) -> dict[str, str] | None:
-    """Move the staged set into `target_dir` if it was made from exactly this data; returns
-    the digests of the files moved (path relative to `target_dir`, "/" separated ->
-    SHA-256), or None (nothing usable staged: the caller writes the exports). A set that
+def move_into(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str, target_dir: Path,
+              digests_to: Path) -> dict[str, int] | None:
+    """Move the staged set into `target_dir` if it was made from exactly this data, and
+    its profiles' digests (`sha256sum` lines, paths relative to `target_dir`) to the file
+    `digests_to`; returns how many profiles were hard-linked and written ({linked,
+    written}), or None (nothing usable staged: the caller writes the exports). A set that
     does not match is removed."""
     staged = staged_dir(output_dir)
     try:
         manifest = json.loads((staged / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if manifest.get("key") != key(state_dir, sources, base_iri):
+    if manifest.get("key") != key(state_dir, sources, base_iri) or not (staged / DIGESTS).is_file():
         shutil.rmtree(staged, ignore_errors=True)
         return None
     files = staged / "files"
-    try:
-        digests = read_digests(staged / DIGESTS)  # paths relative to files/, as in the release
-    except OSError:
-        shutil.rmtree(staged, ignore_errors=True)
-        return None
+    os.replace(staged / DIGESTS, digests_to)  # paths relative to files/, as in the release
     for entry in sorted(os.listdir(files)):
         os.rename(files / entry, Path(target_dir) / entry)  # same file system: output/
     shutil.rmtree(staged, ignore_errors=True)
-    return digests
+    return dict(manifest.get("profiles") or {})
