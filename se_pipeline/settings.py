@@ -15,6 +15,7 @@ http:
   allow_private_addresses: false                 # tests opt in for loopback servers
 geocoding: {embedded: true}                      # see se_pipeline/geocode/config.py
 page_languages: [en, fr]                         # id/ pages' languages (default all four; docs/serving.md)
+retention: {keep_last: 7, keep_months: 12}       # what `se-pipeline prune` keeps (release/prune.py)
 ```
 
 Every value is validated when the file is loaded (pydantic models, unknown keys refused,
@@ -55,7 +56,8 @@ DEFAULT_OUTPUT = PROJECT_ROOT / "output"
 BUNDLED_SAMPLES = Path(__file__).resolve().parent / "sources"
 """Always readable through file:// (each source's default URL is its bundled sample)."""
 
-__all__ = ["BUNDLED_SAMPLES", "DEFAULT_OUTPUT", "ConfigError", "HttpOptions", "RunConfig", "Settings", "load_settings"]
+__all__ = ["BUNDLED_SAMPLES", "DEFAULT_OUTPUT", "ConfigError", "HttpOptions", "RetentionOptions", "RunConfig", "Settings",
+           "load_settings"]
 
 
 #: The languages pages are made in (`access.pages.LANGS`, which a test keeps equal).
@@ -82,6 +84,17 @@ class HttpOptions(BaseModel):
     allow_http: bool = False
 
 
+class RetentionOptions(BaseModel):
+    """`retention:` in the run config: which releases `se-pipeline prune` keeps besides
+    `latest` and the release before it (`release/prune.py`). The defaults keep a week of
+    daily releases and a year of monthly ones; the command's flags override them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    keep_last: NonNegativeInt = 7
+    keep_months: NonNegativeInt = 12
+
+
 class RunConfig(BaseModel):
     """The run config file as written. `sources` entries are checked per source
     afterwards (each source has its own options model)."""
@@ -95,6 +108,7 @@ class RunConfig(BaseModel):
     file_roots: Optional[list[str]] = None
     geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
     page_languages: Optional[list[PageLanguage]] = None
+    retention: RetentionOptions = Field(default_factory=RetentionOptions)
 
 
 class Settings(BaseModel):
@@ -111,6 +125,7 @@ class Settings(BaseModel):
     geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
     page_languages: tuple[str, ...] = PAGE_LANGUAGES
     """Languages of the `id/` HTML pages, English first (each is one more page per record)."""
+    retention: RetentionOptions = Field(default_factory=RetentionOptions)
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -206,4 +221,5 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
         file_roots=tuple(p.resolve() for p in roots),
         geocoding=config.geocoding,
         page_languages=tuple(dict.fromkeys(["en", *(config.page_languages or PAGE_LANGUAGES)])),
+        retention=config.retention,
     )

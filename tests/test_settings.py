@@ -37,8 +37,11 @@ def run_cli(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tu
     ("sources: {usda_csa: {state: [VT]}}\n", "sources.usda_csa.state: unknown key (allowed: enabled, url, allowed_hosts, "
                                              "max_bytes, total_budget_s, states)"),
     ("sources: {coops_uk: {states: [VT]}}\n", "sources.coops_uk.states: unknown key"),  # usda_csa's option only
-    ("source: {coops_uk: {}}\n", "source: unknown key (allowed: base_iri, output, sources, http, file_roots, geocoding, page_languages)"),
+    ("source: {coops_uk: {}}\n", "source: unknown key (allowed: base_iri, output, sources, http, file_roots, geocoding, page_languages, "
+     "retention)"),
     ("file_roots: /srv\n", "file_roots: expected a list, e.g. [a, b], got '/srv'"),
+    ("retention: {keep_last: -1}\n", "retention.keep_last: input should be greater than or equal to 0, got -1"),
+    ("retention: {keep_lats: 3}\n", "retention.keep_lats: unknown key (allowed: keep_last, keep_months)"),
 ])
 def test_config_probe_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           text: str, expected: str) -> None:
