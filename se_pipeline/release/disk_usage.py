@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Freed", "ReleaseSize", "files_of", "freed_by_removing", "release_size"]
+__all__ = ["Freed", "ReleaseSize", "checksum_line_bytes", "files_of", "freed_by_removing", "release_size"]
 
 
 def files_of(root: Path | str) -> Iterator[os.DirEntry[str]]:
@@ -45,6 +45,8 @@ class ReleaseSize:
     bytes: int
     added_files: int
     added_bytes: int
+    checksum_lines: int = 0
+    """Bytes of the `sha256sum` lines that list every path of the release (links included)."""
 
 
 def release_size(directory: Path, previous: Path | None = None) -> ReleaseSize:
@@ -60,8 +62,10 @@ def release_size(directory: Path, previous: Path | None = None) -> ReleaseSize:
         device = os.stat(previous).st_dev
         shared = {entry.inode() for entry in files_of(previous)}
     seen: set[tuple[int, int]] = set()
-    files = size = added_files = added = 0
+    files = size = added_files = added = lines = 0
+    skip = len(os.fspath(directory)) + 1
     for entry in files_of(directory):
+        lines += checksum_line_bytes(entry.path[skip:])
         st = entry.stat(follow_symlinks=False)
         key = (st.st_dev, st.st_ino)
         if key in seen:
@@ -72,7 +76,12 @@ def release_size(directory: Path, previous: Path | None = None) -> ReleaseSize:
         if st.st_dev != device or st.st_ino not in shared:
             added_files += 1
             added += st.st_size
-    return ReleaseSize(files, size, added_files, added)
+    return ReleaseSize(files, size, added_files, added, lines)
+
+
+def checksum_line_bytes(relative_path: str) -> int:
+    """The length of `<sha256 hex>  <path>\n`, a line of SHA256SUMS (`publish.write_checksums`)."""
+    return 64 + 2 + len(relative_path.replace(os.sep, "/").encode("utf-8", "surrogateescape")) + 1
 
 
 @dataclass(frozen=True)
