@@ -33,19 +33,10 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, create_model, field_validator
 
-from se_pipeline import PROJECT_ROOT, __version__
+from se_pipeline import PROJECT_ROOT
+from se_pipeline.acquire.http import HttpClient
 from se_pipeline.config_errors import ConfigError, one_line
 from se_pipeline.geocode.config import GeocodingConfig
 from se_pipeline.identity.iri import check_base
@@ -65,23 +56,13 @@ PageLanguage = Literal["en", "fr", "es", "pt"]
 PAGE_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "pt")
 
 
-class HttpOptions(BaseModel):
-    """`http:` in the run config: the shared HTTP client's rules (`acquire.http.HttpClient`
-    has the same fields; a test keeps the two in step)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    connect_timeout_s: PositiveFloat = 5.0
-    read_timeout_s: PositiveFloat = 30.0
-    max_retries: NonNegativeInt = 4
-    backoff_base_s: NonNegativeFloat = 0.5
-    backoff_max_s: NonNegativeFloat = 30.0
-    retry_after_cap_s: NonNegativeFloat = 60.0
-    max_bytes: PositiveInt = 200_000_000
-    user_agent: str = f"se-pipeline/{__version__} (+https://w3id.org/se-pipeline/)"
-    respect_robots: bool = True
-    allow_private_addresses: bool = False
-    allow_http: bool = False
+HttpOptions = create_model(
+    "HttpOptions",
+    __doc__="`http:` in the run config: the shared HTTP client's rules, the fields of "
+            "`acquire.http.HttpClient` (declared there once), checked strictly like every key of the file.",
+    __config__=ConfigDict(extra="forbid", strict=True, frozen=True),
+    **{name: (info.annotation, info) for name, info in HttpClient.model_fields.items()},
+)
 
 
 class RetentionOptions(BaseModel):

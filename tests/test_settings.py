@@ -77,11 +77,20 @@ def test_source_options_are_typed_and_plain_for_adapters(tmp_path: Path) -> None
     assert settings.source_options("coops_uk") == {"enabled": True}
 
 
-def test_http_options_are_the_clients_fields() -> None:
-    """`http:` in the config sets exactly the HTTP client's fields, with the same defaults."""
+def test_http_options_are_the_clients_fields_and_reach_the_client(tmp_path: Path) -> None:
+    """`http:` in the config sets exactly the HTTP client's fields (declared once, on the
+    client), with its defaults and bounds, and the client Dagster's steps get has them."""
+    from se_pipeline.resources import build_resources
+
     client = HttpClient()
-    assert set(HttpOptions.model_fields) == set(HttpClient.model_fields)
     assert HttpOptions().model_dump() == {name: getattr(client, name) for name in HttpClient.model_fields}
+    config = tmp_path / "c.yaml"
+    config.write_text("http: {max_retries: 2, read_timeout_s: 3.5, allow_http: true}\n")
+    http = build_resources(str(config), str(tmp_path / "out"))["http"]
+    assert (http.max_retries, http.read_timeout_s, http.allow_http, http.connect_timeout_s) == (2, 3.5, True, 5.0)
+    config.write_text("http: {connect_timeout_s: 0}\n")
+    with pytest.raises(ConfigError, match=r"http.connect_timeout_s: input should be greater than 0, got 0$"):
+        load_settings(config)
 
 
 def test_file_roots_default_to_the_config_folder_and_the_samples(tmp_path: Path) -> None:
