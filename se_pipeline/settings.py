@@ -32,12 +32,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, create_model, field_validator
 
 from se_pipeline import PROJECT_ROOT
 from se_pipeline.acquire.http import HttpClient
-from se_pipeline.config_errors import ConfigError, one_line
+from se_pipeline.config_errors import ConfigError, one_line, read_validated
 from se_pipeline.geocode.config import GeocodingConfig
 from se_pipeline.identity.iri import check_base
 from se_pipeline.namespaces import DEFAULT_DATA_BASE
@@ -161,23 +160,7 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
         return Settings(output_dir=Path(output_dir or DEFAULT_OUTPUT).resolve())
     path = Path(config_file)
     where = f"config {path}"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"{where}: cannot read the file ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{where}: not valid YAML{at} ({getattr(e, 'problem', None) or 'syntax error'})") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: (top level): expected a mapping of keys "
-                          f"(allowed: {', '.join(RunConfig.model_fields)})")
-    try:
-        config = RunConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(one_line(where, e, RunConfig)) from None
+    config = read_validated(path, where, RunConfig)
     sources: dict[str, SourceOptions] = {}
     for name, raw in config.sources.items():
         try:
