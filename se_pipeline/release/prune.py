@@ -152,8 +152,9 @@ def prune(output_dir: Path, *, keep_last: int, keep_months: int, dry_run: bool =
     if keep_last < 0 or keep_months < 0:
         raise ValueError("keep_last and keep_months must be 0 or more")
     releases_dir = output_dir / "releases"
+    latest = latest_release(output_dir)  # before listing: a release published in between is newer, so kept
     ids = releases_in(releases_dir)
-    kept = retention_plan(ids, latest_release(output_dir), keep_last, keep_months)
+    kept = retention_plan(ids, latest, keep_last, keep_months)
     doomed = [rid for rid in ids if rid not in kept]
     freed = freed_by_removing(releases_dir / rid for rid in doomed)
     files = {rid: sum(1 for _ in files_of(releases_dir / rid)) for rid in doomed}
