@@ -425,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
               f"Machine: {platform.platform()}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}.\n"
               f"Started {datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}. Command: "
               f"`python -m benchmarks.run {' '.join(argv)}`. SE_PIPELINE_SHACL={os.environ.get('SE_PIPELINE_SHACL', 'fast')}.\n"
-              f"Baseline only for N <= {args.baseline_max:,} (rdflib + pyshacl need minutes and ~1.3 KB/triple beyond that).\n")
+              + ("" if args.incremental else f"Baseline only for N <= {args.baseline_max:,} (rdflib + pyshacl need "
+                                               "minutes and ~1.3 KB/triple beyond that).\n"))
     sections = [header]
     if args.incremental:
         for n in sizes:
