@@ -380,8 +380,10 @@ def build_release(
             _wait(helper)
         flush_in_background()
         seconds["documents"] = time.perf_counter() - t0
-        # Again, with the size of the whole release (the landing page read it meanwhile).
-        write_catalog_with_size(partial, catalog, release_id, settings.latest.resolve() if settings.latest.exists() else None)
+        # Again, with the size of the whole release; the landing pages, which list it, again after it.
+        write_catalog_with_size(partial, catalog, release_id, settings.latest.resolve() if settings.latest.exists() else None,
+                                lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
+                                                           digests={f.path.name: f.sha256 for f in files}))
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet.
         # Keyed by path in the release, one entry per file (4x10^6 at 10^6 enterprises).

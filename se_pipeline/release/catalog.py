@@ -24,10 +24,11 @@ release is a folder of files, no one of which is the release.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pyoxigraph as ox
 
@@ -256,24 +257,33 @@ CATALOG_FILE = "catalog.ttl"
 CHECKSUMS_FILE = "SHA256SUMS"
 
 
+def _top_level_bytes(directory: Path) -> int:
+    """The bytes of the files directly in `directory`, the catalog aside."""
+    return sum(e.stat(follow_symlinks=False).st_size for e in os.scandir(directory)
+               if e.is_file(follow_symlinks=False) and e.name != CATALOG_FILE)
+
+
 def write_catalog(path: Path, triples: list[ox.Triple]) -> None:
     ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE,
                  prefixes={**PREFIXES, "spdx": SPDX, "filetype": FILE_TYPE})
 
 
 def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_id: str,
-                            previous: Path | None) -> None:
+                            previous: Path | None, rewrite_listing: Callable[[], None] = lambda: None) -> None:
     """`directory`/catalog.ttl with the release's size on disk (and `previous`, the
     release it follows): the last file written but for SHA256SUMS.
 
     Every other file is measured (`release_size`, `previous`'s inodes left out of the
     `added` figures). The two last files are new, and their sizes are known before they
-    exist: SHA256SUMS is one line per path, the catalog counts itself, re-written until
-    the figure it states includes its own length (which changes only when a figure
-    gains a digit)."""
+    exist: SHA256SUMS is one line per path, and the catalog counts itself. The pages that
+    list the catalog's size and checksum (the landing pages) are re-written by
+    `rewrite_listing` after each version of it, as new top-level files; the catalog is
+    re-written until the figure it states includes its own length and theirs (which
+    change only when a figure gains a digit)."""
     path = directory / CATALOG_FILE
     path.unlink(missing_ok=True)  # a first version, without the size, for the landing page
     rest = release_size(directory, previous)
+    top_level = _top_level_bytes(directory)
     if (directory / CHECKSUMS_FILE).exists():
         raise ReleaseError(f"{directory}: {CHECKSUMS_FILE} is written after the catalog, not before")
     rel = _n(f"{SE_RELEASE}{release_id}")
@@ -281,16 +291,17 @@ def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_i
     extra: list[ox.Triple] = []
     if previous is not None:
         extra.append(ox.Triple(rel, _n(DCAT + "previousVersion"), _n(f"{SE_RELEASE}{previous.name}")))
-    own = 0
+    own = rewritten = 0
     for _ in range(5):
+        late = checksums + own + rewritten
         stated = [
-            ox.Triple(rel, _n(SEP + "diskBytes"), _lit(rest.bytes + checksums + own, XSD + "nonNegativeInteger")),
-            ox.Triple(rel, _n(SEP + "diskBytesAdded"),
-                      _lit(rest.added_bytes + checksums + own, XSD + "nonNegativeInteger")),
+            ox.Triple(rel, _n(SEP + "diskBytes"), _lit(rest.bytes + late, XSD + "nonNegativeInteger")),
+            ox.Triple(rel, _n(SEP + "diskBytesAdded"), _lit(rest.added_bytes + late, XSD + "nonNegativeInteger")),
         ]
         write_catalog(path, triples + extra + stated)
-        written = path.stat().st_size
-        if written == own:
+        rewrite_listing()
+        written, grown = path.stat().st_size, _top_level_bytes(directory) - top_level
+        if (written, grown) == (own, rewritten):
             return
-        own = written
+        own, rewritten = written, grown
     raise ReleaseError(f"{path}: the catalog's size does not settle")  # a serialiser that is not deterministic
