@@ -126,7 +126,8 @@ class PruneResult:
             return out + [f"nothing to remove: {len(self.kept)} release{'' if len(self.kept) == 1 else 's'} kept"]
         f = self.freed
         n = f.kept_by_other_links
-        shared = f"; {n:,} of their files {'stays' if n == 1 else 'stay'}, hard-linked from a release kept" if n else ""
+        shared = (f"; {n:,} of their files {'stays' if n == 1 else 'stay'}, still hard-linked elsewhere (a release kept)"
+                  if n else "")
         out.append(f"{'would free' if self.dry_run else 'freed'} {human_bytes(f.disk_bytes)} on disk "
                    f"({f.bytes:,} bytes in {f.files:,} files, hard-linked files counted once) "
                    f"from {len(self.removed)} release{'' if len(self.removed) == 1 else 's'}{shared}")

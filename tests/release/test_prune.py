@@ -124,7 +124,7 @@ def test_prune_removes_read_only_releases_and_counts_hard_linked_bytes_once(tmp_
     lines = result.lines()
     assert lines[0] == f"removed release {ids[0]} (3 files)"
     assert lines[-1] == (f"freed {human_bytes(result.freed.disk_bytes)} on disk (3,030 bytes in 6 files, hard-linked "
-                         "files counted once) from 3 releases; 1 of their files stays, hard-linked from a release kept")
+                         "files counted once) from 3 releases; 1 of their files stays, still hard-linked elsewhere (a release kept)")
     assert f"kept release {ids[2]}: newest of 2026-10" in lines
 
 
