@@ -1,6 +1,7 @@
 """Stage-by-stage benchmark of the pipeline on synthetic data, against a naive rdflib/pyshacl baseline.
 
     python -m benchmarks.run [--sizes 1000,30000,100000] [--with-1m] [--baseline-max 100000] [--workdir DIR]
+    python -m benchmarks.run --incremental [--sizes 1000,100000] [--with-1m] [--source coops_uk --share 0.01 --days 7]
 
 For each size N: generate N records (benchmarks.synth), then in a fresh subprocess time each
 stage of OUR pipeline, then the full CLI run (`se-pipeline run`), then (N <= --baseline-max)
@@ -13,10 +14,18 @@ while the stage runs; stages run in order in one process per N, so a stage's fig
 includes what earlier stages still hold (Python rarely returns freed memory). The CLI
 figure is the peak of its whole process tree (the CLI, its lane worker and release helpers,
 summed, sampled every 100 ms). Results: stdout + benchmarks/results-<date>.md.
+
+`--incremental` measures instead what a daily run costs (issue 28), one output folder per
+size, every run the real CLI: the cold run; a run with no source changed; a run after
+SHARE of one source's records changed, were added and withdrawn (`benchmarks.mutate`,
+deterministic, day by day); then more such days until DAYS daily releases exist, and the
+disk those releases use together, hard-linked files counted once (`du -s -c`), beside one
+release alone. Results: stdout + benchmarks/results-<date>-incremental.md.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import json
 import os
@@ -249,11 +258,13 @@ def _sub(mode: str, *args: str) -> dict[str, Any]:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """`se-pipeline run` on `data` into a fresh `out_dir` (`extra`: more arguments, e.g. the
-    executor): wall time, and the peak RSS of its whole process tree."""
+def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = (), *, fresh: bool = True) -> dict[str, Any]:
+    """`se-pipeline run` on `data` into `out_dir` (emptied first unless not `fresh`;
+    `extra`: more arguments, e.g. the executor): wall time, and the peak RSS of its whole
+    process tree."""
     exe = Path(PY).parent / "se-pipeline"
-    shutil.rmtree(out_dir, ignore_errors=True)
+    if fresh:
+        shutil.rmtree(out_dir, ignore_errors=True)
     t0 = time.perf_counter()
     p = subprocess.Popen([str(exe), "run", "--config", str(data / "config.yaml"), "--output", str(out_dir), *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -264,6 +275,74 @@ def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = ()) -> dict[str,
     peak = tree.stop()
     return {"seconds": seconds, "ok": p.returncode == 0, "stdout": stdout.strip(), "stderr": stderr.strip()[-2000:],
             "peak_rss_mb": peak / 2**20, "cpu_s": sum(tree.cpu.values())}
+
+
+def du_bytes(*directories: Path) -> int:
+    """Disk used by `directories` together, as `du -s -c` gives it (a file hard-linked
+    into several of them counted once)."""
+    done = subprocess.run(["du", "-s", "-c", "--block-size=1", *map(str, directories)],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1].split()[0])
+
+
+def published_changes(release: Path) -> str:
+    """What the release's changelog.csv says changed, by source: `coops_uk +84 -83 ~84`."""
+    counts: dict[str, dict[str, int]] = {}
+    with (release / "changelog.csv").open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            by = counts.setdefault(row["source"], {})
+            by[row["change"]] = by.get(row["change"], 0) + 1
+    signs = (("added", "+"), ("removed", "-"), ("changed", "~"))
+    return "; ".join(f"{s} " + " ".join(f"{sign}{by.get(k, 0)}" for k, sign in signs)
+                     for s, by in sorted(counts.items())) or "changelog empty"
+
+
+def incremental(n: int, root: Path, *, source: str, share: float, days: int, extra: tuple[str, ...]) -> str:
+    """The daily-run figures at size `n` (see the module's docstring), as a Markdown section."""
+    from benchmarks.mutate import mutate
+    from benchmarks.synth import generate
+    from se_pipeline.release.prune import releases_in
+
+    data, out = root / "data", root / "out"
+    counts = generate(n, data)
+    rows: list[tuple[str, dict[str, Any], str]] = []
+    daily: list[str] = []  # the releases of days with a change (the cold run is day 1)
+
+    def run(label: str, note: str = "", *, fresh: bool = False) -> None:
+        before = set(releases_in(out / "releases"))
+        r = cli_run(data, out, extra, fresh=fresh)
+        made = sorted(set(releases_in(out / "releases")) - before)
+        if not r["ok"]:
+            raise SystemExit(f"{label}: se-pipeline run failed:\n{r['stderr']}")
+        what = f"release {made[0]} ({published_changes(out / 'releases' / made[0])})" if made else "no new release"
+        rows.append((label, r, f"{note}{'; ' if note else ''}{what}"))
+        print(f"  {label:<34} {r['seconds']:8.1f} s  tree peak {r['peak_rss_mb']:6.0f} MB  {rows[-1][2]}",
+              file=sys.stderr, flush=True)
+        if made and label != "no source changed":
+            daily.extend(made)
+
+    def change(day: int) -> str:
+        m = mutate(data, day, share, source)
+        return f"{source}: {m.changed} changed, {m.added} added, {m.withdrawn} withdrawn"
+
+    run("cold", fresh=True)
+    run("no source changed")
+    run(f"{share:.0%} of {source} changed (day 2)", change(2))
+    day = 3
+    while len(daily) < days:
+        run(f"day {day}: {share:.0%} of {source}", change(day))
+        day += 1
+    releases = [out / "releases" / rid for rid in daily[:days]]
+    one, together = du_bytes(releases[0]), du_bytes(*releases)
+    lines = [f"### N = {n:,} records: daily runs ({', '.join(f'{k} {v:,}' for k, v in counts.items())})", "",
+             "| run | seconds | CPU s | peak RSS MB (process tree) | what changed; what it made |",
+             "|---|---:|---:|---:|---|"]
+    lines += [f"| {label} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {note} |"
+              for label, r, note in rows]
+    lines += ["", f"Disk of the {len(releases)} daily releases together (`du -s -c`, hard links once): "
+                  f"**{together / 2**20:,.1f} MiB**; one release alone (the cold one): {one / 2**20:,.1f} MiB; "
+                  f"ratio **{together / one:.2f}**."]
+    return "\n".join(lines)
 
 
 def fmt_rate(n: int | None, s: float) -> str:
@@ -332,6 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=HERE, help="folder of results-<date>.md (default: benchmarks/)")
     ap.add_argument("--executor", choices=("in_process", "multiprocess"), default="in_process",
                     help="the CLI run's Dagster executor (se-pipeline run --executor)")
+    ap.add_argument("--incremental", action="store_true",
+                    help="daily runs instead of stages: cold, no change, SHARE of one source changed, DAYS releases")
+    ap.add_argument("--source", default="coops_uk", help="with --incremental: the source that changes (tabular)")
+    ap.add_argument("--share", type=float, default=0.01, help="with --incremental: its share changed a day (0.01)")
+    ap.add_argument("--days", type=int, default=7, help="with --incremental: daily releases measured on disk (7)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.with_1m and 1_000_000 not in sizes:
@@ -341,8 +425,23 @@ def main(argv: list[str] | None = None) -> int:
               f"Machine: {platform.platform()}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}.\n"
               f"Started {datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}. Command: "
               f"`python -m benchmarks.run {' '.join(argv)}`. SE_PIPELINE_SHACL={os.environ.get('SE_PIPELINE_SHACL', 'fast')}.\n"
-              f"Baseline only for N <= {args.baseline_max:,} (rdflib + pyshacl need minutes and ~1.3 KB/triple beyond that).\n")
+              + ("" if args.incremental else f"Baseline only for N <= {args.baseline_max:,} (rdflib + pyshacl need "
+                                               "minutes and ~1.3 KB/triple beyond that).\n"))
     sections = [header]
+    if args.incremental:
+        for n in sizes:
+            print(f"N = {n:,} (daily runs)", file=sys.stderr, flush=True)
+            root = args.workdir / f"{n}-incremental"
+            shutil.rmtree(root, ignore_errors=True)
+            sec = incremental(n, root, source=args.source, share=args.share, days=args.days,
+                              extra=("--executor", args.executor))
+            print(sec, flush=True)
+            sections.append(sec)
+            (args.results / f"results-{date.today().isoformat()}-incremental.md").write_text(
+                "\n\n".join(sections) + "\n", encoding="utf-8")
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+        return 0
     for n in sizes:
         print(f"N = {n:,}", file=sys.stderr, flush=True)
         root = args.workdir / str(n)

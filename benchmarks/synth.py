@@ -143,7 +143,8 @@ class CsvWriter(Writer):
         self.w = csv.writer(self.f, lineterminator="\r\n" if b"\r\n" in raw[:4000] else "\n", quoting=csv.QUOTE_MINIMAL)
         self.w.writerow(self.header)
 
-    def make_id(self, n: int) -> str:
+    @staticmethod
+    def make_id(n: int) -> str:
         raise NotImplementedError
 
     def emit(self, e: Entity, name: str, bad: str | None) -> None:
@@ -178,7 +179,8 @@ class CoopsUk(CsvWriter):
     source, id_col, name_col = "coops_uk", "CUK Organisation ID", "Registered Name"
     street_col, city_col, postcode_col = "Registered Street", "Registered City", "Registered Postcode"
 
-    def make_id(self, n: int) -> str:
+    @staticmethod
+    def make_id(n: int) -> str:
         return f"R{900000 + n:06d}"
 
     def fill(self, row: list[str], e: Entity, rid: str) -> None:
@@ -190,7 +192,8 @@ class DotCoop(CsvWriter):
     source, id_col, name_col = "dotcoop", "RegistrantId", "Name"
     street_col, city_col, postcode_col, lat_col, lon_col = "Street", "City", "PostCode", "Latitude", "Longitude"
 
-    def make_id(self, n: int) -> str:
+    @staticmethod
+    def make_id(n: int) -> str:
         return f"RG-SYN{n:08d}"
 
     def fill(self, row: list[str], e: Entity, rid: str) -> None:
@@ -206,7 +209,8 @@ class StandardCsv(CsvWriter):
     street_col, city_col, postcode_col = "Street Address", "Locality", "Postcode"
     lat_col, lon_col, web_col = "Latitude", "Longitude", "Website"
 
-    def make_id(self, n: int) -> str:
+    @staticmethod
+    def make_id(n: int) -> str:
         return f"S{n + 900000}"
 
 
@@ -214,7 +218,8 @@ class Fairtrade(CsvWriter):
     source, id_col, name_col = "fairtrade", "FLO ID", "Company Name"
     city_col, street_col, postcode_col, web_col = "City", "Address", "Postal Code", "Website"
 
-    def make_id(self, n: int) -> str:
+    @staticmethod
+    def make_id(n: int) -> str:
         return str(100000 + n)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -79,6 +79,36 @@ def _run_locked(args: argparse.Namespace, settings: "Settings") -> int:
     stale = meta["stale_sources"]
     if stale != "none":
         print(f"stale sources (last good data republished): {stale}", file=sys.stderr)
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from se_pipeline.release.errors import ReleaseError
+    from se_pipeline.release.prune import prune
+    from se_pipeline.run_lock import OutputBusy, run_lock
+    from se_pipeline.settings import load_settings
+
+    settings = load_settings(args.config, args.output)
+    keep_last = settings.retention.keep_last if args.keep_last is None else args.keep_last
+    keep_months = settings.retention.keep_months if args.keep_months is None else args.keep_months
+    if not settings.releases_dir.is_dir():
+        print(f"se-pipeline prune: no releases under {settings.output_dir}; nothing to do")
+        return 0
+    try:
+        # A dry run removes nothing: it reports even while a run holds the folder.
+        with nullcontext() if args.dry_run else run_lock(
+                settings.output_dir, wait_s=args.wait,
+                on_wait=lambda who: print(f"se-pipeline prune: waiting up to {args.wait:g} s: {who}",
+                                          file=sys.stderr, flush=True)):
+            result = prune(settings.output_dir, keep_last=keep_last, keep_months=keep_months, dry_run=args.dry_run)
+    except OutputBusy as e:
+        print(f"se-pipeline prune: {e}", file=sys.stderr)
+        return 3
+    except ReleaseError as e:
+        print(f"se-pipeline prune: {settings.output_dir}: {e}", file=sys.stderr)
+        return 2
+    for line in result.lines():
+        print(line)
     return 0
 
 
@@ -177,6 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true",
                    help="make a new release even when nothing changed since the latest one")
     r.set_defaults(func=_run)
+    pr = sub.add_parser("prune", help="remove old releases: keep the last N and one per month for M months, "
+                        "always latest and the release before it")
+    pr.add_argument("--config", help="YAML run config (its retention: keys give the defaults)")
+    pr.add_argument("--output", help=f"output directory (default: {DEFAULT_OUTPUT})")
+    pr.add_argument("--keep-last", type=_count, metavar="N",
+                    help="keep the N newest releases (default: retention.keep_last, else 7)")
+    pr.add_argument("--keep-months", type=_count, metavar="M",
+                    help="keep the newest release of each of the M latest months that have one "
+                         "(default: retention.keep_months, else 12)")
+    pr.add_argument("--dry-run", action="store_true", help="say what would be removed and freed; remove nothing")
+    pr.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                    help="if a run is using the output folder, wait up to SECONDS for it (default 0: exit 3)")
+    pr.set_defaults(func=_prune)
     q = sub.add_parser("query", help="run SPARQL against a release")
     q.add_argument("sparql", help="query text, or @file.rq")
     q.add_argument("--release", default=str(DEFAULT_OUTPUT / "latest"))
@@ -230,6 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--state", help="what was registered (default: <output>/state/murmurations/<index>.json)")
     mp.set_defaults(func=_murmurations_publish)
     return p
+
+
+def _count(text: str) -> int:
+    """A whole number, 0 or more (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ http:
 geocoding: {embedded: true}                      # see se_pipeline/geocode/config.py
 page_languages: [en, fr]                         # id/ pages' languages (default all four; docs/serving.md)
 download_base: https://data.example.org/se/releases/  # where releases are downloadable (the catalog's URLs)
+retention: {keep_last: 7, keep_months: 12}       # what `se-pipeline prune` keeps (release/prune.py)
 ```
 
 A partner's DCAT catalog is harvested like a source (docs/federation.md):
@@ -35,21 +36,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, create_model, field_validator
 
-from se_pipeline import PROJECT_ROOT, __version__
-from se_pipeline.config_errors import ConfigError, one_line
+from se_pipeline import PROJECT_ROOT
+from se_pipeline.acquire.http import HttpClient
+from se_pipeline.config_errors import ConfigError, one_line, read_validated
 from se_pipeline.geocode.config import GeocodingConfig
 from se_pipeline.identity.iri import check_base
 from se_pipeline.namespaces import DEFAULT_DATA_BASE
@@ -60,7 +51,8 @@ DEFAULT_OUTPUT = PROJECT_ROOT / "output"
 BUNDLED_SAMPLES = Path(__file__).resolve().parent / "sources"
 """Always readable through file:// (each source's default URL is its bundled sample)."""
 
-__all__ = ["BUNDLED_SAMPLES", "DEFAULT_OUTPUT", "ConfigError", "HttpOptions", "RunConfig", "Settings", "load_settings"]
+__all__ = ["BUNDLED_SAMPLES", "DEFAULT_OUTPUT", "ConfigError", "HttpOptions", "RetentionOptions", "RunConfig", "Settings",
+           "load_settings"]
 
 
 #: The languages pages are made in (`access.pages.LANGS`, which a test keeps equal).
@@ -68,23 +60,24 @@ PageLanguage = Literal["en", "fr", "es", "pt"]
 PAGE_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "pt")
 
 
-class HttpOptions(BaseModel):
-    """`http:` in the run config: the shared HTTP client's rules (`acquire.http.HttpClient`
-    has the same fields; a test keeps the two in step)."""
+HttpOptions = create_model(
+    "HttpOptions",
+    __doc__="`http:` in the run config: the shared HTTP client's rules, the fields of "
+            "`acquire.http.HttpClient` (declared there once), checked strictly like every key of the file.",
+    __config__=ConfigDict(extra="forbid", strict=True, frozen=True),
+    **{name: (info.annotation, info) for name, info in HttpClient.model_fields.items()},
+)
+
+
+class RetentionOptions(BaseModel):
+    """`retention:` in the run config: which releases `se-pipeline prune` keeps besides
+    `latest` and the release before it (`release/prune.py`). The defaults keep a week of
+    daily releases and a year of monthly ones; the command's flags override them."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    connect_timeout_s: PositiveFloat = 5.0
-    read_timeout_s: PositiveFloat = 30.0
-    max_retries: NonNegativeInt = 4
-    backoff_base_s: NonNegativeFloat = 0.5
-    backoff_max_s: NonNegativeFloat = 30.0
-    retry_after_cap_s: NonNegativeFloat = 60.0
-    max_bytes: PositiveInt = 200_000_000
-    user_agent: str = f"se-pipeline/{__version__} (+https://w3id.org/se-pipeline/)"
-    respect_robots: bool = True
-    allow_private_addresses: bool = False
-    allow_http: bool = False
+    keep_last: NonNegativeInt = 7
+    keep_months: NonNegativeInt = 12
 
 
 class RunConfig(BaseModel):
@@ -101,6 +94,7 @@ class RunConfig(BaseModel):
     geocoding: GeocodingConfig = Field(default_factory=GeocodingConfig)
     page_languages: Optional[list[PageLanguage]] = None
     download_base: Optional[Url] = None
+    retention: RetentionOptions = Field(default_factory=RetentionOptions)
 
 
 #: Where the releases of this pipeline are downloadable unless the config says otherwise.
@@ -123,6 +117,7 @@ class Settings(BaseModel):
     """Languages of the `id/` HTML pages, English first (each is one more page per record)."""
     download_base: str = DEFAULT_DOWNLOAD_BASE
     """`<download_base><release-id>/<file>` is where the catalog says a release's files are."""
+    retention: RetentionOptions = Field(default_factory=RetentionOptions)
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -195,23 +190,7 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
         return Settings(output_dir=Path(output_dir or DEFAULT_OUTPUT).resolve())
     path = Path(config_file)
     where = f"config {path}"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"{where}: cannot read the file ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{where}: not valid YAML{at} ({getattr(e, 'problem', None) or 'syntax error'})") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: (top level): expected a mapping of keys "
-                          f"(allowed: {', '.join(RunConfig.model_fields)})")
-    try:
-        config = RunConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(one_line(where, e, RunConfig)) from None
+    config = read_validated(path, where, RunConfig)
     sources: dict[str, SourceOptions] = {}
     for name, raw in config.sources.items():
         try:
@@ -237,6 +216,7 @@ def load_settings(config_file: str | Path | None = None, output_dir: str | Path 
         geocoding=config.geocoding,
         page_languages=tuple(dict.fromkeys(["en", *(config.page_languages or PAGE_LANGUAGES)])),
         download_base=_with_slash(config.download_base or DEFAULT_DOWNLOAD_BASE),
+        retention=config.retention,
     )
 
 

@@ -4,11 +4,13 @@ size small enough for the test suite. Its timings are not asserted: speed is mea
 by running it, not by tests."""
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
 
 import psutil
+import pytest
 
 from benchmarks.run import Sampler
 
@@ -56,3 +58,58 @@ def test_the_checksums_benchmark_compares_both_ways_on_the_same_bytes(tmp_path: 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "sorted: " in done.stdout and "dict: " in done.stdout and "3000 lines: the same bytes" in done.stdout
     assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("source", ["coops_uk", "fairtrade"])
+def test_a_mutation_changes_adds_and_withdraws_its_share_the_same_way_every_time(tmp_path: Path, source: str) -> None:
+    from benchmarks.mutate import mutate
+    from benchmarks.synth import CsvWriter, WRITERS, _sample, generate
+    from se_pipeline.sources.base import SourceContext
+    from se_pipeline.sources.registry import all_sources
+
+    writer = WRITERS[source]
+    assert issubclass(writer, CsvWriter)
+
+    def rows(data: Path) -> list[tuple[str, str]]:
+        """(id, name) of every row of the file."""
+        with (data / _sample(source).name).open(newline="", encoding="utf-8-sig") as f:
+            return [(r[writer.id_col], r[writer.name_col]) for r in csv.DictReader(f)]
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    generate(3000, first)
+    generate(3000, second)
+    before = rows(first)
+    m = mutate(first, 3, 0.03, source)
+    assert mutate(second, 3, 0.03, source) == m
+    assert (first / _sample(source).name).read_bytes() == (second / _sample(source).name).read_bytes()
+    after = rows(first)
+    each = round(len(before) * 0.03 / 3)
+    assert (m.changed, m.added, m.withdrawn, m.records) == (each, each, each, len(before))
+    added = [row for row in after if row[0] not in {rid for rid, _ in before}]
+    assert len(added) == each and all(name.startswith("Day 3 New Co-operative") for _, name in added)
+    assert sum(name.endswith("(renamed on day 3)") for _, name in after) == each
+    assert len([row for row in before if row not in after]) == 2 * each  # renamed + withdrawn rows
+    # The source's own adapter reads the new file, new records included.
+    spec = all_sources()[source]
+    raw = (first / _sample(source).name).read_bytes()
+    parsed = spec.parse(raw, SourceContext(source, spec.mapping, url="file://x", encoding=None, options={}))
+    assert {rid for rid, _ in added} <= set(parsed.frame["record_id"].astype(str))
+    mutate(first, 4, 0.03, source)  # another day touches other records
+    assert {rid for rid, _ in rows(first)} != {rid for rid, _ in after}
+
+
+def test_the_incremental_benchmark_prints_each_run_and_the_disk_of_the_daily_releases(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.run", "--incremental", "--sizes", "200", "--days", "2",
+                           "--workdir", str(tmp_path / "work"), "--results", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r[1].strip() for r in rows[1:]] == ["cold", "no source changed", "1% of coops_uk changed (day 2)"]
+    changed = rows[3][5]
+    assert "coops_uk: 1 changed, 1 added, 1 withdrawn; release " in changed and "(coops_uk +1 " in changed
+    assert all(float(r[4]) > 50 for r in rows[1:])  # the process tree's peak, MB
+    disk = next(line for line in done.stdout.splitlines() if line.startswith("Disk of the 2 daily releases"))
+    assert "ratio **" in disk
+    [results] = tmp_path.glob("results-*-incremental.md")
+    assert "daily runs" in results.read_text(encoding="utf-8")
+    assert not (tmp_path / "work" / "200-incremental").exists()

@@ -37,8 +37,11 @@ def run_cli(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tu
     ("sources: {usda_csa: {state: [VT]}}\n", "sources.usda_csa.state: unknown key (allowed: enabled, url, allowed_hosts, "
                                              "max_bytes, total_budget_s, states)"),
     ("sources: {coops_uk: {states: [VT]}}\n", "sources.coops_uk.states: unknown key"),  # usda_csa's option only
-    ("source: {coops_uk: {}}\n", "source: unknown key (allowed: base_iri, output, sources, http, file_roots, geocoding, page_languages, download_base)"),
+    ("source: {coops_uk: {}}\n", "source: unknown key (allowed: base_iri, output, sources, http, file_roots, geocoding, page_languages, "
+     "download_base, retention)"),
     ("file_roots: /srv\n", "file_roots: expected a list, e.g. [a, b], got '/srv'"),
+    ("retention: {keep_last: -1}\n", "retention.keep_last: input should be greater than or equal to 0, got -1"),
+    ("retention: {keep_lats: 3}\n", "retention.keep_lats: unknown key (allowed: keep_last, keep_months)"),
 ])
 def test_config_probe_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           text: str, expected: str) -> None:
@@ -74,11 +77,20 @@ def test_source_options_are_typed_and_plain_for_adapters(tmp_path: Path) -> None
     assert settings.source_options("coops_uk") == {"enabled": True}
 
 
-def test_http_options_are_the_clients_fields() -> None:
-    """`http:` in the config sets exactly the HTTP client's fields, with the same defaults."""
+def test_http_options_are_the_clients_fields_and_reach_the_client(tmp_path: Path) -> None:
+    """`http:` in the config sets exactly the HTTP client's fields (declared once, on the
+    client), with its defaults and bounds, and the client Dagster's steps get has them."""
+    from se_pipeline.resources import build_resources
+
     client = HttpClient()
-    assert set(HttpOptions.model_fields) == set(HttpClient.model_fields)
     assert HttpOptions().model_dump() == {name: getattr(client, name) for name in HttpClient.model_fields}
+    config = tmp_path / "c.yaml"
+    config.write_text("http: {max_retries: 2, read_timeout_s: 3.5, allow_http: true}\n")
+    http = build_resources(str(config), str(tmp_path / "out"))["http"]
+    assert (http.max_retries, http.read_timeout_s, http.allow_http, http.connect_timeout_s) == (2, 3.5, True, 5.0)
+    config.write_text("http: {connect_timeout_s: 0}\n")
+    with pytest.raises(ConfigError, match=r"http.connect_timeout_s: input should be greater than 0, got 0$"):
+        load_settings(config)
 
 
 def test_file_roots_default_to_the_config_folder_and_the_samples(tmp_path: Path) -> None:

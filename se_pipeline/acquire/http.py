@@ -33,7 +33,7 @@ from urllib.robotparser import RobotFileParser
 
 import dagster as dg
 import requests
-from pydantic import PrivateAttr
+from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, PrivateAttr
 from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
@@ -108,17 +108,18 @@ def address_refusal(address: str) -> str | None:
 
 
 class HttpClient(dg.ConfigurableResource):
-    """Shared HTTP resource. Configuration is plain fields (settable from `http:` in the
-    run config); test hooks (`sleep`, `clock`, `resolve`) are private attributes
-    set with `with_hooks`, so they never appear in Dagster config."""
+    """Shared HTTP resource. Configuration is plain fields, the one declaration of the
+    `http:` keys of the run config (`settings.HttpOptions` is made from them); test hooks
+    (`sleep`, `clock`, `resolve`) are private attributes set with `with_hooks`, so they
+    never appear in Dagster config."""
 
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 30.0
-    max_retries: int = 4
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
-    retry_after_cap_s: float = 60.0
-    max_bytes: int = 200_000_000
+    connect_timeout_s: PositiveFloat = 5.0
+    read_timeout_s: PositiveFloat = 30.0
+    max_retries: NonNegativeInt = 4
+    backoff_base_s: NonNegativeFloat = 0.5
+    backoff_max_s: NonNegativeFloat = 30.0
+    retry_after_cap_s: NonNegativeFloat = 60.0
+    max_bytes: PositiveInt = 200_000_000
     user_agent: str = DEFAULT_USER_AGENT
     respect_robots: bool = True
     allow_private_addresses: bool = False

@@ -10,6 +10,10 @@ All schedules live here, so a steward sees the whole timetable in one file:
   fetch is conditional (ETag / Last-Modified, or the file's sha256), so an unchanged
   upstream costs one small request and is not re-processed.
 
+* `prune_daily` runs job `prune` (`se-pipeline prune`: old releases removed by the
+  `retention:` policy of the run config) after the daily publication. It is STOPPED by
+  default: removing releases is the steward's decision.
+
 Defaults: schedules of sources that need an API key (`api_key_env` in `source.yaml`) are
 STOPPED — without the key they would only re-read the bundled sample; switch them on in
 the UI (Automation) after setting the key. Every other schedule is RUNNING. Schedules
@@ -19,6 +23,7 @@ import zlib
 
 import dagster as dg
 
+from se_pipeline.assets.retention import prune_job
 from se_pipeline.sources.registry import SourceSpec, all_sources
 
 TIMEZONE = "UTC"
@@ -31,6 +36,7 @@ CADENCE_CRON = {
     "quarterly": "{m} 3 2 1,4,7,10 *",  # the 2nd of January, April, July, October
 }
 PUBLISH_CRON = "30 5 * * *"  # after the daily per-source refreshes
+PRUNE_CRON = "30 7 * * *"  # after the daily publication has had time to finish
 
 
 def cadence_cron(cadence: str, name: str) -> str:
@@ -67,6 +73,16 @@ publish_schedule = dg.ScheduleDefinition(
     description="Every source (conditional fetches) -> RDF -> SHACL gate -> a new release, once a day.",
 )
 
-schedules = [source_schedule(spec) for spec in all_sources().values()] + [publish_schedule]
+prune_schedule = dg.ScheduleDefinition(
+    name="prune_daily",
+    job=prune_job,
+    cron_schedule=PRUNE_CRON,
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Remove releases the retention policy (retention: in the run config) does not keep. Off until "
+                "switched on.",
+)
+
+schedules = [source_schedule(spec) for spec in all_sources().values()] + [publish_schedule, prune_schedule]
 
 defs = dg.Definitions(schedules=schedules)

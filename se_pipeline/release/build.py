@@ -29,7 +29,9 @@ from se_pipeline.release.digest_files import digest_lines, sort_lines
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.exports import staging as exports_staging
 from se_pipeline.release.changelog import RecordDigests, write_changelog
-from se_pipeline.release.catalog import DistributionFile, SourceSummary, catalog_triples, write_catalog
+from se_pipeline.release.catalog import (
+    DistributionFile, SourceSummary, catalog_triples, write_catalog, write_catalog_with_size,
+)
 from se_pipeline.release.jsonld import CONTEXT_FILE, write_context, write_jsonld
 from se_pipeline.release.ldes import write_event_stream
 from se_pipeline.release.inputs import INPUTS_FILE, write_inputs
@@ -403,11 +405,12 @@ def build_release(
             DistributionFile(partial / n, MEDIA[n], sha256_file(partial / n), (partial / n).stat().st_size)
             for n in MEDIA if (partial / n).is_file()
         ]
-        write_catalog(partial / "catalog.ttl", catalog_triples(
+        catalog = catalog_triples(
             release_id=release_id, issued=issued, sources=summaries, total_triples=statistics.quads.count,
             total_entities=all_classes.get(INITIATIVE, 0), classes=all_classes, files=files,
             download_base=settings.download_base,
-        ))
+        )
+        write_catalog(partial / "catalog.ttl", catalog)
         # The pages need nothing from the documents: written before waiting for them.
         write_ontology_html(partial / "ontology.html")
         write_landing_page(partial, partial / "index.html", data=statistics.landing,
@@ -417,6 +420,10 @@ def build_release(
             _wait(helper)
         flush_in_background()
         seconds["documents"] = time.perf_counter() - t0
+        # Again, with the size of the whole release; the landing pages, which list it, again after it.
+        write_catalog_with_size(partial, catalog, release_id, settings.latest.resolve() if settings.latest.exists() else None,
+                                lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
+                                                           digests={f.path.name: f.sha256 for f in files}))
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet, and
         # merges the many from digest files sorted on disk (4x10^6 lines at 10^6

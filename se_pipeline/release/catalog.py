@@ -13,13 +13,22 @@ format (EU file-type authority), media type (IANA) and an `spdx:Checksum`, and a
 point. Every IRI used as a value of a class-ranged property is typed here, since a
 harvester validates without inference. tests/release/test_catalog.py runs the official
 shapes.
+
+The release's size on disk: releases share unchanged files through hard links, so the
+release dataset states `sep:diskBytes` (every file of the release, a hard-linked file
+once, catalog.ttl and SHA256SUMS included) and `sep:diskBytesAdded` (the bytes of its files
+not hard-linked from the previous release, `dcat:previousVersion`): what keeping this
+release costs. Not `dcat:byteSize`: DCAT gives that property the domain
+`dcat:Distribution` (one downloadable file, as each distribution here states it), and a
+release is a folder of files, no one of which is the release.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pyoxigraph as ox
 
@@ -28,6 +37,8 @@ from se_pipeline.geocode.catalog import gazetteer_triples
 from se_pipeline.namespaces import (
     DCAT, DCTERMS, FOAF, PREFIXES, PROV, RDF_TYPE, SE_BASE, SE_GRAPH, SE_RELEASE, SE_SOURCE, SEP, VCARD, VOID, XSD,
 )
+from se_pipeline.release.disk_usage import checksum_line_bytes, release_size
+from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.ldes import EVENT_STREAM_FILE, LDES_SPEC
 
 SPDX = "http://spdx.org/rdf/terms#"
@@ -245,6 +256,55 @@ def catalog_triples(
     return t
 
 
+CATALOG_FILE = "catalog.ttl"
+CHECKSUMS_FILE = "SHA256SUMS"
+
+
+def _top_level_bytes(directory: Path) -> int:
+    """The bytes of the files directly in `directory`, the catalog aside."""
+    return sum(e.stat(follow_symlinks=False).st_size for e in os.scandir(directory)
+               if e.is_file(follow_symlinks=False) and e.name != CATALOG_FILE)
+
+
 def write_catalog(path: Path, triples: list[ox.Triple]) -> None:
     ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE,
                  prefixes={**PREFIXES, "spdx": SPDX, "filetype": FILE_TYPE})
+
+
+def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_id: str,
+                            previous: Path | None, rewrite_listing: Callable[[], None] = lambda: None) -> None:
+    """`directory`/catalog.ttl with the release's size on disk (and `previous`, the
+    release it follows): the last file written but for SHA256SUMS.
+
+    Every other file is measured (`release_size`, `previous`'s inodes left out of the
+    `added` figures). The two last files are new, and their sizes are known before they
+    exist: SHA256SUMS is one line per path, and the catalog counts itself. The pages that
+    list the catalog's size and checksum (the landing pages) are re-written by
+    `rewrite_listing` after each version of it, as new top-level files; the catalog is
+    re-written until the figure it states includes its own length and theirs (which
+    change only when a figure gains a digit)."""
+    path = directory / CATALOG_FILE
+    path.unlink(missing_ok=True)  # a first version, without the size, for the landing page
+    rest = release_size(directory, previous)
+    top_level = _top_level_bytes(directory)
+    if (directory / CHECKSUMS_FILE).exists():
+        raise ReleaseError(f"{directory}: {CHECKSUMS_FILE} is written after the catalog, not before")
+    rel = _n(f"{SE_RELEASE}{release_id}")
+    checksums = rest.checksum_lines + checksum_line_bytes(CATALOG_FILE)
+    extra: list[ox.Triple] = []
+    if previous is not None:
+        extra.append(ox.Triple(rel, _n(DCAT + "previousVersion"), _n(f"{SE_RELEASE}{previous.name}")))
+    own = rewritten = 0
+    for _ in range(5):
+        late = checksums + own + rewritten
+        stated = [
+            ox.Triple(rel, _n(SEP + "diskBytes"), _lit(rest.bytes + late, XSD + "nonNegativeInteger")),
+            ox.Triple(rel, _n(SEP + "diskBytesAdded"), _lit(rest.added_bytes + late, XSD + "nonNegativeInteger")),
+        ]
+        write_catalog(path, triples + extra + stated)
+        rewrite_listing()
+        written, grown = path.stat().st_size, _top_level_bytes(directory) - top_level
+        if (written, grown) == (own, rewritten):
+            return
+        own, rewritten = written, grown
+    raise ReleaseError(f"{path}: the catalog's size does not settle")  # a serialiser that is not deterministic

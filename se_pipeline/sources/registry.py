@@ -16,11 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from se_pipeline.acquire.policy import EXPECTED_KINDS
-from se_pipeline.config_errors import ConfigError, one_line
+from se_pipeline.config_errors import ConfigError, read_validated
 from se_pipeline.sources.base import Parser
 from se_pipeline.sources.options import HostName, SourceOptions, Url
 
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
     from se_pipeline.sources.dcat_catalog.harvest import Harvester
 
 SOURCES_DIR = Path(__file__).resolve().parent
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SourceYaml(BaseModel):
@@ -113,18 +111,7 @@ def read_source_yaml(folder: Path) -> SourceYaml:
     """`folder/source.yaml`, validated; any problem is a one-line `ConfigError`."""
     path = folder / "source.yaml"
     where = f"source.yaml {path}"
-    try:
-        # libyaml's safe loader when installed: the source files load several times faster.
-        meta = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{where}: unreadable ({type(e).__name__})") from None
-    if not isinstance(meta, dict):
-        raise ConfigError(f"{where}: (top level): expected a mapping of keys "
-                          f"(allowed: {', '.join(SourceYaml.model_fields)})")
-    try:
-        spec = SourceYaml.model_validate(meta)
-    except ValidationError as e:
-        raise ConfigError(one_line(where, e, SourceYaml)) from None
+    spec = read_validated(path, where, SourceYaml)
     if spec.name not in (None, folder.name):
         raise ConfigError(f"{where}: name: {spec.name!r} differs from the folder name {folder.name!r}")
     return spec

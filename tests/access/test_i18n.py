@@ -4,8 +4,6 @@ server negotiating the language, and the pages as a browser shows them."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import urllib.request
 from email.message import Message
 from pathlib import Path
@@ -22,10 +20,10 @@ from se_pipeline.access.server import ServeConfig, serve_in_thread
 from se_pipeline.access.static_docs import release_store, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL
 from se_pipeline.settings import PAGE_LANGUAGES, ConfigError, load_settings
+from tests.conftest import Chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCESS = ROOT / "se_pipeline" / "access"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TRANSLATED = [lang for lang in LANGS if lang != pages.DEFAULT_LANG]
 
 #: Words that show a page is in its language (interface strings of landing.html and enterprise_words.html).
@@ -168,16 +166,8 @@ def test_serve_answers_in_the_accepted_language(sample_release: Path, tmp_path: 
         server.stop()
 
 
-def _chromium(args: list[str], tmp_path: Path) -> str:
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         *args], capture_output=True, timeout=120).stdout.decode("utf-8")
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
-def test_pages_in_headless_chromium_in_four_languages(sample_release: Path, tmp_path: Path) -> None:
+def test_pages_in_headless_chromium_in_four_languages(sample_release: Path, tmp_path: Path, chromium: Chromium) -> None:
     """The landing page and one enterprise page as Chromium shows them, in each language:
     the interface words and the concept labels are that language's. Screenshots are
     kept under the test's tmp_path (`shot-<page>-<lang>.png`) for a person to look at."""
@@ -187,19 +177,19 @@ def test_pages_in_headless_chromium_in_four_languages(sample_release: Path, tmp_
     page = sample_release / "id" / (iri[len(DEFAULT_DATA_BASE):] + ".html")
     for lang in LANGS:
         url = (sample_release / file_name("index.html", lang)).as_uri()
-        dom = _chromium(["--dump-dom", "--virtual-time-budget=3000", url], tmp_path)
+        dom = chromium.dom("--virtual-time-budget=3000", url)
         assert f'<html lang="{lang}">' in dom and SOURCES_HEADING[lang] in dom
         assert f">{landing_labels[lang]}</td>" in dom
         for other in TRANSLATED:
             if other != lang:
                 assert SOURCES_HEADING[other] not in dom
         enterprise = page.with_name(file_name(page.name, lang)).as_uri()
-        dom = _chromium(["--dump-dom", enterprise], tmp_path)
+        dom = chromium.dom(enterprise)
         assert f'<html lang="{lang}">' in dom and SAME_AS_HEADING[lang] in dom
         assert f'title="{concept}">{labels[lang]}</a>' in dom
         for name, target in (("landing", url), ("enterprise", enterprise)):
             shot = tmp_path / f"shot-{name}-{lang}.png"
-            _chromium([f"--screenshot={shot}", "--window-size=1100,900", "--virtual-time-budget=3000", target], tmp_path)
+            chromium(f"--screenshot={shot}", "--window-size=1100,900", "--virtual-time-budget=3000", target)
             assert shot.stat().st_size > 10_000
     print(f"screenshots: {tmp_path}/shot-*.png")
 

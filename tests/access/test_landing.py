@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import struct
-import subprocess
 import urllib.request
 import zlib
 from pathlib import Path
@@ -24,10 +23,10 @@ from se_pipeline.access.pages import LANGS
 from se_pipeline.access.server import HTML_CSP, ServeConfig, serve_in_thread
 from se_pipeline.access.static_docs import release_store, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, GEO, RDF_TYPE, SCHEMA
+from tests.conftest import Chromium
 
 EVIL = "<script>alert(1)</script>"
 EVIL_IRI = DEFAULT_DATA_BASE + "coops_uk/EVIL1"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -133,18 +132,10 @@ def _png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     return width, height, rows
 
 
-def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         *args], capture_output=True, timeout=120)
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
-def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
+def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path, chromium: Chromium) -> None:
     url = (evil_release / "index.html").as_uri()
-    dom = _chromium(["--dump-dom", "--virtual-time-budget=5000", url], tmp_path).stdout.decode("utf-8")
+    dom = chromium.dom("--virtual-time-budget=5000", url)
     assert "<title>" in dom and "alert" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     assert "<img src=x" not in dom and "<script>alert(1)</script>" not in dom  # never made into markup
     assert "PWNED" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)  # no injected script ran
@@ -166,15 +157,14 @@ def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
     # A hostile name, opened on the map (index.html#map=<IRI>), is shown as text and runs nothing.
     for iri, shown in ((EVIL_IRI, "&lt;script&gt;alert(1)&lt;/script&gt;"),
                        (EVIL_IRI + "2", "&lt;img src=x onerror=")):
-        opened = _chromium(["--dump-dom", "--virtual-time-budget=8000", f"{url}#map={quote(iri, safe='')}"],
-                           tmp_path).stdout.decode("utf-8")
+        opened = chromium.dom("--virtual-time-budget=8000", f"{url}#map={quote(iri, safe='')}")
         popup = re.search(r'<div class="leaflet-popup-content"[^>]*>(.*?)</div></div>', opened, re.S)
         assert popup is not None and shown in popup.group(1)
         assert "<img" not in popup.group(1) and "<script" not in popup.group(1)
         assert "PWNED" not in re.search(r"<title>(.*?)</title>", opened, re.S).group(1)
 
     shot = tmp_path / "page.png"
-    _chromium([f"--screenshot={shot}", "--window-size=1280,1400", "--virtual-time-budget=5000", url], tmp_path)
+    chromium(f"--screenshot={shot}", "--window-size=1280,1400", "--virtual-time-budget=5000", url)
     width, height, rows = _png_pixels(shot)
 
     def pixels(colour: str) -> int:
@@ -188,8 +178,8 @@ def test_page_in_headless_chromium(evil_release: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
-def test_served_landing_page_keeps_its_own_policy_and_its_map_runs(evil_release: Path, tmp_path: Path) -> None:
+def test_served_landing_page_keeps_its_own_policy_and_its_map_runs(evil_release: Path, tmp_path: Path,
+                                                                     chromium: Chromium) -> None:
     """`se-pipeline serve` sends the page's own CSP (its map's scripts by hash) as the header:
     the generic HTML policy beside it would block the map."""
     server = serve_in_thread(ServeConfig(release=evil_release, port=0, store_root=tmp_path / "stores"))
@@ -199,7 +189,7 @@ def test_served_landing_page_keeps_its_own_policy_and_its_map_runs(evil_release:
             policy, body = r.headers["Content-Security-Policy"], r.read()
         stated = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', body.decode()).group(1)
         assert policy == html.unescape(stated) and policy != HTML_CSP and "'sha256-" in policy
-        dom = _chromium(["--dump-dom", "--virtual-time-budget=5000", f"http://{host}:{port}/"], tmp_path).stdout.decode()
+        dom = chromium.dom("--virtual-time-budget=5000", f"http://{host}:{port}/")
         assert 'data-ready="true"' in dom and len(re.findall(r'<path class="country[ "]', dom)) > 150
         assert "PWNED" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     finally:

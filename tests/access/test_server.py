@@ -8,8 +8,6 @@ import functools
 import io
 import json
 import os
-import shutil
-import subprocess
 import threading
 import time
 import urllib.error
@@ -27,6 +25,7 @@ from se_pipeline import QUERIES_DIR
 from se_pipeline.access.server import ServeConfig, serve_in_thread
 from se_pipeline.access.store import ensure_store
 from se_pipeline.cli import main as cli_main
+from tests.conftest import Chromium
 
 MAX_ROWS = 500
 TIMEOUT = 3.0
@@ -331,7 +330,6 @@ def test_a_crash_mid_load_rebuilds(sample_release: Path, tmp_path: Path) -> None
 
 # -- a browser page on another origin ------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>pending</title></head><body><pre id="out"></pre>
 <script>
 fetch(%(endpoint)s, {method: "POST", headers: {"Content-Type": "application/sparql-query",
@@ -343,8 +341,8 @@ fetch(%(endpoint)s, {method: "POST", headers: {"Content-Type": "application/spar
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
-def test_endpoint_usable_from_a_browser_page_on_another_origin(server, sample_release: Path, tmp_path: Path) -> None:
+def test_endpoint_usable_from_a_browser_page_on_another_origin(server, sample_release: Path, tmp_path: Path,
+                                                               chromium: Chromium) -> None:
     """A real browser: a POST of application/sparql-query is preflighted (CORS), then read, headers included."""
     (tmp_path / "page.html").write_text(PAGE % {"endpoint": json.dumps(server.url), "query": json.dumps(COUNT_ALL)},
                                         encoding="utf-8")
@@ -353,10 +351,7 @@ def test_endpoint_usable_from_a_browser_page_on_another_origin(server, sample_re
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
         page = f"http://127.0.0.1:{other.server_address[1]}/page.html"
-        dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=15000", "--dump-dom", page], capture_output=True, timeout=120).stdout.decode()
+        dom = chromium.dom("--virtual-time-budget=15000", page)
     finally:
         other.shutdown()
         other.server_close()

@@ -8,7 +8,6 @@ the command line's run. `UI_SCREENSHOT_DIR=DIR` keeps the asset catalog's screen
 """
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,10 +22,10 @@ import pytest
 from se_pipeline import PROJECT_ROOT
 from se_pipeline.assets.schedules import CADENCE_CRON
 from se_pipeline.sources.registry import all_sources
+from tests.conftest import Chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 START_TIMEOUT_S = 120
 GRAPHQL = """
 query Steward {
@@ -127,29 +126,17 @@ def graphql(base: str) -> dict:
         time.sleep(1)
 
 
-def _chromium(tmp_path: Path, *args: str, height: int = 6000) -> subprocess.CompletedProcess:
-    if not CHROMIUM:
-        pytest.skip("chromium is not installed (make test installs it: scripts/install-chromium.sh)")
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-           f"--window-size=1600,{height}", f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=20000",
-           *args]
-    done = subprocess.run(cmd, capture_output=True, timeout=120, start_new_session=True)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
-    return done
-
-
-def dump_dom(base: str, path: str, tmp_path: Path) -> str:
+def dump_dom(chromium: Chromium, url: str) -> str:
     # A tall window: the UI's lists are virtualised and render only the rows in view.
-    return _chromium(tmp_path, "--dump-dom", base + path).stdout.decode("utf-8", errors="replace")
+    return chromium.dom("--window-size=1600,6000", "--virtual-time-budget=20000", url)
 
 
-def screenshot(base: str, path: str, tmp_path: Path, name: str) -> Path:
+def screenshot(chromium: Chromium, url: str, tmp_path: Path, name: str) -> Path:
     """A PNG of the page, kept in `UI_SCREENSHOT_DIR` when that is set."""
     folder = Path(os.environ.get("UI_SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     png = folder / name
-    _chromium(tmp_path, f"--screenshot={png}", base + path, height=2200)
+    chromium(f"--screenshot={png}", "--window-size=1600,2200", "--virtual-time-budget=20000", url)
     return png
 
 
@@ -193,27 +180,28 @@ def test_the_command_line_run_is_in_the_ui_with_its_materialisations_and_check_r
     assert status["ica:quarantine_share"] == "FAILED"  # the bundled ICA sample is hostile on purpose: a warning
 
 
-def test_the_asset_catalog_shows_the_sources_materialised_with_their_checks(dagster_ui: str, tmp_path: Path) -> None:
+def test_the_asset_catalog_shows_the_sources_materialised_with_their_checks(dagster_ui: str, tmp_path: Path,
+                                                                            chromium: Chromium) -> None:
     graphql(dagster_ui)  # the code location is loaded
-    catalog = dump_dom(dagster_ui, "/assets", tmp_path)
+    catalog = dump_dom(chromium, dagster_ui + "/assets")
     assert "Never materialized" not in catalog
     for name in ("coops_uk", "usfwc", "release"):
         assert name in catalog
-    png = screenshot(dagster_ui, "/assets", tmp_path, "asset-catalog.png")
+    png = screenshot(chromium, dagster_ui + "/assets", tmp_path, "asset-catalog.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
-    checks = dump_dom(dagster_ui, "/assets/ica?view=checks", tmp_path)
+    checks = dump_dom(chromium, dagster_ui + "/assets/ica?view=checks")
     assert "quarantine_share" in checks and "Failed" in checks
-    screenshot(dagster_ui, "/assets/ica?view=checks", tmp_path, "ica-checks.png")
+    screenshot(chromium, dagster_ui + "/assets/ica?view=checks", tmp_path, "ica-checks.png")
 
 
-def test_pages_render_assets_checks_and_schedules(dagster_ui: str, tmp_path: Path) -> None:
+def test_pages_render_assets_checks_and_schedules(dagster_ui: str, chromium: Chromium) -> None:
     graphql(dagster_ui)  # the code location is loaded
-    assets = dump_dom(dagster_ui, "/assets", tmp_path)
+    assets = dump_dom(chromium, dagster_ui + "/assets")
     for name in ("coops_uk", "coops_uk_graph", "usfwc_graph"):
         assert name in assets, f"/assets does not show {name}"
-    checks = dump_dom(dagster_ui, "/assets/coops_uk?view=checks", tmp_path)
+    checks = dump_dom(chromium, dagster_ui + "/assets/coops_uk?view=checks")
     for name in ("fetch_succeeded", "record_count_vs_last_good", "licence_present", "quarantine_share"):
         assert name in checks, f"the checks tab of coops_uk does not show {name}"
-    automation = dump_dom(dagster_ui, "/automation", tmp_path)
+    automation = dump_dom(chromium, dagster_ui + "/automation")
     for name in ("publish_daily", "refresh_coops_uk_quarterly", "coops_uk_upstream_changed", "alert_on_run_failure"):
         assert name in automation, f"/automation does not show {name}"

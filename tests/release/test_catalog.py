@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
 
+from se_pipeline.release.catalog import catalog_triples, write_catalog, write_catalog_with_size
+from se_pipeline.release.disk_usage import release_size
+from se_pipeline.release.publish import write_checksums
 from se_pipeline.settings import Settings
 from tests.release.conftest import SOURCES, ingest_and_gate, publish
 
@@ -22,8 +27,10 @@ PREFIX vcard: <http://www.w3.org/2006/vcard/ns#> """
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The second release of an output folder (so its catalog names the first)."""
     settings = Settings(output_dir=tmp_path_factory.mktemp("catalog") / "out")
     ingest_and_gate(settings)
+    publish(settings)
     return publish(settings).path
 
 
@@ -80,3 +87,44 @@ def test_provenance_and_stale_flags_are_kept(catalog: ox.Store) -> None:
     fetched = {r["id"].value for r in catalog.query(PREFIXES + """SELECT ?id WHERE {
         ?d dct:identifier ?id ; sep:stale false ; prov:wasGeneratedBy [ a prov:Activity ; sep:sha256 ?sha ] }""")}
     assert fetched == set(SOURCES)
+
+
+def _size_statements(catalog: ox.Store, release_id: str) -> dict[str, str]:
+    rows = catalog.query(PREFIXES + f"""SELECT ?p ?o WHERE {{ ?r dct:identifier "{release_id}" ; ?p ?o .
+        FILTER(?p IN (sep:diskBytes, sep:diskBytesAdded, dcat:previousVersion)) }}""")
+    return {r["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]: r["o"].value for r in rows}
+
+
+def test_the_release_states_its_whole_size_on_disk(catalog: ox.Store, release: Path) -> None:
+    """The size the catalog states is that of the finished release, catalog.ttl and
+    SHA256SUMS included, and what it adds to the release it follows."""
+    [previous] = [d for d in release.parent.iterdir() if d != release]
+    size = release_size(release, previous)
+    assert size.files == len((release / "SHA256SUMS").read_text(encoding="utf-8").splitlines()) + 1
+    assert _size_statements(catalog, release.name) == {
+        "diskBytes": str(size.bytes), "diskBytesAdded": str(size.added_bytes),
+        "previousVersion": f"https://w3id.org/se-pipeline/release/{previous.name}"}
+
+
+def test_the_size_added_leaves_out_files_hard_linked_from_the_previous_release(tmp_path: Path) -> None:
+    previous = tmp_path / "20261201T050000Z"
+    (previous / "id").mkdir(parents=True)
+    (previous / "id" / "same.ttl").write_bytes(b"s" * 4000)
+    (previous / "dataset.ttl").write_bytes(b"old")
+    current = tmp_path / "20261202T050000Z"
+    (current / "id").mkdir(parents=True)
+    os.link(previous / "id" / "same.ttl", current / "id" / "same.ttl")
+    (current / "dataset.ttl").write_bytes(b"new" * 10)
+    triples = catalog_triples(release_id=current.name, issued=datetime(2026, 12, 2, 5, tzinfo=timezone.utc),
+                              sources=[], total_triples=0, total_entities=0, classes={}, files=[],
+                              download_base="https://example.org/releases/")
+    write_catalog(current / "catalog.ttl", triples)  # the first version, which the landing page reads
+    write_catalog_with_size(current, triples, current.name, previous)
+    write_checksums(current)
+    stated = ox.Store()
+    stated.load(path=str(current / "catalog.ttl"), format=ox.RdfFormat.TURTLE)
+    after = release_size(current, previous)
+    assert (after.bytes - after.added_bytes, after.added_files) == (4000, 3)  # 1 shared file; 3 new ones
+    assert _size_statements(stated, current.name) == {
+        "diskBytes": str(after.bytes), "diskBytesAdded": str(after.added_bytes),
+        "previousVersion": "https://w3id.org/se-pipeline/release/20261201T050000Z"}

@@ -50,6 +50,21 @@ def test_bad_source_yaml_is_one_line(tmp_path: Path, changes: dict, expected: st
     assert message.startswith(f"source.yaml {folder / 'source.yaml'}: {expected}")
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("title: [unclosed\n", "not valid YAML at line 2, column 1 ("),
+    ("- a list\n", "(top level): expected a mapping of keys (allowed: name, title,"),
+    ("", "title: required key missing"),  # an empty file is an empty mapping
+])
+def test_a_source_yaml_that_is_not_a_mapping_is_one_line_like_the_run_config(tmp_path: Path, text: str,
+                                                                              expected: str) -> None:
+    folder = edited(tmp_path)
+    (folder / "source.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        read_source_yaml(folder)
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith(f"source.yaml {folder / 'source.yaml'}: {expected}")
+
+
 def test_every_bundled_source_yaml_is_valid() -> None:
     for name, spec in all_sources().items():
         meta = read_source_yaml(spec.folder)
