@@ -80,7 +80,7 @@ def release_size(directory: Path, previous: Path | None = None) -> ReleaseSize:
 
 
 def checksum_line_bytes(relative_path: str) -> int:
-    """The length of `<sha256 hex>  <path>\n`, a line of SHA256SUMS (`publish.write_checksums`)."""
+    """The length of `<sha256 hex>  <path>\n`, a line of SHA256SUMS (`publish.write_checksums_from`)."""
     return 64 + 2 + len(relative_path.replace(os.sep, "/").encode("utf-8", "surrogateescape")) + 1
 
 
