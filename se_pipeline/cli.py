@@ -7,11 +7,10 @@ exactly the same definitions, checks included, and the UI shows the CLI's runs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from se_pipeline.settings import DEFAULT_OUTPUT, ConfigError
 
@@ -23,25 +22,7 @@ def _run(args: argparse.Namespace) -> int:
     from se_pipeline.settings import load_settings
 
     settings = load_settings(args.config, args.output)  # fail early on a bad config
-    with _code_location_config(args.config):
-        return _run_locked(args, settings)
-
-
-@contextmanager
-def _code_location_config(config: str | None) -> Iterator[None]:
-    """`SE_PIPELINE_CONFIG` = `config` while the run loads its definitions (the partners'
-    catalogs it names are sources: `sources/registry.py`), restored afterwards so that a
-    caller running several configs in one process does not pass one on to the next."""
-    before = os.environ.get("SE_PIPELINE_CONFIG")
-    if config:
-        os.environ["SE_PIPELINE_CONFIG"] = str(Path(config).resolve())
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("SE_PIPELINE_CONFIG", None)
-        else:
-            os.environ["SE_PIPELINE_CONFIG"] = before
+    return _run_locked(args, settings)
 
 
 def _run_locked(args: argparse.Namespace, settings: "Settings") -> int:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 import os
 import pkgutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import dagster as dg
 
@@ -118,12 +119,35 @@ def _plain(value: object) -> str:
     return f"{value:.0%}" if isinstance(value, float) and 0 <= value <= 1 else str(value)[:120]
 
 
+@contextmanager
+def code_location_config(config: str | None) -> Iterator[None]:
+    """`SE_PIPELINE_CONFIG` = `config` while the run loads its definitions (the partners'
+    catalogs it names are sources: `sources/registry.py`), restored afterwards so that a
+    caller running several configs in one process does not pass one on to the next."""
+    before = os.environ.get("SE_PIPELINE_CONFIG")
+    if config:
+        os.environ["SE_PIPELINE_CONFIG"] = str(Path(config).resolve())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SE_PIPELINE_CONFIG", None)
+        else:
+            os.environ["SE_PIPELINE_CONFIG"] = before
+
+
 def run_publish(settings: Settings, config_file: str | None, *, executor: str = "in_process",
                 max_concurrent: int = 2, force: bool = False) -> Outcome:
     """Run `publish` for `settings` (read from `config_file`) with `executor`, in the
     instance at `dagster_home(settings)`; the outcome as the CLI reports it. `force`
     makes a new release even when nothing changed since `latest` (the `release` step's
     run config, as the Dagster UI sets it)."""
+    with code_location_config(config_file):
+        return _execute_publish(settings, config_file, executor, max_concurrent, force)
+
+
+def _execute_publish(settings: Settings, config_file: str | None, executor: str, max_concurrent: int,
+                     force: bool) -> Outcome:
     logging.getLogger("dagster").setLevel(logging.WARNING)
     run_config = {"execution": {"config": executor_config(executor, max_concurrent)},
                   "ops": {RELEASE.to_user_string(): {"config": {"force": force}}}, **QUIET_LOGS}

@@ -45,3 +45,38 @@ def test_switched_off_sources_have_no_steps(tmp_path: Path) -> None:
     assert every - kept == {dg.AssetKey(k) for k in ("wfto", "wfto_graph", "ica", "ica_graph")}
     assert {dg.AssetKey(k) for k in ("release", "enterprise_links", "partner_exports", *all_sources())} - \
         {dg.AssetKey("wfto"), dg.AssetKey("ica")} <= kept
+
+
+
+def test_a_partner_named_by_the_config_is_in_the_run_whoever_calls_run_publish(tmp_path: Path) -> None:
+    """`run_publish` itself makes the config's partner catalogs sources of the job it runs
+    (the code location reads them from `SE_PIPELINE_CONFIG` when it is first imported),
+    then restores the environment: a script calling it, not only the CLI, gets them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"sources": {
+        "rede_br": {"kind": "dcat_catalog", "url": "https://rede.example.org/catalog.ttl"}}}))
+    script = """
+import json, os, sys
+from se_pipeline import run
+from se_pipeline.settings import Settings
+seen = {}
+def execute(settings, config_file, *args):
+    seen["env"] = os.environ.get("SE_PIPELINE_CONFIG")
+    job = run.publish_job(config_file, str(settings.output_dir))
+    seen["assets"] = sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys if "rede" in k.to_user_string())
+    return run.Outcome(True)
+run._execute_publish = execute
+ok = run.run_publish(Settings(output_dir=sys.argv[2]), sys.argv[1]).success
+print(json.dumps({**seen, "ok": ok, "after": os.environ.get("SE_PIPELINE_CONFIG")}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "SE_PIPELINE_CONFIG"}
+    done = subprocess.run([sys.executable, "-c", script, str(config), str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "env": str(config.resolve()), "assets": ["rede_br", "rede_br_graph"], "ok": True, "after": None}
