@@ -147,6 +147,18 @@ def _stream(store: ox.Store, dataset: ox.NamedNode | ox.BlankNode) -> Optional[s
     return None
 
 
+def parsed(data: bytes, fmt: ox.RdfFormat, what: str, base: str, source: str) -> ox.Store:
+    """`data` in a new store, or a `SourceFormatError` naming `what` (the parser's message,
+    which may quote the partner's bytes, stays out of the public text)."""
+    store = ox.Store()
+    try:
+        store.bulk_load(data, format=fmt, base_iri=base)
+    except (SyntaxError, ValueError) as e:
+        raise SourceFormatError(source, f"{what} does not parse as {fmt.name}: {e}",
+                                public=f"{what} does not parse as {fmt.name}") from None
+    return store
+
+
 def read_offer(data: bytes, catalog_url: str, media_type: Optional[str], source: str) -> Offer:
     """The newest RDF dump the catalog at `catalog_url` offers; a catalog without one, or
     one that does not parse, is a `SourceFormatError` naming the URL."""
@@ -154,12 +166,7 @@ def read_offer(data: bytes, catalog_url: str, media_type: Optional[str], source:
     head = data.lstrip()[:1]
     fmt = (ox.RdfFormat.JSON_LD if head in (b"{", b"[") else
            ox.RdfFormat.from_media_type(media) if media and ox.RdfFormat.from_media_type(media) else ox.RdfFormat.TURTLE)
-    store = ox.Store()
-    try:
-        store.load(data, format=fmt, base_iri=catalog_url)
-    except (SyntaxError, ValueError) as e:
-        raise SourceFormatError(source, f"catalog {catalog_url} does not parse as {fmt.name}: {e}",
-                                public=f"catalog {catalog_url} does not parse as {fmt.name}") from None
+    store = parsed(data, fmt, f"catalog {catalog_url}", catalog_url, source)
     catalogs = [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(DCAT + "Catalog"), None)]
     catalog = catalogs[0] if catalogs else None
     datasets = list(dict.fromkeys(

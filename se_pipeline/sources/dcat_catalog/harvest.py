@@ -168,7 +168,7 @@ def _import_dump(spec: "SourceSpec", offer: Offer, cursor: dict[str, Any], http:
     if got.record.sha256 != expected:
         raise ChecksumMismatch(spec.name, f"{offer.url} served bytes with SHA-256 {got.record.sha256}, but the "
                                           f"partner's catalog says {expected}; refused, nothing of it was used")
-    records = parse_dump(got.data, OX_FORMAT[offer.format], offer.gzip, offer.url, spec.name)
+    records = parse_dump(got.data, OX_FORMAT[offer.format], offer.gzip, offer.url, spec.name, policy.max_bytes)
     data = write_records(records, state.run / RECORDS_FILE)
     write_json(state.run / STREAM_FILE, new_cursor)
     notes["harvest"] = {**mode, "records": len(records)}

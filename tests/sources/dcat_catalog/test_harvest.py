@@ -190,3 +190,24 @@ def test_a_dump_on_a_host_off_the_allowlist_is_not_fetched(tmp_path: Path) -> No
             http={"allow_private_addresses": True, "allow_http": True, "respect_robots": False})
         outcome, _ = _harvest(settings)
     assert not outcome.ok and "DisallowedUrl" in (outcome.error or "") and "elsewhere.example" in (outcome.error or "")
+
+
+def test_a_gzipped_dump_is_expanded_no_further_than_the_sources_byte_cap() -> None:
+    """A checksum vouches for the partner's compressed bytes, not for what they expand to:
+    a dump that inflates past the cap is refused, one under it is read."""
+    import gzip
+
+    from se_pipeline.sources.dcat_catalog.records import parse_dump
+    from se_pipeline.sources.errors import SourceFormatError, public_message
+
+    line = (b'<https://partner.example/id/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+            b'<http://purl.org/essglobal/vocab/SSEInitiative> .\n'
+            b'<https://partner.example/id/1> <http://schema.org/name> "Coop One" .\n')
+    bomb = gzip.compress(line + b"# " + b"0" * 5_000_000 + b"\n")
+    assert len(bomb) < 20_000
+    with pytest.raises(SourceFormatError, match="expands to more than 100000 bytes") as refused:
+        parse_dump(bomb, ox.RdfFormat.N_TRIPLES, True, "https://partner.example/dump.nt.gz", "rede", 100_000)
+    assert "000000" not in public_message(refused.value, "rede")
+    records = parse_dump(gzip.compress(line), ox.RdfFormat.N_TRIPLES, True, "https://partner.example/dump.nt.gz",
+                         "rede", 100_000)
+    assert len(records) == 1
