@@ -82,13 +82,19 @@ def _sums(release: Path) -> dict[str, str]:
     return {line[66:]: line[:64] for line in (release / "SHA256SUMS").read_text(encoding="utf-8").splitlines()}
 
 
-def test_an_incremental_release_equals_one_built_from_scratch(tmp_path: Path) -> None:
+def _inputs(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the coops_uk sample to mutate, and an empty curated decisions file."""
     data = tmp_path / "data"
     data.mkdir()
     sample = data / "coops_uk.csv"
     shutil.copyfile(SAMPLE, sample)
     decisions = tmp_path / "decisions.yaml"
     decisions.write_text("[]\n", encoding="utf-8")
+    return sample, decisions
+
+
+def test_an_incremental_release_equals_one_built_from_scratch(tmp_path: Path) -> None:
+    sample, decisions = _inputs(tmp_path)
     settings = _settings(tmp_path / "incremental", sample)
     first = _run(settings, decisions, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
     assert first.reuse["documents_linked"] == 0 and first.reuse["profiles_linked"] == 0
@@ -156,12 +162,7 @@ def test_an_incremental_release_equals_one_built_from_scratch(tmp_path: Path) ->
 
 
 def test_nothing_changed_means_the_same_fingerprint_and_any_change_another(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    sample = data / "coops_uk.csv"
-    shutil.copyfile(SAMPLE, sample)
-    decisions = tmp_path / "decisions.yaml"
-    decisions.write_text("[]\n", encoding="utf-8")
+    sample, decisions = _inputs(tmp_path)
     settings = _settings(tmp_path / "out", sample)
     first = _run(settings, decisions, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
     recorded = read_inputs(first.path)
