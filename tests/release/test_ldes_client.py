@@ -4,8 +4,10 @@
 Skipped when node or the package is absent (`make test` installs it wherever npm is)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -31,8 +33,11 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> TwoReleases:
 
 
 def replay(url: str, *args: str) -> dict[str, set[ox.Quad]]:
-    """Members the client emits: member IRI -> its statements (member graph)."""
-    done = subprocess.run([NODE, str(REPLAY), url, *args], capture_output=True, timeout=120, check=True, cwd=HERE)
+    """Members the client emits: member IRI -> its statements (member graph). The client
+    makes a state folder under the temporary directory and leaves it: its own, removed after."""
+    with tempfile.TemporaryDirectory(prefix="ldes-client-") as scratch:
+        done = subprocess.run([NODE, str(REPLAY), url, *args], capture_output=True, timeout=120, check=True, cwd=HERE,
+                              env={**os.environ, "TMPDIR": scratch})
     quads = list(ox.parse(done.stdout, format=ox.RdfFormat.N_QUADS))
     members = {q.subject.value for q in quads if q.predicate.value == VERSION_OF and q.graph_name == ox.DefaultGraph()}
     return {m: {q for q in quads if q.graph_name == ox.NamedNode(m)} for m in members}
