@@ -641,9 +641,14 @@ def build_release(
         flush_in_background()
         seconds["documents"] = time.perf_counter() - t0
         # Again, with the size of the whole release; the landing pages, which list it, again after it.
-        write_catalog_with_size(partial, catalog, release_id, settings.latest.resolve() if settings.latest.exists() else None,
-                                lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
-                                                           digests={f.path.name: f.sha256 for f in files}))
+        t0 = time.perf_counter()
+        latest = settings.latest.resolve() if settings.latest.exists() else None
+        size = write_catalog_with_size(partial, catalog, release_id, latest,
+                                       lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
+                                                                  digests={f.path.name: f.sha256 for f in files}),
+                                       previous_size=ledger.read_size(earlier[1]) if earlier and earlier[0] == latest else None)
+        ledger.write_size(made_ledger, size)
+        seconds["catalog_size"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet, and
         # merges the many from digest files sorted on disk (4x10^6 lines at 10^6

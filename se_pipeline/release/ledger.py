@@ -8,7 +8,9 @@
 * `parts.json` — per graph of the datasets: the SHA-256 of the N-Triples file it was made
   from, where its bytes are in dataset.nq.gz (one gzip member), dataset.ttl and
   dataset.jsonld with their SHA-256, and its statistics (`release.build.PartRecord`);
-* `records/<n>.tsv` — a source graph's record digests (`release.changelog`).
+* `records/<n>.tsv` — a source graph's record digests (`release.changelog`);
+* `size.json` — the release's files and bytes on disk, each file once (what its catalog
+  states), from which the next release's size is taken (`disk_usage.release_size`).
 
 The next release copies an unchanged graph's byte ranges from `latest`'s datasets, and
 hard-links an enterprise's files from `latest` when its key is unchanged, and takes their
@@ -28,6 +30,7 @@ from se_pipeline.settings import Settings
 PROFILES = "profiles.sha256"
 DOCUMENTS = "documents"
 PARTS = "parts.json"
+SIZE = "size.json"
 RECORDS = "records"
 #: Bumped when what `parts.json` holds, or how a part's bytes are written, changes: an
 #: older ledger's parts are then not reused.
@@ -73,3 +76,16 @@ def read_parts(ledger: Path) -> dict[str, dict] | None:
 
 def write_parts(ledger: Path, parts: list[dict]) -> None:
     (ledger / PARTS).write_text(json.dumps({"version": PARTS_VERSION, "parts": parts}), encoding="utf-8")
+
+
+def read_size(ledger: Path) -> tuple[int, int] | None:
+    """(files, bytes) of the ledger's release, if it keeps them."""
+    try:
+        kept = json.loads((ledger / SIZE).read_text(encoding="utf-8"))
+        return int(kept["files"]), int(kept["bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_size(ledger: Path, size: tuple[int, int]) -> None:
+    (ledger / SIZE).write_text(json.dumps({"files": size[0], "bytes": size[1]}), encoding="utf-8")
