@@ -119,13 +119,17 @@ def linked_names(routed: Routed, base_iri: str) -> dict[str, dict[str, str]]:
 
 def labels_digest(label_quads: list[ox.Quad], concepts: Iterable[str]) -> str:
     """A digest of the data's `skos:prefLabel` statements (in routed order: the order
-    labels are picked in) about `concepts`; our vocabulary's labels are the code's
-    (`documents_salt`)."""
+    labels are picked in) about `concepts` (those a source's documents found labels for),
+    and of which IRIs the data labels at all (an IRI that gains a label shows it); our
+    vocabulary's labels are the code's (`documents_salt`)."""
     wanted = set(concepts)
     h = hashlib.blake2b(digest_size=16)
+    labelled: set[str] = set()
     for q in label_quads:
+        labelled.add(q.subject.value)
         if q.subject.value in wanted:
             h.update(b"\n" + str(q).encode("utf-8"))
+    h.update(b"\0" + "\n".join(sorted(labelled)).encode("utf-8"))
     return h.hexdigest()
 
 
@@ -138,9 +142,9 @@ class DocumentReuse:
     this release's. Per source, `<source>.tsv` starts with the salt and the source's key
     (`source_key`, tab-separated) and then holds one line per enterprise: its file name,
     key and the SHA-256 of its files (Turtle, JSON-LD, then the HTML of each language).
-    `<source>.concepts` (JSON) lists the concepts its documents looked labels up for, and
-    the `labels_digest` of them: a source whose file is unchanged uses the same concepts,
-    so only their labels need to be the same for it to be linked whole."""
+    `<source>.concepts` (JSON) lists the concepts its documents found labels for, and the
+    `labels_digest` of them: a source whose file is unchanged uses the same concepts, so
+    only their labels (and which IRIs have any) need to be the same for it to be linked whole."""
 
     def __init__(self, index: Path, salt: str, previous: Path | None = None, previous_index: Path | None = None) -> None:
         self.index, self.salt = index, salt
@@ -152,7 +156,7 @@ class DocumentReuse:
         self._labels: Callable[[Iterable[str]], str] | None = None
         self._concepts_before: list[str] = []
         self.source_unchanged = False
-        #: Concepts the source's documents looked labels up for (None: not known, e.g.
+        #: Concepts the source's documents found labels for (None: not known, e.g.
         #: described from a store); filled by the caller's `labels_of`.
         self.used: set[str] | None = set()
 
@@ -355,9 +359,10 @@ def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLa
         reuse.begin(part.segment, key, labels_key)
 
         def labels_of(concept: str) -> dict[str, str]:
-            if reuse.used is not None:
+            found = labels(concept)
+            if found and reuse.used is not None:
                 reuse.used.add(concept)
-            return labels(concept)
+            return found
 
         if reuse.source_unchanged:
             try:

@@ -17,14 +17,14 @@ WORKER_COOP = "<https://w3id.org/se-pipeline/taxonomy/practice/worker-coop>"
 CONSUMER_COOP = "<https://w3id.org/se-pipeline/taxonomy/practice/consumer-coop>"
 
 
-def _graphs(a_name: str, worker_label: str, consumer_label: str | None) -> dict[str, list[str]]:
+def _graphs(a_name: str, worker_label: str, consumer_label: str) -> dict[str, list[str]]:
     return {
         "a": [f'<{B}a/1> {INIT} .', f'<{B}a/1> <{SCHEMA}name> "Alpha One" .',
               f'<{B}a/2> {INIT} .', f'<{B}a/2> <{SCHEMA}name> "{a_name}" .',
               f'<{B}a/2> <{OWL}sameAs> <{B}b/7> .'],
         "b": [f'<{B}b/7> {INIT} .', f'<{B}b/7> <{SCHEMA}name> "Beta Seven" .',
               f'{WORKER_COOP} <{SKOS}prefLabel> "{worker_label}"@fr .',
-              *([f'{CONSUMER_COOP} <{SKOS}prefLabel> "{consumer_label}"@fr .'] if consumer_label else [])],
+              f'{CONSUMER_COOP} <{SKOS}prefLabel> "{consumer_label}"@fr .'],
         "d": [f'<{B}d/1> {INIT} .', f'<{B}d/1> <{SCHEMA}name> "Delta" .', f'<{B}d/1> <{PRACTICE}> {WORKER_COOP} .',
               f'<{B}d/2> {INIT} .', f'<{B}d/2> <{SCHEMA}name> "Delta Two" .'],
         "links": [f'<{B}a/1> <{OWL}sameAs> <{B}b/7> .'],
@@ -67,9 +67,9 @@ def whole(monkeypatch) -> list[str]:
 
 def test_a_source_is_linked_whole_unless_what_its_documents_show_changed(tmp_path: Path, whole: list[str]) -> None:
     days = [
-        _graphs("Alpha Two", "Coopérative de travail", None),
-        # a renames a record linked with b's (b shows its name), and b labels a concept only
-        # a label elsewhere: d, which shows neither, stays linked whole.
+        _graphs("Alpha Two", "Coopérative de travail", "Coopérative de consommation"),
+        # a renames a record linked with b's (b shows its name), and b relabels a concept
+        # d does not use: d, which shows neither, stays linked whole.
         _graphs("Alpha Deux", "Coopérative de travail", "Coopérative de consommateurs"),
         # The label of a concept d uses changes (in b's file): d's documents show it; a's
         # (which show b/7's name, unchanged, and no concept) are linked whole.
