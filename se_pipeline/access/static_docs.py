@@ -19,13 +19,14 @@ unchanged is linked whole without reading its file: a release costs what changed
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, Mapping, TextIO
+from typing import Callable, Iterable, Mapping, TextIO
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -34,12 +35,14 @@ from se_pipeline import child_processes
 from se_pipeline.access.describe import (
     Description, describe, enterprise_iris, is_typed, to_html, to_jsonld, to_turtle,
 )
-from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, SourcePart, source_parts
+from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, Routed, SourcePart, owner, source_parts
 from se_pipeline.access.pages import DEFAULT_LANG, LANGS, file_name
 from se_pipeline.code_digest import code_digest
 from se_pipeline.files import save_digests, write_file
+from se_pipeline.namespaces import OWL
 from se_pipeline.runtime import run_in_background, tune_gc
 
+_SAME_AS = OWL + "sameAs"
 EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "html": "text/html"}
 
 
@@ -71,29 +74,62 @@ def document_key(d: Description) -> str:
 
 
 def source_key(part: SourcePart, salt: str, names_digest: str) -> str:
-    """Everything a source's documents are made from, as one digest: the bytes of its
-    graph file, what the routing pass found for it in other graphs (in file order), every
-    concept label routed, and the linked records' names (`names_digest`, of them all).
-    Equal to the previous release's, every one of its enterprises' keys is too, and its
-    documents are linked without reading its file (see `DocumentReuse.link_source`)."""
+    """Everything a source's documents are made from but concept labels, as one digest:
+    the bytes of its graph file, what the routing pass found for it in other graphs (in
+    file order), and the names of the records its records are linked with
+    (`names_digest` of `linked_names`). Equal to the previous release's, and the labels
+    of the concepts it used then unchanged (`labels_digest`), every one of its
+    enterprises' keys is too, and its documents are linked without reading its file (see
+    `DocumentReuse.link_source`). Nothing another source holds enters it unless this
+    source's documents show it, so a change elsewhere leaves it linked whole."""
     h = hashlib.blake2b(f"{salt}\0{part.segment}\0".encode("utf-8"), digest_size=16)
     if part.path is not None:
         with open(part.path, "rb") as f:
             h.update(hashlib.file_digest(f, "sha256").digest())
     for q in part.routed.extras.get(part.segment, ()):
         h.update(b"\n" + str(q).encode("utf-8"))
-    h.update(b"\0")
-    for q in part.routed.labels:
-        h.update(b"\n" + str(q).encode("utf-8"))
     h.update(b"\0" + names_digest.encode("ascii"))
     return h.hexdigest()
 
 
 def names_digest(names: Mapping[str, str]) -> str:
-    """A digest of the linked records' names the routing pass kept (any order in, one out)."""
+    """A digest of linked records' names (any order in, one out)."""
     h = hashlib.blake2b(digest_size=16)
     for iri in sorted(names):
         h.update(f"{iri}\t{names[iri]}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+def linked_names(routed: Routed, base_iri: str) -> dict[str, dict[str, str]]:
+    """{source segment: {IRI: name}} of the records each source's records are linked with
+    by `owl:sameAs` (either way, from any graph): the only names its documents show. The
+    routing pass sends every such statement to the source of each of its ends, so the
+    lists it routed hold them all, whichever file they are in."""
+    ends: dict[str, set[str]] = {}
+    for quads in routed.extras.values():
+        for q in quads:
+            if q.predicate.value == _SAME_AS and isinstance(q.object, ox.NamedNode):
+                pair = (q.subject.value, q.object.value)
+                for iri in pair:
+                    segment = owner(iri, base_iri)
+                    if segment is not None:
+                        ends.setdefault(segment, set()).update(pair)
+    return {segment: {iri: routed.names[iri] for iri in iris if iri in routed.names} for segment, iris in ends.items()}
+
+
+def labels_digest(label_quads: list[ox.Quad], concepts: Iterable[str]) -> str:
+    """A digest of the data's `skos:prefLabel` statements (in routed order: the order
+    labels are picked in) about `concepts` (those a source's documents found labels for),
+    and of which IRIs the data labels at all (an IRI that gains a label shows it); our
+    vocabulary's labels are the code's (`documents_salt`)."""
+    wanted = set(concepts)
+    h = hashlib.blake2b(digest_size=16)
+    labelled: set[str] = set()
+    for q in label_quads:
+        labelled.add(q.subject.value)
+        if q.subject.value in wanted:
+            h.update(b"\n" + str(q).encode("utf-8"))
+    h.update(b"\0" + "\n".join(sorted(labelled)).encode("utf-8"))
     return h.hexdigest()
 
 
@@ -105,7 +141,10 @@ class DocumentReuse:
     `documents/` folder (None: nothing to reuse, every document is written); `index` is
     this release's. Per source, `<source>.tsv` starts with the salt and the source's key
     (`source_key`, tab-separated) and then holds one line per enterprise: its file name,
-    key and the SHA-256 of its files (Turtle, JSON-LD, then the HTML of each language)."""
+    key and the SHA-256 of its files (Turtle, JSON-LD, then the HTML of each language).
+    `<source>.concepts` (JSON) lists the concepts its documents found labels for, and the
+    `labels_digest` of them: a source whose file is unchanged uses the same concepts, so
+    only their labels (and which IRIs have any) need to be the same for it to be linked whole."""
 
     def __init__(self, index: Path, salt: str, previous: Path | None = None, previous_index: Path | None = None) -> None:
         self.index, self.salt = index, salt
@@ -114,15 +153,23 @@ class DocumentReuse:
         self._before: dict[str, tuple[str, str]] = {}
         self._out: TextIO | None = None
         self._segment = self._source_key = ""
+        self._labels: Callable[[Iterable[str]], str] | None = None
+        self._concepts_before: list[str] = []
         self.source_unchanged = False
+        #: Concepts the source's documents found labels for (None: not known, e.g.
+        #: described from a store); filled by the caller's `labels_of`.
+        self.used: set[str] | None = set()
 
-    def begin(self, segment: str, key: str = "") -> None:
-        """Start a source (its `source_key`): read its previous index (one source's at a
-        time), open its new one. `source_unchanged` then says whether the previous
-        release's documents of the source were made from the same key."""
+    def begin(self, segment: str, key: str = "", labels: Callable[[Iterable[str]], str] | None = None) -> None:
+        """Start a source (its `source_key`, and `labels`: the `labels_digest` of given
+        concepts): read its previous index (one source's at a time), open its new one.
+        `source_unchanged` then says whether the previous release's documents of the
+        source were made from the same key and the same labels of the concepts they used."""
         self.end()
-        self._segment, self._source_key = segment, key
+        self._segment, self._source_key, self._labels = segment, key, labels
         self._before = {}
+        self._concepts_before = []
+        self.used = set()
         self.source_unchanged = False
         if self.previous is not None and self.previous_index is not None:
             try:
@@ -132,18 +179,32 @@ class DocumentReuse:
                         for line in lines:
                             name, record_key, sums = line.rstrip("\n").split("\t")
                             self._before[name] = (record_key, sums)
-                        self.source_unchanged = bool(key) and before == key
+                        self.source_unchanged = bool(key) and before == key and self._same_labels()
             except (OSError, ValueError):
                 self._before = {}
+                self.source_unchanged = False
         self.index.mkdir(parents=True, exist_ok=True)
         self._out = open(self.index / f"{segment}.tsv", "w", encoding="utf-8")
         self._out.write(f"{self.salt}\t{key}\n")
+
+    def _same_labels(self) -> bool:
+        """Whether the concepts the previous release's documents of the source used have
+        the labels they had then (`<source>.concepts`)."""
+        if self._labels is None or self.previous_index is None:
+            return False
+        try:
+            kept = json.loads((self.previous_index / f"{self._segment}.concepts").read_text(encoding="utf-8"))
+            concepts, digest = list(kept["concepts"]), kept["labels"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        self._concepts_before = concepts
+        return self._labels(concepts) == digest
 
     def restart(self) -> None:
         """The source is described again from the start (`NotGrouped`, or a whole-source
         link that failed): forget its lines, and compare record by record."""
         linked, written = self.linked, self.written
-        self.begin(self._segment, self._source_key)
+        self.begin(self._segment, self._source_key, self._labels)
         self.linked, self.written = linked, written
 
     def link_source(self, target_dir: Path, suffixes: list[str], digests: dict[str, str]) -> int:
@@ -165,12 +226,17 @@ class DocumentReuse:
                 digests[path] = digest
             self.record(name, key, files)
         self.linked += len(self._before)
+        self.used = set(self._concepts_before)  # its file is unchanged: the same concepts
         return len(self._before)
 
     def end(self) -> None:
         if self._out is not None:
             self._out.close()
             self._out = None
+            if self._labels is not None and self.used is not None:
+                concepts = sorted(self.used)
+                (self.index / f"{self._segment}.concepts").write_text(
+                    json.dumps({"concepts": concepts, "labels": self._labels(concepts)}), encoding="utf-8")
 
     def link(self, name: str, key: str, stem: str, suffixes: list[str]) -> list[str] | None:
         """The digests of the record's files, hard-linked from the previous release, if
@@ -278,16 +344,26 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
 
 def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLabels,
                            digests: dict[str, str], langs: tuple[str, ...] = LANGS,
-                           reuse: DocumentReuse | None = None, key: str = "") -> int:
+                           reuse: DocumentReuse | None = None, key: str = "",
+                           labels_key: Callable[[Iterable[str]], str] | None = None) -> int:
     """One source's documents, read-only, record by record from its file; if its file
     does not keep a record's statements together, the files written so far are removed
     and the source is described from a store of it instead (same documents, more memory).
     `digests` receives the SHA-256 of each file kept; `reuse` as for `write_documents`,
     and with the source's `key` (`source_key`) equal to the previous release's, every
-    document is linked from it without reading the file."""
+    document is linked from it without reading the file (`labels_key`: the
+    `labels_digest` of given concepts, as `DocumentReuse.begin` takes it)."""
     written: dict[str, str] = {}
+    labels_of: Callable[[str], dict[str, str]] = labels
     if reuse is not None:
-        reuse.begin(part.segment, key)
+        reuse.begin(part.segment, key, labels_key)
+
+        def labels_of(concept: str) -> dict[str, str]:
+            found = labels(concept)
+            if found and reuse.used is not None:
+                reuse.used.add(concept)
+            return found
+
         if reuse.source_unchanged:
             try:
                 n = reuse.link_source(target_dir, document_suffixes(langs), written)
@@ -301,7 +377,7 @@ def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLa
                 print(f"static documents: {part.segment}: {e}; comparing record by record", file=sys.stderr)
                 reuse.restart()
     try:
-        return write_documents(part.descriptions(labels), target_dir, part.base_iri, written, read_only=True,
+        return write_documents(part.descriptions(labels_of), target_dir, part.base_iri, written, read_only=True,
                                langs=langs, reuse=reuse)
     except NotGrouped as e:
         for path in written:
@@ -309,6 +385,7 @@ def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLa
         written.clear()
         if reuse is not None:
             reuse.restart()
+            reuse.used = None  # the store's description looks its labels up itself
         print(f"static documents: {e}; describing <{part.graph}> from a store instead", file=sys.stderr)
         return write_static_documents(part.store(), target_dir, part.base_iri, written, only=part.segment,
                                       names=part.routed.names, label_cache=labels.cache, read_only=True,
@@ -373,15 +450,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.index:
         earlier, earlier_index = args.previous or (None, None)
         reuse = DocumentReuse(args.index, documents_salt(base, args.langs), earlier, earlier_index)
-    names = ""
+    names: dict[str, dict[str, str]] | None = None
     for part in source_parts([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
         labels = labels or ConceptLabels(part.routed.labels)
         digests: dict[str, str] = {}
         key = ""
+        labels_key = None
         if reuse is not None:
-            names = names or names_digest(part.routed.names)
-            key = source_key(part, reuse.salt, names)
-        write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse, key)
+            names = names if names is not None else linked_names(part.routed, base)
+            key = source_key(part, reuse.salt, names_digest(names.get(part.segment, {})))
+            labels_key = functools.partial(labels_digest, part.routed.labels)
+        write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse, key, labels_key)
         if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
             save_digests(digests, args.digests, append=True)
     if reuse is not None and args.stats:

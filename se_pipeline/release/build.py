@@ -7,8 +7,11 @@ permanent, and `latest` switched. Any failure leaves `latest` where it was.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import os
 import shutil
+from collections import Counter
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,11 +31,13 @@ from se_pipeline.release import gate, ledger
 from se_pipeline.release.digest_files import digest_lines, sort_lines
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.exports import staging as exports_staging
-from se_pipeline.release.changelog import RecordDigests, write_changelog
+from se_pipeline.release.changelog import NOT_RECORDS, RecordDigests, write_changelog
 from se_pipeline.release.catalog import (
     DistributionFile, SourceSummary, catalog_triples, write_catalog, write_catalog_with_size,
 )
-from se_pipeline.release.jsonld import CONTEXT_FILE, write_context, write_jsonld
+from se_pipeline.release.jsonld import (
+    CONTEXT_FILE, JSONLD_SEPARATOR, JSONLD_TAIL, jsonld_head, write_context, write_graph_object,
+)
 from se_pipeline.release.ldes import write_event_stream
 from se_pipeline.release.inputs import INPUTS_FILE, write_inputs
 from se_pipeline.release.publish import (
@@ -99,13 +104,38 @@ def _drain(store: ox.Store, graph: ox.NamedNode) -> Iterator[ox.Quad]:
 
 _CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}> ?c }} FILTER(isIRI(?c)) }} GROUP BY ?c"
 
+#: The dataset files, each made of one byte range per graph (`PartRecord.ranges`).
+DATASET_FILES = ("dataset.nq.gz", "dataset.ttl", "dataset.jsonld")
+
+
+def _landing_record(counts: DataCounts) -> dict[str, Any]:
+    return {"triples": counts.triples, "enterprises": counts.enterprises, "by_source": counts.by_source,
+            "by_country": counts.by_country, "coords": counts.coords, "concepts": counts.concepts,
+            "labels": counts.labels}
+
+
+def _add_landing(into: DataCounts, part: dict[str, Any]) -> None:
+    """`into` as if it had been fed the part's store after the earlier ones' (the same
+    order of keys, coordinates and first labels as `DataCounts.add`)."""
+    into.triples += part["triples"]
+    into.enterprises += part["enterprises"]
+    into.by_source.update(part["by_source"])
+    into.by_country.update(part["by_country"])
+    into.coords.extend(tuple(c) for c in part["coords"])
+    for predicate, counts in part["concepts"].items():
+        into.concepts.setdefault(predicate, Counter()).update(counts)
+    for concept, labels in part["labels"].items():
+        for lang, label in labels.items():
+            into.labels.setdefault(concept, {}).setdefault(lang, label)
+
 
 @dataclass
 class DatasetStatistics:
     """What the release holds, taken part by part while the datasets are written: counts
-    (VoID), classes, concepts used, the fingerprints the release gate re-reads against,
-    the record digests the changelog compares with the previous release, and the landing
-    page's counts — one pass over each graph's store serves them all."""
+    (VoID), classes, concepts used, the fingerprint the release gate re-reads the parts
+    written afresh against, the record digests the changelog compares with the previous
+    release, and the landing page's counts — one pass over each graph's store serves them
+    all. A part reused from the previous release adds its stored `PartRecord` instead."""
 
     per_graph: dict[str, int] = field(default_factory=dict)
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -113,14 +143,20 @@ class DatasetStatistics:
     quads: gate.FingerprintBuilder = field(default_factory=gate.FingerprintBuilder)
     records: RecordDigests = field(default_factory=RecordDigests)
     landing: DataCounts = field(default_factory=DataCounts)
+    #: Statements of the whole release (`quads` counts only the parts written afresh).
+    statements: int = 0
+    #: This release's part records, in the datasets' order (the ledger's `parts.json`).
+    parts: list[dict[str, Any]] = field(default_factory=list)
 
-    def add_part(self, store: ox.Store, graph: str, nquads_out: BinaryIO) -> None:
+    def add_part(self, store: ox.Store, graph: str, nquads_out: BinaryIO) -> dict[str, Any]:
         """Count and fingerprint a part's store (holding only `graph`) while its N-Quads go
-        to `nquads_out`, in the dump's own chunks of whole lines. Held whole, a part's dump,
-        its copy without graph names and both split into lines are several times the
-        part's N-Quads, which at 10^6 enterprises are hundreds of megabytes."""
+        to `nquads_out`, in the dump's own chunks of whole lines; returns its part record
+        (without its ranges). Held whole, a part's dump, its copy without graph names and
+        both split into lines are several times the part's N-Quads, which at 10^6
+        enterprises are hundreds of megabytes."""
         graph_suffix = b" <" + graph.encode("utf-8") + b"> .\n"
         source = graph[len(SE_GRAPH):] if graph.startswith(SE_GRAPH) else None
+        before = self.quads.count
 
         def lines(nquads: bytes) -> None:
             nquads_out.write(nquads)
@@ -134,12 +170,33 @@ class DatasetStatistics:
         store.dump(sink, format=ox.RdfFormat.N_QUADS)
         if tail := sink.end():
             raise ReleaseError(f"N-Quads dump ended inside a line: {tail[:80]!r}")
-        self.landing.add(store)
-        self.per_graph[graph] = self.per_graph.get(graph, 0) + len(store)
-        by = self.classes.setdefault(graph, {})
+        landing = DataCounts()
+        landing.add(store)
+        by: dict[str, int] = {}
         for row in store.query(_CLASS_COUNTS):
             by[row["c"].value] = by.get(row["c"].value, 0) + int(row["n"].value)
-        self.concepts |= used_concepts(store)
+        part = {"graph": graph, "triples": len(store), "statements": self.quads.count - before, "classes": by,
+                "concepts": sorted(used_concepts(store)), "landing": _landing_record(landing)}
+        self._add(part)
+        return part
+
+    def add_kept(self, part: dict[str, Any]) -> None:
+        """A part reused from the previous release: its stored record, not its store."""
+        self._add({**part, "kept": True})
+
+    def kept_graphs(self) -> set[str]:
+        return {p["graph"] for p in self.parts if p.get("kept")}
+
+    def _add(self, part: dict[str, Any]) -> None:
+        graph = part["graph"]
+        _add_landing(self.landing, part["landing"])
+        self.per_graph[graph] = self.per_graph.get(graph, 0) + part["triples"]
+        by = self.classes.setdefault(graph, {})
+        for cls, n in part["classes"].items():
+            by[cls] = by.get(cls, 0) + n
+        self.concepts.update(part["concepts"])
+        self.statements += part["statements"]
+        self.parts.append(part)
 
 
 def _vocabulary_part(concepts: set[str], work: Path) -> GraphPart | None:
@@ -160,36 +217,135 @@ def _then_vocabulary(parts: list[GraphPart], statistics: DatasetStatistics, work
         yield vocabulary
 
 
-def write_datasets(directory: Path, parts: list[GraphPart], statistics: DatasetStatistics, work: Path) -> None:
+class _Range:
+    """Where one part's bytes go in a dataset file, and their SHA-256, as they are written."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._start = out.tell()
+        self._sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._sha.update(data)
+        return self._out.write(data)
+
+    def flush(self) -> None:
+        """The file is flushed by its owner."""
+
+    def end(self) -> list[Any]:
+        """[offset, length, SHA-256] of what was written."""
+        return [self._start, self._out.tell() - self._start, self._sha.hexdigest()]
+
+
+class _JsonLdGraph:
+    """One graph object of dataset.jsonld (text, UTF-8): the separator from the previous
+    graph object is written before its first text, outside its range (a graph without
+    statements writes neither)."""
+
+    def __init__(self, out: BinaryIO, separator: bytes) -> None:
+        self._out, self._separator = out, separator
+        self._range: _Range | None = None
+
+    def write(self, text: str) -> int:
+        if self._range is None:
+            self._out.write(self._separator)
+            self._range = _Range(self._out)
+        return self._range.write(text.encode("utf-8"))
+
+    def end(self) -> list[Any]:
+        return self._range.end() if self._range is not None else [self._out.tell(), 0, hashlib.sha256().hexdigest()]
+
+
+def _copy_range(source: BinaryIO, offset: int, length: int, out: BinaryIO) -> list[Any]:
+    """Append `length` bytes of `source` from `offset` to `out` (in the kernel where it
+    can: `copy_file_range`); returns the range they have in `out` (its SHA-256 is the
+    caller's: the release gate proves the published bytes against it)."""
+    out.flush()
+    start = out.seek(0, os.SEEK_END)
+    done = 0
+    while done < length:
+        try:
+            n = os.copy_file_range(source.fileno(), out.fileno(), length - done, offset + done)
+        except OSError:
+            n = 0
+        if n == 0:  # not supported here (or a short source): the plain way
+            source.seek(offset + done)
+            chunk = source.read(min(length - done, 1 << 20))
+            if not chunk:
+                raise ReleaseError(f"{source.name} ends inside a part kept from it")
+            n = out.write(chunk)
+            out.flush()
+        done += n
+    out.seek(0, os.SEEK_END)
+    return [start, length]
+
+
+def write_datasets(directory: Path, parts: list[GraphPart], statistics: DatasetStatistics, work: Path,
+                   previous: tuple[Path, dict[str, dict[str, Any]]] | None = None) -> None:
     """Write dataset.nq.gz, dataset.ttl and dataset.jsonld in one pass.
 
-    Each part is loaded once into Oxigraph and written to all three files: N-Quads and
-    Turtle by Oxigraph's serialisers (no Python per statement), JSON-LD by our streaming
-    writer. The statistics are taken from the same store, and the vocabulary graph — labels of
-    exactly the concepts the statistics counted — comes last. The release gate then re-reads
-    dataset.nq.gz against the statistics, and the other two against dataset.nq.gz (see
-    `release.gate`). Turtle gets one prefix block per part (prefix
-    directives may repeat anywhere in a Turtle document).
-    """
-    with gzip.open(directory / "dataset.nq.gz", "wb", compresslevel=NQUADS_GZIP_LEVEL) as nq_out, \
-            (directory / "dataset.ttl").open("wb") as ttl_out, \
-            (directory / "dataset.jsonld").open("w", encoding="utf-8") as jsonld_out:
+    Each part is loaded once into Oxigraph and written to all three files: N-Quads (one
+    gzip member per part: concatenated members are one gzip stream) and Turtle by
+    Oxigraph's serialisers (no Python per statement), JSON-LD by our streaming writer. The
+    statistics are taken from the same store, and the vocabulary graph — labels of exactly
+    the concepts the statistics counted — comes last. Turtle gets one prefix block per
+    part (prefix directives may repeat anywhere in a Turtle document), so each part's
+    bytes in every file stand alone.
 
-        def graphs() -> Iterator[tuple[ox.NamedNode, Iterator[ox.Quad]]]:
+    `previous` (a release and its ledger's parts): a part whose N-Triples file has the
+    SHA-256 of one of its parts is not loaded at all: its bytes are copied from that
+    release's files and its statistics taken from the record. The files are the same bytes
+    as if every part had been written afresh. The release gate then re-reads the parts
+    written afresh against the statistics, and proves the copied ones by their SHA-256
+    (see `release.gate`). `statistics.parts` gets each part's record with its ranges.
+    """
+    kept = previous[1] if previous is not None else {}
+    sources = {name: (previous[0] / name).open("rb") for name in DATASET_FILES} if kept else {}
+    try:
+        with (directory / "dataset.nq.gz").open("wb") as nq_out, \
+                (directory / "dataset.ttl").open("wb") as ttl_out, \
+                (directory / "dataset.jsonld").open("wb") as jsonld_out:
+            jsonld_out.write(jsonld_head().encode("utf-8"))
+            separator = b""
             for part in _then_vocabulary(parts, statistics, work):
+                digest = sha256_file(part.path)
+                old = kept.get(part.graph)
+                if old is not None and old["source_sha256"] == digest and part.graph != VOCABULARY_GRAPH:
+                    ranges = {}
+                    for name, out in (("dataset.nq.gz", nq_out), ("dataset.ttl", ttl_out)):
+                        offset, length, sha = old["ranges"][name]
+                        ranges[name] = [*_copy_range(sources[name], offset, length, out), sha]
+                    offset, length, sha = old["ranges"]["dataset.jsonld"]
+                    if length:
+                        jsonld_out.write(separator)
+                        separator = JSONLD_SEPARATOR.encode("utf-8")
+                    ranges["dataset.jsonld"] = [*_copy_range(sources["dataset.jsonld"], offset, length, jsonld_out), sha]
+                    statistics.add_kept({**old, "ranges": ranges})
+                    continue
                 store = _part_store(part)
                 graph = ox.NamedNode(part.graph)
-                statistics.add_part(store, part.graph, nq_out)
-                store.dump(ttl_out, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
+                nq = _Range(nq_out)
+                with gzip.GzipFile(filename="", mode="wb", compresslevel=NQUADS_GZIP_LEVEL, fileobj=nq, mtime=0) as member:
+                    record = statistics.add_part(store, part.graph, member)
+                ttl = _Range(ttl_out)
+                store.dump(ttl, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
                 statements = _drain(store, graph)
                 del store
-                yield graph, statements
+                fragment = _JsonLdGraph(jsonld_out, separator)
+                write_graph_object(graph, statements, fragment)
+                jsonld = fragment.end()
+                if jsonld[1]:
+                    separator = JSONLD_SEPARATOR.encode("utf-8")
+                record.update(source_sha256=digest, ranges={"dataset.nq.gz": nq.end(), "dataset.ttl": ttl.end(),
+                                                            "dataset.jsonld": jsonld})
                 # The JSON-LD writer has read them all: the store is gone, and its memory
                 # goes back before the next part is loaded (not two stores at once).
                 del statements
                 give_back_memory(collect=False)
-
-        write_jsonld(graphs(), jsonld_out)
+            jsonld_out.write(JSONLD_TAIL.encode("utf-8"))
+    finally:
+        for f in sources.values():
+            f.close()
 
 
 #: Parts' N-Triples, in bytes, from which the documents are written by two helpers, each
@@ -245,6 +401,43 @@ def _wait(helper: child_processes.ChildProcess) -> None:
         helper.wait()
     except child_processes.ChildProcessFailed as e:
         raise ReleaseError(str(e)) from e
+
+
+def _records_file(graph: str) -> str:
+    return hashlib.sha256(graph.encode("utf-8")).hexdigest()[:32] + ".tsv"
+
+
+def _all_records(statistics: DatasetStatistics, earlier: Path | None) -> Iterator[tuple[str, bytes]]:
+    """Every (source, record IRI) of the release: the parts written afresh, then the kept
+    ones' from the previous ledger (read only if the event stream starts here)."""
+    yield from statistics.records.digests
+    for part in statistics.parts:
+        if part.get("kept") and part.get("records") and earlier is not None:
+            kept = RecordDigests()
+            source = part["graph"][len(SE_GRAPH):]
+            kept.read_source(source, earlier / ledger.RECORDS / part["records"])
+            yield from kept.digests
+
+
+def _keep_parts(statistics: DatasetStatistics, made: Path, earlier: Path | None) -> None:
+    """This release's part records and its source graphs' record digests, into its ledger
+    `made` (a kept part's digests hard-linked from the previous ledger `earlier`)."""
+    (made / ledger.RECORDS).mkdir()
+    records = []
+    kept = statistics.kept_graphs()
+    for part in statistics.parts:
+        part = {k: v for k, v in part.items() if k != "kept"}
+        graph = part["graph"]
+        source = graph[len(SE_GRAPH):] if graph.startswith(SE_GRAPH) else None
+        if source is not None and source not in NOT_RECORDS:
+            name = part["records"] = _records_file(graph)
+            if graph in kept and earlier is not None:
+                os.link(earlier / ledger.RECORDS / name, made / ledger.RECORDS / name)
+            else:
+                statistics.records.write_source(source, made / ledger.RECORDS / name)
+        if graph != VOCABULARY_GRAPH:  # recomputed each time: it depends on every part
+            records.append(part)
+    ledger.write_parts(made, records)
 
 
 class PendingValidation(Protocol):
@@ -344,24 +537,51 @@ def build_release(
 
         t0 = time.perf_counter()
         statistics = DatasetStatistics()
-        write_datasets(partial, parts, statistics, work)
+        kept_parts = ledger.read_parts(earlier[1]) if earlier else None
+        write_datasets(partial, parts, statistics, work, previous=(earlier[0], kept_parts) if earlier and kept_parts else None)
         seconds["serialise"] = time.perf_counter() - t0
+        fresh = [p for p in statistics.parts if not p.get("kept")]
+        reuse_parts = {"parts_kept": len(statistics.parts) - len(fresh), "parts_written": len(fresh)}
 
         # The release gate in two processes at once: a helper proves dataset.ttl and
         # dataset.jsonld hold dataset.nq.gz's statements, this one that dataset.nq.gz
-        # holds the statements counted in the statistics (see `release.gate`).
-        formats = child_processes.start("release gate", "se_pipeline.release.gate", str(partial))
+        # holds the statements counted in the statistics (see `release.gate`); part by
+        # part when some were kept from the previous release.
+        manifest = work / "parts.json"
+        manifest.write_text(json.dumps([{"graph": p["graph"], "ranges": p["ranges"], "kept": bool(p.get("kept"))}
+                                        for p in statistics.parts]), encoding="utf-8")
+        by_parts = len(fresh) < len(statistics.parts)
+        formats = child_processes.start("release gate", "se_pipeline.release.gate", str(partial),
+                                        *(("--parts", str(manifest)) if by_parts else ()))
         children.append(formats)
         t0 = time.perf_counter()
-        gate.require(gate.check_nquads(partial / "dataset.nq.gz", statistics.quads.result()))
+        if by_parts:
+            gate.require(gate.check_nquads_parts(partial / "dataset.nq.gz", statistics.parts, statistics.quads.result()))
+        else:
+            gate.require(gate.check_nquads(partial / "dataset.nq.gz", statistics.quads.result()))
         seconds["reread"] = time.perf_counter() - t0
 
+        t0 = time.perf_counter()
         previous = settings.latest / "dataset.nq.gz" if settings.latest.exists() else None
-        changes = write_changelog(previous, statistics.records, partial / "changelog.csv")
+        if earlier and kept_parts:
+            # The records before of the graphs written afresh (or gone) only, from the
+            # ledger: a kept graph's records are unchanged, and are in neither side.
+            kept_graphs = {p["graph"] for p in statistics.parts if p.get("kept")}
+            before = RecordDigests()
+            for graph, old in kept_parts.items():
+                if graph not in kept_graphs and old.get("records"):
+                    before.read_source(graph[len(SE_GRAPH):], earlier[1] / ledger.RECORDS / old["records"])
+            changes = write_changelog(None, statistics.records, partial / "changelog.csv", earlier=before)
+        else:
+            changes = write_changelog(previous, statistics.records, partial / "changelog.csv")
         for s in summaries:
             s.changes = dict(changes.get(s.name, {}))
-        write_event_stream(partial, settings.latest.resolve() if previous else None, statistics.records.digests,
-                           release_id, issued, settings.base_iri, work)
+        # The changed records' statements are in the members of the graphs written afresh.
+        write_event_stream(partial, settings.latest.resolve() if previous else None,
+                           _all_records(statistics, earlier[1] if earlier else None), release_id, issued,
+                           settings.base_iri, work,
+                           members=[tuple(p["ranges"]["dataset.nq.gz"][:2]) for p in fresh] if by_parts else None)
+        seconds["changes"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         _wait(formats)
         seconds["reread_formats_wait"] = time.perf_counter() - t0
@@ -406,7 +626,7 @@ def build_release(
             for n in MEDIA if (partial / n).is_file()
         ]
         catalog = catalog_triples(
-            release_id=release_id, issued=issued, sources=summaries, total_triples=statistics.quads.count,
+            release_id=release_id, issued=issued, sources=summaries, total_triples=statistics.statements,
             total_entities=all_classes.get(INITIATIVE, 0), classes=all_classes, files=files,
             download_base=settings.download_base,
         )
@@ -421,9 +641,14 @@ def build_release(
         flush_in_background()
         seconds["documents"] = time.perf_counter() - t0
         # Again, with the size of the whole release; the landing pages, which list it, again after it.
-        write_catalog_with_size(partial, catalog, release_id, settings.latest.resolve() if settings.latest.exists() else None,
-                                lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
-                                                           digests={f.path.name: f.sha256 for f in files}))
+        t0 = time.perf_counter()
+        latest = settings.latest.resolve() if settings.latest.exists() else None
+        size = write_catalog_with_size(partial, catalog, release_id, latest,
+                                       lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
+                                                                  digests={f.path.name: f.sha256 for f in files}),
+                                       previous_size=ledger.read_size(earlier[1]) if earlier and earlier[0] == latest else None)
+        ledger.write_size(made_ledger, size)
+        seconds["catalog_size"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet, and
         # merges the many from digest files sorted on disk (4x10^6 lines at 10^6
@@ -445,6 +670,8 @@ def build_release(
                                                       else _stats(work / "exports.stats")).items()})
         # The covered folders' files were created read-only (see `files.write_file`) or
         # are links to read-only files: only the others are marked.
+        _keep_parts(statistics, made_ledger, earlier[1] if earlier else None)
+        reuse.update(reuse_parts)
         final = finish_release(partial, release_id, others)
         switch_latest(settings.output_dir, final)
         ledger.keep(settings, release_id, made_ledger)
@@ -455,5 +682,5 @@ def build_release(
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return ReleaseResult(release_id, final, statistics.quads.count, all_classes.get(INITIATIVE, 0), summaries, seconds,
+    return ReleaseResult(release_id, final, statistics.statements, all_classes.get(INITIATIVE, 0), summaries, seconds,
                          exports_staged=staged is not None, reuse=reuse)

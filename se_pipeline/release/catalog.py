@@ -272,7 +272,8 @@ def write_catalog(path: Path, triples: list[ox.Triple]) -> None:
 
 
 def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_id: str,
-                            previous: Path | None, rewrite_listing: Callable[[], None] = lambda: None) -> None:
+                            previous: Path | None, rewrite_listing: Callable[[], None] = lambda: None,
+                            previous_size: tuple[int, int] | None = None) -> tuple[int, int]:
     """`directory`/catalog.ttl with the release's size on disk (and `previous`, the
     release it follows): the last file written but for SHA256SUMS.
 
@@ -282,10 +283,12 @@ def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_i
     list the catalog's size and checksum (the landing pages) are re-written by
     `rewrite_listing` after each version of it, as new top-level files; the catalog is
     re-written until the figure it states includes its own length and theirs (which
-    change only when a figure gains a digit)."""
+    change only when a figure gains a digit). `previous_size`: the previous release's
+    (files, bytes), as this returned it, spares a `stat` of the files they share
+    (`release_size`). Returns the release's (files, bytes) once SHA256SUMS is written."""
     path = directory / CATALOG_FILE
     path.unlink(missing_ok=True)  # a first version, without the size, for the landing page
-    rest = release_size(directory, previous)
+    rest = release_size(directory, previous, previous_size)
     top_level = _top_level_bytes(directory)
     if (directory / CHECKSUMS_FILE).exists():
         raise ReleaseError(f"{directory}: {CHECKSUMS_FILE} is written after the catalog, not before")
@@ -305,6 +308,6 @@ def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_i
         rewrite_listing()
         written, grown = path.stat().st_size, _top_level_bytes(directory) - top_level
         if (written, grown) == (own, rewritten):
-            return
+            return rest.files + 2, rest.bytes + late  # + catalog.ttl and SHA256SUMS
         own, rewritten = written, grown
     raise ReleaseError(f"{path}: the catalog's size does not settle")  # a serialiser that is not deterministic

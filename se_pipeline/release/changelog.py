@@ -7,13 +7,17 @@ from the pipeline's state, so it is right whatever happened between the runs. Ea
 an order-independent digest of its statements' canonical lines: memory proportional to
 the number of records, not of triples, and no parse into Python terms.
 
-Digests use Python's per-process salted `hash`: both sides are computed in the process
-that compares them, and never persisted.
+Digests are stable (BLAKE2b of each line, summed): a release keeps each graph's record
+digests in its ledger (`release.ledger`), so the next one compares a changed graph's
+records with them, and an unchanged graph (same N-Triples file) contributes no change
+without being read at all. The previous release's N-Quads are read only when its ledger
+has no parts (an older release).
 """
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 from collections import Counter
 from pathlib import Path
 
@@ -39,7 +43,8 @@ class RecordDigests:
         if statement[:1] != b"<":
             return
         key = (source, statement[1:statement.index(b">")].partition(b"#")[0])
-        self.digests[key] = (self.digests.get(key, 0) + hash(statement)) & _MASK
+        self.digests[key] = (self.digests.get(key, 0)
+                             + int.from_bytes(hashlib.blake2b(statement, digest_size=8).digest())) & _MASK
 
     def add_ntriples(self, source: str, data: bytes) -> None:
         """A source graph's statements as canonical N-Triples."""
@@ -60,11 +65,32 @@ class RecordDigests:
                     self._add(source, line[:cut])
 
 
-def write_changelog(previous_nq: Path | None, current: RecordDigests, target: Path) -> dict[str, Counter[str]]:
-    """Write `changelog.csv` (source, change, record) and return counts per source."""
-    earlier = RecordDigests()
-    if previous_nq is not None and previous_nq.is_file():
-        earlier.add_nquads_file(previous_nq)
+    def of_source(self, source: str) -> dict[bytes, int]:
+        return {record: d for (s, record), d in self.digests.items() if s == source}
+
+    def write_source(self, source: str, target: Path) -> None:
+        """Keep `source`'s record digests (record IRI, tab, hex digest per line) for the next release."""
+        with target.open("wb") as f:
+            f.writelines(record + b"\t" + b"%016x\n" % d for (s, record), d in self.digests.items() if s == source)
+
+    def read_source(self, source: str, path: Path) -> None:
+        """Add `source`'s record digests kept by `write_source`."""
+        with path.open("rb") as f:
+            for line in f:
+                record, _, digest = line.rstrip(b"\n").rpartition(b"\t")
+                self.digests[(source, record)] = int(digest, 16)
+
+
+def write_changelog(previous_nq: Path | None, current: RecordDigests, target: Path,
+                    earlier: RecordDigests | None = None) -> dict[str, Counter[str]]:
+    """Write `changelog.csv` (source, change, record) and return counts per source.
+
+    The records before are `earlier`'s when given (the ledger's digests of the graphs that
+    changed: the others are in neither), else those of `previous_nq`."""
+    if earlier is None:
+        earlier = RecordDigests()
+        if previous_nq is not None and previous_nq.is_file():
+            earlier.add_nquads_file(previous_nq)
     before, after = earlier.digests, current.digests
     rows: list[tuple[str, str, str]] = []
     for key in sorted(set(before) | set(after)):

@@ -5,7 +5,11 @@ previous release, so `du -s` of one release says little: most of its bytes may a
 another release's. A file is an inode, not a path; these functions count each inode once:
 
 * `release_size`: what a release holds, and what it adds on disk to the previous release
-  (its inodes that the previous release does not link), for the catalog;
+  (its inodes that the previous release does not link), for the catalog. Given the
+  previous release's own size (its ledger keeps it), only the files that differ between
+  the two are stat'ed: both are listed (a directory entry carries its inode number), and
+  the size is the previous one less the files gone plus the files new — a daily release
+  that hard-links most of its files costs a listing, not a `stat` per file;
 * `freed_by_removing`: what removing some releases gives back, for `prune`: an inode's
   bytes are freed only when every one of its links is among the removed paths (its link
   count, `st_nlink`, says how many there are anywhere on the file system, so a link kept
@@ -49,13 +53,19 @@ class ReleaseSize:
     """Bytes of the `sha256sum` lines that list every path of the release (links included)."""
 
 
-def release_size(directory: Path, previous: Path | None = None) -> ReleaseSize:
+def release_size(directory: Path, previous: Path | None = None,
+                 previous_size: tuple[int, int] | None = None) -> ReleaseSize:
     """The size of `directory` counting hard-linked files once, and the part of it not
     shared by hard link with `previous` (all of it when there is no previous release).
 
     The previous release is only listed (a directory entry carries its inode number; no
     file of it is opened or stat'ed): hard links never cross file systems, so an inode
-    number of the previous release's device identifies the file."""
+    number of the previous release's device identifies the file. With `previous_size`
+    (its files and bytes, each inode once, as this function gave them), the files both
+    hold are not stat'ed either (`_size_from_previous`)."""
+    if (previous_size is not None and previous is not None and previous.is_dir()
+            and os.stat(previous).st_dev == os.stat(directory).st_dev):
+        return _size_from_previous(directory, previous, previous_size)
     shared: set[int] = set()
     device = None
     if previous is not None and previous.is_dir():
@@ -77,6 +87,34 @@ def release_size(directory: Path, previous: Path | None = None) -> ReleaseSize:
             added_files += 1
             added += st.st_size
     return ReleaseSize(files, size, added_files, added, lines)
+
+
+def _size_from_previous(directory: Path, previous: Path, previous_size: tuple[int, int]) -> ReleaseSize:
+    """`release_size` from the previous release's: both are listed, and only the inodes of
+    one that the other does not hold are stat'ed (releases are read-only: a shared file
+    has the size it had). Both on one file system, so an inode number is a file."""
+    before = {entry.inode() for entry in files_of(previous)}
+    seen: set[int] = set()
+    added_files = added = lines = 0
+    skip = len(os.fspath(directory)) + 1
+    for entry in files_of(directory):
+        lines += checksum_line_bytes(entry.path[skip:])
+        inode = entry.inode()
+        if inode in seen:
+            continue
+        seen.add(inode)
+        if inode not in before:
+            added_files += 1
+            added += entry.stat(follow_symlinks=False).st_size
+    gone_files = gone = 0
+    for entry in files_of(previous):
+        inode = entry.inode()
+        if inode not in seen:
+            seen.add(inode)  # counted once, however many links it has there
+            gone_files += 1
+            gone += entry.stat(follow_symlinks=False).st_size
+    files, size = previous_size
+    return ReleaseSize(files - gone_files + added_files, size - gone + added, added_files, added, lines)
 
 
 def checksum_line_bytes(relative_path: str) -> int:

@@ -11,11 +11,20 @@ built-in `hash`, so it is compared only within the process that made it):
 `check_nquads` proves dataset.nq.gz holds what the build meant to publish, and
 `check_formats` (`python -m se_pipeline.release.gate RELEASE_DIR`, a helper of the
 build) proves dataset.ttl and dataset.jsonld hold exactly dataset.nq.gz's statements.
+
+A release built from the previous one's parts (`release.build.write_datasets`) is checked
+part by part (`check_nquads_parts`, `check_formats_parts`, with `--parts MANIFEST`): each
+file must be exactly its parts' byte ranges end to end; a part written afresh is parsed
+as above, its Turtle and JSON-LD alone (each part's bytes stand alone); a part copied
+from the previous release is proven by the SHA-256 of its ranges, which are the bytes
+that were parsed and proven when they were first published.
 """
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
+import io
 import json
 import sys
 from dataclasses import dataclass
@@ -80,12 +89,23 @@ def _jsonld_quads(path: Path) -> Iterable[ox.Quad]:
         # Streaming profile: constant memory (the full JSON-LD parser's grows with the
         # document); a document that breaks the profile fails the gate, never passes it.
         return ox.parse(path=str(path), format=ox.RdfFormat.STREAMING_JSON_LD)
+    return _pyld_quads(path.read_bytes())
+
+
+def _jsonld_quads_of(document: bytes) -> Iterable[ox.Quad]:
+    """`_jsonld_quads` of a document in memory (one part's graph object)."""
+    if len(document) > PYLD_MAX_BYTES:
+        return ox.parse(document, format=ox.RdfFormat.STREAMING_JSON_LD)
+    return _pyld_quads(document)
+
+
+def _pyld_quads(document: bytes) -> list[ox.Quad]:
     from pyld import jsonld
 
     def refuse(url: str, options: dict | None = None) -> dict:
         raise jsonld.JsonLdError("remote context refused", "loading document failed", {"url": url})
 
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = json.loads(document.decode("utf-8"))
     nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": refuse})
     return list(ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
 
@@ -125,6 +145,71 @@ def _gzip_line_blocks(path: Path, take: Callable[[bytes], None]) -> None:
             sink.write(chunk)
     if tail := sink.end():
         take(tail + b"\n")
+
+
+class FileSlice(io.RawIOBase):
+    """`length` bytes of an open file from `offset`, as a file of their own (for `gzip`)."""
+
+    def __init__(self, f: io.BufferedReader, offset: int, length: int) -> None:
+        f.seek(offset)
+        self._f, self._left = f, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self._left)
+        data = self._f.read(n)
+        buffer[:len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+def _member_line_blocks(nq_gz: Path, ranges: list[tuple[int, int]], take: Callable[[bytes], None]) -> None:
+    """`_gzip_line_blocks` of the gzip members in `ranges` of the file only."""
+    with nq_gz.open("rb") as raw:
+        for offset, length in ranges:
+            sink = LineBuffer(take)
+            with gzip.GzipFile(fileobj=io.BufferedReader(FileSlice(raw, offset, length), 1 << 20)) as f:
+                while chunk := f.read(1 << 20):
+                    sink.write(chunk)
+            if tail := sink.end():
+                take(tail + b"\n")
+
+
+def _range_sha256(f: io.BufferedReader, offset: int, length: int) -> str:
+    sha = hashlib.sha256()
+    f.seek(offset)
+    while length > 0:
+        chunk = f.read(min(length, 1 << 20))
+        if not chunk:
+            break
+        sha.update(chunk)
+        length -= len(chunk)
+    return sha.hexdigest()
+
+
+def _tiling(name: str, ranges: list[list], size: int, start: int = 0) -> list[str]:
+    """Problems if the ranges are not the file from `start` to `size`, end to end."""
+    at = start
+    for offset, length, *_ in ranges:
+        if offset != at:
+            return [f"{name}: a part starts at byte {offset}, expected {at}"]
+        at += length
+    return [] if at == size else [f"{name} is {size} bytes, its parts end at {at}"]
+
+
+def _kept_problems(path: Path, parts: list[dict], name: str) -> list[str]:
+    """Problems of the parts copied from the previous release: their bytes in `path`
+    must have the SHA-256 they had when first published."""
+    problems = []
+    with path.open("rb") as f:
+        for part in parts:
+            offset, length, sha = part["ranges"][name]
+            if _range_sha256(f, offset, length) != sha:
+                problems.append(f"{name}: the part of graph {part['graph']} copied from the previous release "
+                                f"is not the bytes it was (SHA-256 differs)")
+    return problems
 
 
 def nquads_file_fingerprint(nq_gz: Path) -> Fingerprint:
@@ -191,6 +276,106 @@ def check_nquads(nq_gz: Path, expected_quads: Fingerprint) -> list[str]:
     return [] if nq == expected_quads else [f"dataset.nq.gz holds {nq}, expected {expected_quads}"]
 
 
+def check_nquads_parts(nq_gz: Path, parts: list[dict], expected_fresh: Fingerprint) -> list[str]:
+    """Problems of dataset.nq.gz built from `parts` (`release.build`'s part records, in
+    order; `kept` ones copied from the previous release): the file is their members end
+    to end, the fresh members parse strictly to the statements meant to be published
+    (`expected_fresh`), and the kept ones are the bytes they were."""
+    name = "dataset.nq.gz"
+    problems = _tiling(name, [p["ranges"][name] for p in parts], nq_gz.stat().st_size)
+    if problems:
+        return problems
+    fp = FingerprintBuilder()
+
+    def block(lines: bytes) -> None:
+        statements = sum(1 for _ in ox.parse(lines, format=ox.RdfFormat.N_QUADS))
+        before = fp.count
+        fp.add_lines(lines)
+        if fp.count - before != statements:
+            raise ValueError(f"{fp.count - before} lines hold {statements} statements")
+
+    try:
+        _member_line_blocks(nq_gz, [tuple(p["ranges"][name][:2]) for p in parts if not p.get("kept")], block)
+    except (SyntaxError, ValueError, OSError, EOFError) as e:
+        return [f"dataset.nq.gz does not parse strictly: {e}"]
+    if fp.result() != expected_fresh:
+        problems.append(f"dataset.nq.gz's new parts hold {fp.result()}, expected {expected_fresh}")
+    return problems + _kept_problems(nq_gz, [p for p in parts if p.get("kept")], name)
+
+
+def check_formats_parts(release_dir: Path, parts: list[dict]) -> list[str]:
+    """`check_formats` of a release built from `parts` (see `check_nquads_parts`): each
+    file is its parts' ranges end to end (dataset.jsonld: the document's head, the graph
+    objects joined by the separator, its tail); a fresh part's Turtle block, parsed alone,
+    holds its N-Quads member's statements without graph names, and its JSON-LD graph
+    object, expanded alone (offline) in the document's head and tail, holds them with;
+    a kept part's ranges are the bytes they were."""
+    from se_pipeline.release.jsonld import JSONLD_SEPARATOR, JSONLD_TAIL, jsonld_head
+
+    nq, ttl, jl = (release_dir / n for n in ("dataset.nq.gz", "dataset.ttl", "dataset.jsonld"))
+    head, tail, sep = (t.encode("utf-8") for t in (jsonld_head(), JSONLD_TAIL, JSONLD_SEPARATOR))
+    problems = _tiling("dataset.ttl", [p["ranges"]["dataset.ttl"] for p in parts], ttl.stat().st_size)
+    # dataset.jsonld: the bytes between the graph objects must be exactly the separators.
+    with jl.open("rb") as f:
+        if f.read(len(head)) != head:
+            problems.append("dataset.jsonld does not start with the document's head")
+        at, first = len(head), True
+        for p in parts:
+            offset, length, _ = p["ranges"]["dataset.jsonld"]
+            if not length:
+                continue
+            gap = b"" if first else sep
+            f.seek(at)
+            if offset != at + len(gap) or f.read(len(gap)) != gap:
+                problems.append(f"dataset.jsonld: the graph object of {p['graph']} is not where it should be")
+                break
+            at, first = offset + length, False
+        f.seek(at)
+        if f.read() != tail:
+            problems.append("dataset.jsonld does not end with the document's tail")
+    if problems:
+        return problems
+    for p in parts:
+        if p.get("kept"):
+            continue
+        graph = p["graph"]
+        try:
+            quads, triples = FingerprintBuilder(), FingerprintBuilder()
+
+            def block(lines: bytes) -> None:
+                quads.add_lines(lines)
+                triples.add_lines(without_graph_names(lines))
+
+            _member_line_blocks(nq, [tuple(p["ranges"]["dataset.nq.gz"][:2])], block)
+        except (ValueError, OSError, EOFError) as e:
+            problems.append(f"dataset.nq.gz's part of {graph} cannot be read as a release's lines: {e}")
+            continue
+        with ttl.open("rb") as f:
+            offset, length, _ = p["ranges"]["dataset.ttl"]
+            f.seek(offset)
+            block_bytes = f.read(length)
+        try:
+            got = fingerprint(ox.parse(block_bytes, format=ox.RdfFormat.TURTLE))
+            if got != triples.result():
+                problems.append(f"dataset.ttl's part of {graph} holds {got}, expected {triples.result()}")
+        except (SyntaxError, ValueError) as e:
+            problems.append(f"dataset.ttl's part of {graph} does not parse strictly: {e}")
+        del block_bytes
+        with jl.open("rb") as f:
+            offset, length, _ = p["ranges"]["dataset.jsonld"]
+            f.seek(offset)
+            document = head + f.read(length) + tail
+        try:
+            got = fingerprint(_jsonld_quads_of(document))
+            if got != quads.result():
+                problems.append(f"dataset.jsonld's part of {graph} expands (offline) to {got}, expected {quads.result()}")
+        except Exception as e:  # pyld raises its own error hierarchy
+            problems.append(f"dataset.jsonld's part of {graph} does not expand offline: {type(e).__name__}: {str(e)[:300]}")
+    for name, path in (("dataset.ttl", ttl), ("dataset.jsonld", jl)):
+        problems += _kept_problems(path, [p for p in parts if p.get("kept")], name)
+    return problems
+
+
 def check_formats(release_dir: Path) -> list[str]:
     """Problems of dataset.ttl and dataset.jsonld, each parsed strictly, against the
     statements of dataset.nq.gz (which `check_nquads` proves)."""
@@ -234,10 +419,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m se_pipeline.release.gate", description=main.__doc__)
     parser.add_argument("release_dir", type=Path)
+    parser.add_argument("--parts", type=Path, help="JSON list of the datasets' part records: check part by part")
     args = parser.parse_args(argv)
     child_processes.die_with_parent()
     tune_gc()
-    problems = check_formats(args.release_dir)
+    if args.parts is not None:
+        problems = check_formats_parts(args.release_dir, json.loads(args.parts.read_text(encoding="utf-8")))
+    else:
+        problems = check_formats(args.release_dir)
     for line in problems:
         print(line, file=sys.stderr)
     return 1 if problems else 0

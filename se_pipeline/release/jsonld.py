@@ -253,10 +253,51 @@ def _node_text(sid: str, types: list[str], values: dict[str, tuple[bool, list[st
         for key, (always, vs) in values.items()) + "}"
 
 
+def jsonld_head() -> str:
+    """The text of dataset.jsonld before its first graph object."""
+    return '{"@context": ' + json.dumps(context(), ensure_ascii=False) + ',\n "@graph": ['
+
+
+#: The text of dataset.jsonld after its last graph object; graph objects are separated by ",".
+JSONLD_TAIL = "\n]}\n"
+JSONLD_SEPARATOR = ","
+
+
 def write_jsonld(graphs: Iterable[tuple[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, Iterable[ox.Quad | ox.Triple]]],
                  out: IO[str]) -> int:
     """Write each (graph name, its statements) as one graph object of one JSON-LD document;
     returns the number of statements written. A graph without statements is left out.
+    The document is `jsonld_head()`, the graph objects (`write_graph_object`) joined by
+    `JSONLD_SEPARATOR`, then `JSONLD_TAIL`: a release made of stored graph objects is the
+    same bytes."""
+    out.write(jsonld_head())
+    count = 0
+    sep = ""
+    for graph, statements in graphs:
+        text = _SeparatedOut(out, sep)
+        count += write_graph_object(graph, statements, text)
+        if text.started:
+            sep = JSONLD_SEPARATOR
+    out.write(JSONLD_TAIL)
+    return count
+
+
+class _SeparatedOut:
+    """Writes `sep` before the first text it is given (none if it is given none)."""
+
+    def __init__(self, out: IO[str], sep: str) -> None:
+        self._out, self._sep, self.started = out, sep, False
+
+    def write(self, text: str) -> int:
+        if not self.started:
+            self.started = True
+            self._out.write(self._sep)
+        return self._out.write(text)
+
+
+def write_graph_object(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph, statements: Iterable[ox.Quad | ox.Triple],
+                       out: IO[str]) -> int:
+    """Write one graph object (nothing if it has no statements); returns the statements written.
 
     Statements come grouped by subject (as Oxigraph's stores and our N-Triples give them):
     each run of one subject becomes one node object. This loop runs once per statement of
@@ -265,44 +306,38 @@ def write_jsonld(graphs: Iterable[tuple[ox.NamedNode | ox.BlankNode | ox.Default
     dict per node, without the dicts).
     """
     named = ox.NamedNode
-    out.write('{"@context": ' + json.dumps(context(), ensure_ascii=False) + ',\n "@graph": [')
     count = 0
-    graph_sep = ""
-    for graph, statements in graphs:
-        header = ("\n  {" + ("" if type(graph) is ox.DefaultGraph else f'"@id": {_quote(_id(graph))}, ')
-                  + '"@graph": [')
-        node_sep = header
-        subject: object = None
-        sid = ""
-        values: dict[str, tuple[bool, list[str]]] = {}
-        types: list[str] = []
-        for q in statements:
-            s = q.subject
-            if s != subject:
-                if subject is not None:
-                    # "@type" first: JSON-LD's streaming profile (which Oxigraph re-reads in
-                    # constant memory at the release gate) requires it before other keys.
-                    out.write(node_sep + _node_text(sid, types, values))
-                    node_sep = ",\n   "
-                else:
-                    out.write(graph_sep)
-                    node_sep += "\n   "
-                subject, sid, values, types = s, _quote(_id(s)), {}, []
-            o = q.object
-            if type(o) is named and q.predicate.value == RDF_TYPE:
-                types.append(_quote(type_of(o.value)))
+    header = ("\n  {" + ("" if type(graph) is ox.DefaultGraph else f'"@id": {_quote(_id(graph))}, ')
+              + '"@graph": [')
+    node_sep = header
+    subject: object = None
+    sid = ""
+    values: dict[str, tuple[bool, list[str]]] = {}
+    types: list[str] = []
+    for q in statements:
+        s = q.subject
+        if s != subject:
+            if subject is not None:
+                # "@type" first: JSON-LD's streaming profile (which Oxigraph re-reads in
+                # constant memory at the release gate) requires it before other keys.
+                out.write(node_sep + _node_text(sid, types, values))
+                node_sep = ",\n   "
             else:
-                key, coercion, always = _key_text(q.predicate.value)
-                found = values.get(key)
-                if found is None:
-                    values[key] = (always, [value_text(o, coercion)])
-                else:
-                    found[1].append(value_text(o, coercion))
-            count += 1
-        if subject is not None:
-            out.write(node_sep + _node_text(sid, types, values) + "\n  ]}")
-            graph_sep = ","
-    out.write("\n]}\n")
+                node_sep += "\n   "
+            subject, sid, values, types = s, _quote(_id(s)), {}, []
+        o = q.object
+        if type(o) is named and q.predicate.value == RDF_TYPE:
+            types.append(_quote(type_of(o.value)))
+        else:
+            key, coercion, always = _key_text(q.predicate.value)
+            found = values.get(key)
+            if found is None:
+                values[key] = (always, [value_text(o, coercion)])
+            else:
+                found[1].append(value_text(o, coercion))
+        count += 1
+    if subject is not None:
+        out.write(node_sep + _node_text(sid, types, values) + "\n  ]}")
     return count
 
 

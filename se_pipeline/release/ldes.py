@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import os
 import re
 import shutil
@@ -51,6 +52,7 @@ from se_pipeline.namespaces import DCTERMS, PREFIXES as DATA_PREFIXES, PROV, RDF
 from se_pipeline.rdf.terms import iri
 from se_pipeline.release.changelog import NOT_RECORDS
 from se_pipeline.release.errors import ReleaseError
+from se_pipeline.release.gate import FileSlice
 
 LDES = "https://w3id.org/ldes#"
 TREE = "https://w3id.org/tree#"
@@ -164,19 +166,30 @@ def _wanted(release_dir: Path, records: Iterable[tuple[str, bytes]] | None) -> d
 _BLOCK = 1 << 20
 
 
-def _line_blocks(nq_gz: Path) -> Iterator[list[bytes]]:
-    """The lines of a gzipped file (without their newline), a block of them at a time."""
-    with gzip.open(nq_gz, "rb") as f:
-        rest = b""
-        while block := f.read(_BLOCK):
-            lines = (rest + block).split(b"\n")
-            rest = lines.pop()
-            yield lines
-        if rest:
-            yield [rest]
+def _line_blocks(nq_gz: Path, members: list[tuple[int, int]] | None = None) -> Iterator[list[bytes]]:
+    """The lines of a gzipped file (without their newline), a block of them at a time;
+    with `members`, of those (offset, length) gzip members of it only."""
+    if members is None:
+        with gzip.open(nq_gz, "rb") as f:
+            yield from _blocks_of(f)
+        return
+    with nq_gz.open("rb") as raw:
+        for offset, length in members:
+            yield from _blocks_of(gzip.GzipFile(fileobj=io.BufferedReader(FileSlice(raw, offset, length), _BLOCK)))
 
 
-def _statements(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path) -> Iterator[tuple[tuple[str, bytes], list[bytes]]]:
+def _blocks_of(f: BinaryIO) -> Iterator[list[bytes]]:
+    rest = b""
+    while block := f.read(_BLOCK):
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        yield lines
+    if rest:
+        yield [rest]
+
+
+def _statements(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path,
+                members: list[tuple[int, int]] | None = None) -> Iterator[tuple[tuple[str, bytes], list[bytes]]]:
     """Each wanted record with its statements (N-Triples lines, without their newline),
     bucket by bucket, sorted within a bucket. One pass over the dump routes lines to the
     buckets' files.
@@ -188,7 +201,7 @@ def _statements(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path) -
     try:
         ending = b"\0"  # the graph and dot of the lines of `source` (none yet)
         source, tag, skip = "", b"", True
-        for lines in _line_blocks(nq_gz):
+        for lines in _line_blocks(nq_gz, members):
             routed: list[list[bytes]] = [[] for _ in range(buckets)]
             for line in lines:
                 if not line.endswith(ending):
@@ -225,11 +238,12 @@ def _statements(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path) -
         del grouped
 
 
-def _members(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path) -> Iterator[tuple[str, str, list[bytes]]]:
+def _members(nq_gz: Path, wanted: dict[tuple[str, bytes], str], work: Path,
+             members: list[tuple[int, int]] | None = None) -> Iterator[tuple[str, str, list[bytes]]]:
     """(record IRI, member type, statements) of every wanted record; records gone from the
     release (no statements) last."""
     found: set[tuple[str, bytes]] = set()
-    for key, statements in _statements(nq_gz, wanted, work):
+    for key, statements in _statements(nq_gz, wanted, work, members):
         found.add(key)
         withdrawn = any(s.endswith(_WITHDRAWN) and s.startswith(b"<" + key[1] + b">") for s in statements)
         yield key[1].decode("utf-8"), DELETE if withdrawn else _KIND[wanted[key]], statements
@@ -286,12 +300,16 @@ def _write_index(target: Path, stream: str, pages: list[Page]) -> None:
 
 
 def write_event_stream(release_dir: Path, previous_release: Path | None, records: Iterable[tuple[str, bytes]],
-                       release_id: str, issued: datetime, base_iri: str, work: Path) -> StreamResult:
+                       release_id: str, issued: datetime, base_iri: str, work: Path,
+                       members: list[tuple[int, int]] | None = None) -> StreamResult:
     """Write this release's pages and `changes.ttl` into `release_dir` (which already holds
     `dataset.nq.gz` and `changelog.csv`), carrying the previous release's pages over.
 
     `records`: every (source, record IRI) of this release (the dataset statistics' record keys), used
-    when the stream starts here; `work`: a scratch folder for the bucket files."""
+    when the stream starts here; `work`: a scratch folder for the bucket files; `members`:
+    the (offset, length) of the gzip members of dataset.nq.gz that hold every changed
+    record's statements (the graphs written afresh), read instead of the whole file
+    unless the stream starts here."""
     earlier = previous_pages(previous_release)
     result = StreamResult(started=earlier is None)
     earlier = earlier or []
@@ -313,7 +331,8 @@ def write_event_stream(release_dir: Path, previous_release: Path | None, records
             result.members += len(batch)
             batch.clear()
 
-        for member in _members(release_dir / "dataset.nq.gz", wanted, Path(scratch)):
+        for member in _members(release_dir / "dataset.nq.gz", wanted, Path(scratch),
+                               None if result.started else members):
             batch.append(member)
             if len(batch) == PAGE_MEMBERS:
                 flush()

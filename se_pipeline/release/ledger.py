@@ -4,15 +4,23 @@
   release, in `digest_files.path_order`;
 * `documents/<source>.tsv` — per enterprise of the source: its document key (everything
   its `id/` documents are made from, `access.static_docs.document_key`) and the SHA-256
-  of each of its files.
+  of each of its files;
+* `parts.json` — per graph of the datasets: the SHA-256 of the N-Triples file it was made
+  from, where its bytes are in dataset.nq.gz (one gzip member), dataset.ttl and
+  dataset.jsonld with their SHA-256, and its statistics (`release.build.PartRecord`);
+* `records/<n>.tsv` — a source graph's record digests (`release.changelog`);
+* `size.json` — the release's files and bytes on disk, each file once (what its catalog
+  states), from which the next release's size is taken (`disk_usage.release_size`).
 
-The next release hard-links an enterprise's files from `latest` when its key is
-unchanged, and takes their digests from here, instead of rendering and hashing them again.
+The next release copies an unchanged graph's byte ranges from `latest`'s datasets, and
+hard-links an enterprise's files from `latest` when its key is unchanged, and takes their
+digests from here, instead of rendering and hashing them again.
 Only the ledger of the release `latest` points at is kept; a release without one (older,
 or its ledger lost) only means the next release renders everything.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +29,12 @@ from se_pipeline.settings import Settings
 
 PROFILES = "profiles.sha256"
 DOCUMENTS = "documents"
+PARTS = "parts.json"
+SIZE = "size.json"
+RECORDS = "records"
+#: Bumped when what `parts.json` holds, or how a part's bytes are written, changes: an
+#: older ledger's parts are then not reused.
+PARTS_VERSION = 1
 
 
 def ledgers_dir(settings: Settings) -> Path:
@@ -47,3 +61,31 @@ def keep(settings: Settings, release_id: str, made: Path) -> None:
     for other in os.listdir(root):
         if other != release_id:
             shutil.rmtree(root / other, ignore_errors=True)
+
+
+def read_parts(ledger: Path) -> dict[str, dict] | None:
+    """{graph: its part record} of a ledger, or None if it has none (or an older kind)."""
+    try:
+        kept = json.loads((ledger / PARTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("version") != PARTS_VERSION:
+        return None
+    return {part["graph"]: part for part in kept["parts"]}
+
+
+def write_parts(ledger: Path, parts: list[dict]) -> None:
+    (ledger / PARTS).write_text(json.dumps({"version": PARTS_VERSION, "parts": parts}), encoding="utf-8")
+
+
+def read_size(ledger: Path) -> tuple[int, int] | None:
+    """(files, bytes) of the ledger's release, if it keeps them."""
+    try:
+        kept = json.loads((ledger / SIZE).read_text(encoding="utf-8"))
+        return int(kept["files"]), int(kept["bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_size(ledger: Path, size: tuple[int, int]) -> None:
+    (ledger / SIZE).write_text(json.dumps({"files": size[0], "bytes": size[1]}), encoding="utf-8")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -119,8 +120,17 @@ def test_the_size_added_leaves_out_files_hard_linked_from_the_previous_release(t
                               sources=[], total_triples=0, total_entities=0, classes={}, files=[],
                               download_base="https://example.org/releases/")
     write_catalog(current / "catalog.ttl", triples)  # the first version, which the landing page reads
-    write_catalog_with_size(current, triples, current.name, previous)
+    stated_size = write_catalog_with_size(current, triples, current.name, previous)
     write_checksums_from(current, [], ())
+    assert stated_size == (release_size(current).files, release_size(current).bytes)
+    # The same figures from the previous release's own size (what differs alone stat'ed).
+    first = current.with_name("first")
+    shutil.copytree(current, first, copy_function=os.link)
+    (first / "catalog.ttl").unlink()
+    (first / "SHA256SUMS").unlink()
+    again = write_catalog_with_size(first, triples, current.name, previous,
+                                    previous_size=(release_size(previous).files, release_size(previous).bytes))
+    assert again == stated_size
     stated = ox.Store()
     stated.load(path=str(current / "catalog.ttl"), format=ox.RdfFormat.TURTLE)
     after = release_size(current, previous)

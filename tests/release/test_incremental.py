@@ -29,7 +29,8 @@ from .conftest import SOURCES
 
 SAMPLE = Path(all_sources()["coops_uk"].sample_url.removeprefix("file://"))
 #: What names the release it is in, or its predecessor: not expected to be equal.
-RELEASE_OWN = {"catalog.ttl", "changelog.csv", "changes.ttl", "SHA256SUMS", "dataset.nq.gz"}
+RELEASE_OWN = {"catalog.ttl", "changelog.csv", "changes.ttl", "SHA256SUMS"}
+DATASETS = ("dataset.nq.gz", "dataset.ttl", "dataset.jsonld")
 
 
 def _settings(output: Path, sample: Path) -> Settings:
@@ -107,6 +108,8 @@ def test_an_incremental_release_equals_one_built_from_scratch(tmp_path: Path) ->
     second = _run(settings, decisions, now=datetime(2026, 1, 2, tzinfo=timezone.utc))
     changes = (second.path / "changelog.csv").read_text(encoding="utf-8")
     assert ",added," in changes and ",changed," in changes
+    # Only coops_uk's graph changed: the others' records were not compared, nor read.
+    assert {row["source"] for row in csv.DictReader(io.StringIO(changes))} == {"coops_uk"}
 
     # The same inputs (the state after N+1's gates and links), no earlier release.
     cold_settings = _settings(tmp_path / "cold", sample)
@@ -130,7 +133,13 @@ def test_an_incremental_release_equals_one_built_from_scratch(tmp_path: Path) ->
     fresh.update({n: warm[n] for n in carried})
     differ = {name for name in warm if warm[name] != fresh[name]}
     assert differ <= RELEASE_OWN | {n for n in warm if n.startswith(("changes/", "index"))}, sorted(differ)
-    assert gzip.decompress(warm["dataset.nq.gz"]) == gzip.decompress(fresh["dataset.nq.gz"])
+    # The datasets: the graphs unchanged since release N were copied from its files, not
+    # loaded again; the files are the very bytes a cold build writes (one gzip member per
+    # graph, no time in the members' headers), and their event stream pages the same.
+    assert second.reuse["parts_kept"] >= len(SOURCES) - 1 and second.reuse["parts_written"] >= 2
+    assert cold.reuse["parts_kept"] == 0
+    assert all(warm[name] == fresh[name] for name in DATASETS)
+    assert [ln for ln in gzip.decompress(warm["dataset.nq.gz"]).splitlines() if b"/graph/coops_uk>" in ln]
     # Files of the same bytes have the same line in both SHA256SUMS.
     assert {n: d for n, d in _sums(second.path).items() if n not in differ | carried} == \
         {n: d for n, d in _sums(cold.path).items() if n not in differ}
@@ -199,3 +208,63 @@ def test_unchanged_bytes_are_processed_again_when_what_processes_them_changed(tm
     monkeypatch.setattr(ingest_module, "code_digest", lambda: "another version of the code")
     outcome = ingest(spec, settings, None)
     assert outcome.ok and not outcome.not_modified and outcome.rows > 0
+
+
+def test_the_release_gate_proves_kept_parts_by_digest_and_parses_the_others(tmp_path: Path) -> None:
+    """Part by part, the gate refuses a dataset whose copied bytes are not the ones first
+    published, a part whose Turtle or JSON-LD does not hold its N-Quads, and a file with
+    bytes outside its parts."""
+    import json
+
+    from se_pipeline.release import gate, ledger
+
+    sample, decisions = _inputs(tmp_path)
+    settings = _settings(tmp_path / "out", sample)
+    first = _run(settings, decisions, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    parts = ledger.read_parts(ledger.ledgers_dir(settings) / first.release_id)
+    assert parts and all(set(p["ranges"]) == set(DATASETS) for p in parts.values())
+    copy = tmp_path / "copy"
+    shutil.copytree(first.path, copy, ignore=shutil.ignore_patterns("id", "murmurations", "changes"))
+    os.chmod(copy, 0o755)
+    for name in DATASETS:
+        os.chmod(copy / name, 0o644)
+    # The ledger has no vocabulary part (recomputed each release): it is the last bytes.
+    records = list(parts.values())
+    vocabulary = {name: [records[-1]["ranges"][name][0] + records[-1]["ranges"][name][1],
+                         (copy / name).stat().st_size - records[-1]["ranges"][name][0] - records[-1]["ranges"][name][1]]
+                  for name in DATASETS}
+    jsonld_tail = len(b"\n]}\n")
+    vocabulary["dataset.jsonld"] = [vocabulary["dataset.jsonld"][0] + 1, vocabulary["dataset.jsonld"][1] - 1 - jsonld_tail]
+    fresh_vocabulary = {"graph": "vocabulary", "kept": False,
+                        "ranges": {n: [*vocabulary[n], ""] for n in DATASETS}}
+    kept = [{**p, "kept": True} for p in records] + [fresh_vocabulary]
+    fresh = [{**p, "kept": False} for p in records] + [fresh_vocabulary]
+    assert gate.check_formats_parts(copy, kept) == [] and gate.check_formats_parts(copy, fresh) == []
+    assert gate.check_formats(copy) == []
+    whole = gate.nquads_lines_fingerprints(copy / "dataset.nq.gz")[0]
+    assert gate.check_nquads_parts(copy / "dataset.nq.gz", fresh, whole) == []
+    assert "new parts hold" in gate.check_nquads_parts(copy / "dataset.nq.gz", fresh, gate.Fingerprint(1, 2))[0]
+
+    # One byte of a kept part's Turtle changed (to another valid IRI character): its
+    # digest proves it; read as a fresh part, its statements differ from its N-Quads'.
+    wfto = parts[next(g for g in parts if g.endswith("wfto"))]
+    offset, length, _ = wfto["ranges"]["dataset.ttl"]
+    data = bytearray((copy / "dataset.ttl").read_bytes())
+    at = data.index(b"wfto", offset, offset + length) + 1
+    data[at] = ord("x")
+    (copy / "dataset.ttl").write_bytes(bytes(data))
+    assert any("wfto" in p and "SHA-256" in p for p in gate.check_formats_parts(copy, kept))
+    assert any("dataset.ttl's part of" in p for p in gate.check_formats_parts(copy, fresh))
+    # A kept N-Quads member that is not the bytes first published.
+    offset, length, _ = wfto["ranges"]["dataset.nq.gz"]
+    nq = bytearray((copy / "dataset.nq.gz").read_bytes())
+    nq[offset + length // 2] ^= 0xFF
+    (copy / "dataset.nq.gz").write_bytes(bytes(nq))
+    assert any("SHA-256" in p for p in gate.check_nquads_parts(copy / "dataset.nq.gz", kept, gate.Fingerprint(0, 0)))
+    # Bytes after the last part, and a JSON-LD graph object out of place.
+    with (copy / "dataset.nq.gz").open("ab") as f:
+        f.write(gzip.compress(b""))
+    assert "parts end at" in gate.check_nquads_parts(copy / "dataset.nq.gz", kept, whole)[0]
+    moved = json.loads(json.dumps(kept))
+    moved[0]["ranges"]["dataset.jsonld"][0] += 1
+    assert any("not where it should be" in p for p in gate.check_formats_parts(copy, moved))

@@ -201,6 +201,11 @@ def test_release_size_counts_each_inode_once_and_what_is_new(tmp_path: Path) -> 
     size = release_size(b, a)
     assert (size.files, size.bytes, size.added_files, size.added_bytes) == (2, 107, 1, 7)
     assert freed_by_removing([a]).bytes == 50  # x stays: b links it
+    # From a's own size, only what differs is stat'ed: y (gone) and z (new); the same figures.
+    assert release_size(b, a, (release_size(a).files, release_size(a).bytes)) == size
+    # A file linked twice in the previous release, and gone from this one, counts once.
+    os.link(a / "id" / "y", a / "y-again")
+    assert release_size(b, a, (2, 150)) == size
 
 
 def test_cli_prune_reads_retention_from_the_config_flags_win_and_a_run_holds_it_off(tmp_path: Path) -> None:
