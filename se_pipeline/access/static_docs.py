@@ -236,6 +236,7 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
     links to that release's files instead of being rendered, and every enterprise's key
     and digests go to the new index."""
     html_files = [(lang, file_name(".html", lang)) for lang in langs]
+    alternates = tuple(html_files)  # the endings of each record's pages: `to_html`'s `link`
     suffixes = document_suffixes(langs)
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
@@ -266,10 +267,9 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
         sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
         sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d), read_only=read_only)
         formats = {"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}
-        alternates = tuple((lang, f"{link}{suffix}") for lang, suffix in html_files)
         for lang, suffix in html_files:
             sums[stem + suffix] = write_file(stem + suffix, to_html(
-                d, base_iri, formats=formats, lang=lang, alternates=alternates), read_only=read_only)
+                d, base_iri, formats=formats, lang=lang, alternates=alternates, link=link), read_only=read_only)
         if reuse is not None:
             reuse.written += 1
             reuse.record(name, key, [sums[stem + suffix] for suffix in suffixes])
