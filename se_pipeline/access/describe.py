@@ -306,6 +306,7 @@ class _PageParts:
     """What a record's page shows whatever its language, worked out once for all of them."""
 
     title: str
+    title_html: str  # as the frame's stand-in is replaced by it (`to_html`)
     source: tuple[str, str | None] | None
     tables: list[tuple[str, _Table]]
     same_as: list[tuple[str, str | None, str]]
@@ -335,8 +336,9 @@ def _page_parts(d: Description, base_iri: str) -> _PageParts:
     tables = [("", _rows(main, d, base_iri))]
     if addr:
         tables.append(("address", _rows(addr, d, base_iri)))
+    title = iri if name is None else name
     found = d.page_parts[base_iri] = _PageParts(
-        title=iri if name is None else name,
+        title=title, title_html=html_text(title),
         source=(source.rsplit("/", 1)[-1], source if weblink(source) else None) if source else None,
         tables=tables, same_as=[(n or o, _href(o, base_iri), o) for o, n in d.same_as])
     return found
@@ -373,7 +375,7 @@ def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = N
         alternates = tuple((code, _LINK + ending) for code, ending in alternates)
     frame = _frame(lang, alternates)
     tables = [(heading, _table(table, lang)) for heading, table in parts.tables]
-    values = {_TITLE: html_text(parts.title), _LINK: html_text(link or ""), _MAIN: render(
+    values = {_TITLE: parts.title_html, _LINK: html_text(link or ""), _MAIN: render(
         "enterprise_main.html", lang, (), words=words("enterprise_words.html", lang),
         title=parts.title, iri=d.iri, source=parts.source, formats=(formats or {}).items(),
         tables=tables, same_as=parts.same_as)}

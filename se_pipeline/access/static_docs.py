@@ -63,11 +63,14 @@ def document_key(d: Description) -> str:
     labels of the concepts it points at, the names of the records linked to it. With
     `documents_salt`, equal keys mean byte-equal documents."""
     h = hashlib.blake2b(d.iri.encode("utf-8"), digest_size=16)
-    for t in d.statements:
-        h.update(b"\n" + str(t).encode("utf-8"))
-    h.update(b"\0" + json.dumps(d.labels, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    h.update(b"\0" + json.dumps(d.same_as, ensure_ascii=False).encode("utf-8"))
+    h.update(ox.serialize(d.statements, format=ox.RdfFormat.N_TRIPLES))  # one line per statement, in order
+    h.update(b"\0" + _KEY_JSON.encode(d.labels).encode("utf-8"))
+    h.update(b"\0" + _KEY_JSON.encode(d.same_as).encode("utf-8"))
     return h.hexdigest()
+
+
+#: What `document_key` writes the labels and names with (made once, not per record).
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def source_key(part: SourcePart, salt: str, names_digest: str) -> str:
