@@ -7,7 +7,7 @@ names of the records it is linked to by `owl:sameAs` in either direction.
 """
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping
@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from se_pipeline.access.pages import (
-    DEFAULT_LANG, LANGS, QUERY_ALTERNATES, page_lang, render, template, weblink, words,
+    DEFAULT_LANG, LANGS, QUERY_ALTERNATES, html_text, page_lang, render, template, weblink, words,
 )
 from se_pipeline.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, SCHEMA, SKOS
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH
@@ -171,13 +171,10 @@ def jsonld_document(triples: Iterable[ox.Triple]) -> dict:
     return jsonld.document(triples)
 
 
-_JSON = {"ensure_ascii": False, "separators": (",", ":")}
-
-
 def to_jsonld(d: Description) -> bytes:
     """The record's JSON-LD document: one object, its address embedded, plain JSON values
     (`doc["name"]`, `doc["address"]["postalCode"]`), its context embedded."""
-    return json.dumps(jsonld.frame(d.iri, d.statements), **_JSON).encode("utf-8")
+    return jsonld.frame_json(d.iri, d.statements).encode("utf-8")
 
 
 @lru_cache(maxsize=1 << 14)
@@ -220,18 +217,24 @@ def _row_html(row: Row) -> Markup:
 
 
 @lru_cache(maxsize=1 << 14)
-def _iri_row(predicate: str, value: str, base_iri: str, labels: tuple[tuple[str, str], ...],
-             lang: str = DEFAULT_LANG) -> Markup:
-    """A row whose value is an IRI, shown by its labels when it has some (concepts, in
-    the page's language, else English, the other languages beside), else by its CURIE
-    (the same in every language: callers pass the default one).
-    Cached: a release links the same few hundred concepts from every page."""
-    if labels:
-        by = dict(labels)
+def _iri_row(predicate: str, value: str, base_iri: str) -> Markup:
+    """A row whose value is an IRI without labels, shown by its CURIE (the same in every
+    language). Cached: a release links the same few hundred IRIs from every page."""
+    return _row_html((_curie(predicate), _curie(value), _href(value, base_iri), "", "", ""))
+
+
+@lru_cache(maxsize=1 << 14)
+def _concept_row(predicate: str, value: str, base_iri: str, labels: tuple[tuple[str, str], ...]) -> dict[str, Markup]:
+    """A row whose value is a concept, by language: shown by its label in the page's
+    language, else English, the other languages beside. Cached, and made for every
+    language at once: a release links the same few hundred concepts from every page."""
+    by = dict(labels)
+    rows: dict[str, Markup] = {}
+    for lang in LANGS:
         shown = next((x for x in (lang, DEFAULT_LANG) if x in by), labels[0][0])
         more = " · ".join(f"{x}: {by[x]}" for x in LANGS if x in by and x != shown)
-        return _row_html((_curie(predicate), by[shown], _href(value, base_iri), value, more, ""))
-    return _row_html((_curie(predicate), _curie(value), _href(value, base_iri), "", "", ""))
+        rows[lang] = _row_html((_curie(predicate), by[shown], _href(value, base_iri), value, more, ""))
+    return rows
 
 
 @lru_cache(maxsize=1 << 10)
@@ -253,15 +256,17 @@ def _row_order(row: tuple[str, object]) -> tuple[bool, bool, str]:
     return p != RDF_TYPE, p != NAME, p
 
 
-#: A row of a record's page before its language is known: its markup, or the arguments
-#: of `_iri_row` but the language (a concept's row, which reads differently in each).
-_PageRow = Markup | tuple[str, str, str, tuple[tuple[str, str], ...]]
+#: A table of a record's page before its language is known: its rows as markup, or, when
+#: it shows concepts (whose rows read differently in each language), pieces to join per
+#: language: runs of rows as markup, and each concept's row by language.
+_Table = Markup | list["str | dict[str, Markup]"]
 
 
 def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: Description,
-          base_iri: str) -> list[_PageRow]:
+          base_iri: str) -> _Table:
     """The rows of one table in page order; `owl:sameAs` has its own list."""
-    rows: list[_PageRow] = []
+    pieces: list[str | dict[str, Markup]] = []
+    run: list[Markup] = []
     labels = d.labels
     for p, o in sorted(keyed, key=_row_order):
         if p == SAME_AS:
@@ -270,15 +275,30 @@ def _rows(keyed: list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]], d: 
         if kind is ox.NamedNode:
             v = o.value
             if v in labels:
-                rows.append((p, v, base_iri, tuple(labels[v].items())))
+                if run:
+                    pieces.append("\n".join(run))
+                    run = []
+                pieces.append(_concept_row(p, v, base_iri, tuple(labels[v].items())))
             else:
-                rows.append(_iri_row(p, v, base_iri, ()))
+                run.append(_iri_row(p, v, base_iri))
         elif kind is ox.Literal:
             datatype = o.datatype
-            rows.append(_row_html((_curie(p), o.value, None, "", "", _literal_tag(o.language, datatype.value if datatype else None))))
+            run.append(_row_html((_curie(p), o.value, None, "", "", _literal_tag(o.language, datatype.value if datatype else None))))
         else:
-            rows.append(_row_html((_curie(p), str(o), None, "", "", "")))
-    return rows
+            run.append(_row_html((_curie(p), str(o), None, "", "", "")))
+    if not pieces:
+        return Markup("\n".join(run))
+    if run:
+        pieces.append("\n".join(run))
+    return pieces
+
+
+def _table(table: _Table, lang: str) -> Markup:
+    """A table's rows in language `lang`, as markup (rows are made by `enterprise_row.html`:
+    joined as text, not escaped again)."""
+    if type(table) is Markup:
+        return table
+    return Markup("\n".join([x if type(x) is str else x[lang] for x in table]))  # type: ignore[index, union-attr]
 
 
 @dataclass(frozen=True)
@@ -286,8 +306,9 @@ class _PageParts:
     """What a record's page shows whatever its language, worked out once for all of them."""
 
     title: str
+    title_html: str  # as the frame's stand-in is replaced by it (`to_html`)
     source: tuple[str, str | None] | None
-    tables: list[tuple[str, list[_PageRow]]]
+    tables: list[tuple[str, _Table]]
     same_as: list[tuple[str, str | None, str]]
 
 
@@ -315,27 +336,53 @@ def _page_parts(d: Description, base_iri: str) -> _PageParts:
     tables = [("", _rows(main, d, base_iri))]
     if addr:
         tables.append(("address", _rows(addr, d, base_iri)))
+    title = iri if name is None else name
     found = d.page_parts[base_iri] = _PageParts(
-        title=iri if name is None else name,
+        title=title, title_html=html_text(title),
         source=(source.rsplit("/", 1)[-1], source if weblink(source) else None) if source else None,
         tables=tables, same_as=[(n or o, _href(o, base_iri), o) for o, n in d.same_as])
     return found
 
 
+#: Stand-ins for what a page's frame (`_frame`) takes from its record: its file name (in
+#: the links to its other languages), its title and its content. Control characters no
+#: template or catalogue holds; only the frame is split at them, never a record's values.
+_LINK, _TITLE, _MAIN = "\x00", "\x01", "\x02"
+_STAND_INS = re.compile("([\x00-\x02])")
+
+
+@lru_cache(maxsize=64)
+def _frame(lang: str, alternates: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The page's frame in `lang` with links `alternates` (`templates/enterprise.html`: the
+    layout), rendered once per language and set of links, as its text split at the
+    stand-ins: text, stand-in, text, ... (a page joins it with the record's values)."""
+    page = render("enterprise.html", lang, alternates, title=Markup(_TITLE), main=Markup(_MAIN))
+    return tuple(_STAND_INS.split(page))
+
+
 def to_html(d: Description, base_iri: str, *, formats: dict[str, str] | None = None, lang: str = DEFAULT_LANG,
-            alternates: tuple[tuple[str, str], ...] = QUERY_ALTERNATES) -> bytes:
-    """A human-readable page in language `lang` (`templates/enterprise.html`: escaped
-    throughout, no scripts, no external resources); `formats` are the links to the other
-    documents (label -> href), `alternates` to the page in the other languages. What does
-    not depend on the language is worked out at the record's first page (`_page_parts`)."""
+            alternates: tuple[tuple[str, str], ...] = QUERY_ALTERNATES, link: str | None = None) -> bytes:
+    """A human-readable page in language `lang` (`templates/enterprise.html` around
+    `enterprise_main.html`: escaped throughout, no scripts, no external resources);
+    `formats` are the links to the other documents (label -> href), `alternates` to the
+    page in the other languages: with `link` (the record's file name, URL-quoted), each
+    is the ending that follows it (`(("fr", ".fr.html"), ...)`), so every record's pages
+    share one frame per language. What does not depend on the language is worked out at
+    the record's first page (`_page_parts`)."""
     parts = _page_parts(d, base_iri)
     lang = page_lang(lang)
-    # Every row is markup (made by `enterprise_row.html`): joined as text, not escaped again.
-    tables = [(heading, Markup("\n".join([row if type(row) is Markup else _iri_row(*row, lang) for row in rows])))
-              for heading, rows in parts.tables]
-    return render("enterprise.html", lang, alternates, words=words("enterprise_words.html", lang),
-                  title=parts.title, iri=d.iri, source=parts.source, formats=(formats or {}).items(),
-                  tables=tables, same_as=parts.same_as).encode("utf-8")
+    if link is not None:
+        alternates = tuple((code, _LINK + ending) for code, ending in alternates)
+    frame = _frame(lang, alternates)
+    tables = [(heading, _table(table, lang)) for heading, table in parts.tables]
+    values = {_TITLE: parts.title_html, _LINK: html_text(link or ""), _MAIN: render(
+        "enterprise_main.html", lang, (), words=words("enterprise_words.html", lang),
+        title=parts.title, iri=d.iri, source=parts.source, formats=(formats or {}).items(),
+        tables=tables, same_as=parts.same_as)}
+    page = [frame[0]]
+    for k in range(1, len(frame), 2):
+        page += (values[frame[k]], frame[k + 1])
+    return "".join(page).encode("utf-8")
 
 
 def enterprise_iris(store: ox.Store, base_iri: str) -> list[str]:

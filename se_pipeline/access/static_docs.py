@@ -66,11 +66,14 @@ def document_key(d: Description) -> str:
     labels of the concepts it points at, the names of the records linked to it. With
     `documents_salt`, equal keys mean byte-equal documents."""
     h = hashlib.blake2b(d.iri.encode("utf-8"), digest_size=16)
-    for t in d.statements:
-        h.update(b"\n" + str(t).encode("utf-8"))
-    h.update(b"\0" + json.dumps(d.labels, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    h.update(b"\0" + json.dumps(d.same_as, ensure_ascii=False).encode("utf-8"))
+    h.update(ox.serialize(d.statements, format=ox.RdfFormat.N_TRIPLES))  # one line per statement, in order
+    h.update(b"\0" + _KEY_JSON.encode(d.labels).encode("utf-8"))
+    h.update(b"\0" + _KEY_JSON.encode(d.same_as).encode("utf-8"))
     return h.hexdigest()
+
+
+#: What `document_key` writes the labels and names with (made once, not per record).
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def source_key(part: SourcePart, salt: str, names_digest: str) -> str:
@@ -302,6 +305,7 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
     links to that release's files instead of being rendered, and every enterprise's key
     and digests go to the new index."""
     html_files = [(lang, file_name(".html", lang)) for lang in langs]
+    alternates = tuple(html_files)  # the endings of each record's pages: `to_html`'s `link`
     suffixes = document_suffixes(langs)
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
@@ -332,10 +336,9 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
         sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
         sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d), read_only=read_only)
         formats = {"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}
-        alternates = tuple((lang, f"{link}{suffix}") for lang, suffix in html_files)
         for lang, suffix in html_files:
             sums[stem + suffix] = write_file(stem + suffix, to_html(
-                d, base_iri, formats=formats, lang=lang, alternates=alternates), read_only=read_only)
+                d, base_iri, formats=formats, lang=lang, alternates=alternates, link=link), read_only=read_only)
         if reuse is not None:
             reuse.written += 1
             reuse.record(name, key, [sums[stem + suffix] for suffix in suffixes])

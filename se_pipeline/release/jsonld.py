@@ -382,15 +382,20 @@ def _settle(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _context_of(nodes: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The part of `context()` that node objects use: the terms among their keys and
-    "@type" values, and the prefixes of their compact IRIs (a document then stands
-    alone, small). Value objects (`{"@id"…}`, `{"@value"…}`) use none: only the nodes'
-    own keys are read, not a walk of the whole document."""
+    """The part of `context()` that node objects use (`_names_of`)."""
+    return _context_of_names(_names_of(nodes))
+
+
+def _names_of(nodes: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """What the context of node objects is made from: their keys and "@type" values (the
+    terms, and the prefixes of compact IRIs, they use: a document then stands alone,
+    small). Value objects (`{"@id"…}`, `{"@value"…}`) use none: only the nodes' own keys
+    are read, not a walk of the whole document."""
     names: set[str] = set()
     for node in nodes:
         names.update(node)
         names.update(node.get("@type", ()))
-    return _context_of_names(frozenset(names))
+    return frozenset(names)
 
 
 @lru_cache(maxsize=1 << 10)
@@ -413,8 +418,31 @@ def frame(iri: str, triples: Iterable[ox.Triple]) -> dict[str, Any]:
     """The document of one record: the node of `iri`, each `<iri>#fragment` node it points
     at embedded where it is first pointed at, any other node under "@included", and the
     context it needs embedded ("@context" first)."""
+    names, body = _framed(iri, triples)
+    return {"@context": _context_of_names(names), **body}
+
+
+#: `json.dumps(…, ensure_ascii=False, separators=(",", ":"))`, its encoder made once.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def frame_json(iri: str, triples: Iterable[ox.Triple]) -> str:
+    """`frame(iri, triples)` as compact JSON text (`_COMPACT`), the very text of dumping
+    it: its context's text (most of a record's document) is made once per set of terms
+    (`_context_text`), and followed by the record's own members."""
+    names, body = _framed(iri, triples)
+    return '{"@context":' + _context_text(names) + "," + _COMPACT.encode(body)[1:]  # body has "@id": never "{}"
+
+
+@lru_cache(maxsize=1 << 10)
+def _context_text(names: frozenset[str]) -> str:
+    return _COMPACT.encode(_context_of_names(names))
+
+
+def _framed(iri: str, triples: Iterable[ox.Triple]) -> tuple[frozenset[str], dict[str, Any]]:
+    """(what the document's context is made of, its framed object without the context)."""
     nodes = _nodes(triples)
-    context = _context_of(nodes.values())
+    names = _names_of(nodes.values())
     root = nodes.pop(iri, {"@id": iri})
     own = iri + "#"
 
@@ -432,7 +460,7 @@ def frame(iri: str, triples: Iterable[ox.Triple]) -> dict[str, Any]:
     rest = [_settle(n) for n in nodes.values()]
     if rest:
         body["@included"] = rest
-    return {"@context": context, **body}
+    return names, body
 
 
 def _reference(key: str, v: Any) -> str | None:

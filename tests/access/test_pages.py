@@ -82,6 +82,19 @@ def test_a_records_pages_are_the_pages_made_one_by_one() -> None:
     assert ATTRIBUTE.replace("'", "&#x27;") in fr and f"en: {pages.escape(SCRIPT)}".replace("&#34;", "&quot;") in fr
 
 
+def test_a_records_file_pages_share_one_frame_and_read_as_rendered_whole() -> None:
+    """The static writer gives each page the endings of its other languages and the record's
+    file name (`link`), so the layout is rendered once per language: the page must be the
+    one rendered with the full links, also when the name holds what HTML escapes."""
+    endings = tuple((lang, pages.file_name(".html", lang)) for lang in pages.LANGS)
+    for link in ("E1", 'E"1\'<&>'):
+        whole = tuple((lang, link + ending) for lang, ending in endings)
+        for lang in pages.LANGS:
+            page = to_html(_description("Co-op"), DEFAULT_DATA_BASE, lang=lang, alternates=endings, link=link)
+            assert page == to_html(_description("Co-op"), DEFAULT_DATA_BASE, lang=lang, alternates=whole)
+            assert not any(stand_in in page for stand_in in (b"\x00", b"\x01", b"\x02"))
+
+
 def test_every_page_shares_the_layout() -> None:
     """The three kinds of page open with the same frame, from `base.html`."""
     frame = re.compile('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
