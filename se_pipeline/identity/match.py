@@ -494,11 +494,13 @@ class Matched:
     `links`: the links (`find_links`'s frame); `keys`: the keys it matched on (with `r`);
     `scored`: every candidate pair that scored at least `uncertain`, per kind of evidence
     (columns iri_a, iri_b, evidence, score; a pair found by several kinds once per kind),
-    before the strongest is kept and before curated decisions apply."""
+    before the strongest is kept and before curated decisions apply; `candidates`: per
+    kind of evidence, every candidate pair as `a * len(keys) + b` (positions in `keys`)."""
 
     links: pd.DataFrame
     keys: pd.DataFrame
     scored: pd.DataFrame
+    candidates: dict[str, np.ndarray]
 
 
 def find_links(
@@ -523,14 +525,20 @@ def match_keys_frame(keys: pd.DataFrame, decisions: Decisions = NO_DECISIONS, th
                      base: str = DEFAULT_DATA_BASE) -> Matched:
     """`find_links` of records given by their keys (`combine_keys`), scoring every candidate."""
     if keys.empty:  # sources whose every record was quarantined: nothing to block on
-        return Matched(_apply_decisions(empty_links(), decisions, base), keys, _scored_iris(keys, []))
+        return Matched(_apply_decisions(empty_links(), decisions, base), keys, _scored_iris(keys, []), {})
     cols = _Columns.of(keys)
     scored = []
-    for evidence, pairs in _evidence_pairs(keys, thresholds).items():
+    candidates = _evidence_pairs(keys, thresholds)
+    for evidence, pairs in candidates.items():
         if not pairs.empty:
             scored += _score_pairs(cols, evidence, pairs, thresholds)
     links = _to_links(keys, scored, thresholds)
-    return Matched(_apply_decisions(links, decisions, base), keys, _scored_iris(keys, scored))
+    return Matched(_apply_decisions(links, decisions, base), keys, _scored_iris(keys, scored),
+                   _candidate_codes(candidates, len(keys)))
+
+
+def _candidate_codes(candidates: dict[str, pd.DataFrame], n: int) -> dict[str, np.ndarray]:
+    return {e: _codes(p["a"].to_numpy(dtype="int64"), p["b"].to_numpy(dtype="int64"), n) for e, p in candidates.items()}
 
 
 def find_links_since(
@@ -543,14 +551,14 @@ def find_links_since(
 ) -> Matched:
     """`match_keys_frame(keys)` again, scoring only what a change can alter.
 
-    `before` is an earlier match (its keys and scored pairs, same code and thresholds);
+    `before` is an earlier match (its keys, scored pairs and candidates, same code and thresholds);
     `changed` the IRIs whose keys differ from `before`'s (added and modified records:
     a withdrawn one is simply absent from `keys`). A pair's score depends only on its two
     records' keys, so the score of a pair of unchanged records is the one `before` found.
     Whether a pair is a candidate at all does not: a block that grows past `block_cap`,
     a domain that becomes an umbrella, a name that stops being unique in a source, change
-    the candidacy of pairs of unchanged records. So both candidate sets are made by the
-    blocking (vectorised, cheap beside the scoring), and scored are only the candidate
+    the candidacy of pairs of unchanged records. So the candidates are made by the
+    blocking again and compared with `before`'s, and scored are only the candidate
     pairs that involve a changed record or were not candidates before; candidates of
     unchanged records that were keep their earlier score (or their absence, when it was
     below `uncertain`). The result is the from-scratch match's (tested)."""
@@ -561,7 +569,7 @@ def find_links_since(
     fresh = np.zeros(n, dtype=bool)
     fresh[at.get_indexer(list(changed & set(at)))] = True
     then = at.get_indexer(before.keys["iri"])            # earlier position -> position now (-1: withdrawn)
-    earlier = _evidence_pairs(before.keys, thresholds)
+    n_before = len(before.keys)
     old = before.scored
     oa, ob = at.get_indexer(old["iri_a"]), at.get_indexer(old["iri_b"])
     keep_old = (oa >= 0) & (ob >= 0)
@@ -571,11 +579,13 @@ def find_links_since(
     old_score = old["score"].to_numpy(dtype=float)[keep_old]
     to_score: dict[str, pd.DataFrame] = {}
     kept: list[pd.DataFrame] = []
-    for evidence, pairs in _evidence_pairs(keys, thresholds).items():
+    candidates = _evidence_pairs(keys, thresholds)
+    for evidence, pairs in candidates.items():
         a, b = pairs["a"].to_numpy(dtype="int64"), pairs["b"].to_numpy(dtype="int64")
         codes = _codes(a, b, n)
         touched = fresh[a] | fresh[b]
-        pa, pb = then[earlier[evidence]["a"].to_numpy(dtype="int64")], then[earlier[evidence]["b"].to_numpy(dtype="int64")]
+        was = before.candidates.get(evidence, np.zeros(0, dtype="int64"))
+        pa, pb = then[was // n_before], then[was % n_before]
         alive = (pa >= 0) & (pb >= 0)
         were = np.unique(_codes(np.minimum(pa[alive], pb[alive]), np.maximum(pa[alive], pb[alive]), n))
         was_candidate = np.isin(codes, were, assume_unique=False)
@@ -599,7 +609,8 @@ def find_links_since(
                 scored.append(part.assign(a=involved[part["a"].to_numpy(dtype="int64")],
                                           b=involved[part["b"].to_numpy(dtype="int64")]))
     links = _to_links(keys, scored, thresholds)
-    return Matched(_apply_decisions(links, decisions, base), keys, _scored_iris(keys, scored))
+    return Matched(_apply_decisions(links, decisions, base), keys, _scored_iris(keys, scored),
+                   _candidate_codes(candidates, n))
 
 
 def _scored_iris(keys: pd.DataFrame, scored: list[pd.DataFrame]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from se_pipeline import PROJECT_ROOT
@@ -23,7 +24,8 @@ from se_pipeline.settings import Settings
 from se_pipeline.state import GoodFrames, SourceState, write_json
 
 #: What the next match starts from, under `state/_identity/`: each source's keys, the
-#: scored candidate pairs, and what they were made from (written last).
+#: candidate pairs (positions in those keys) and the scored ones, and what they were made
+#: from (written last).
 MATCH_STATE = "match"
 
 DECISIONS = PROJECT_ROOT / "identity" / "decisions.yaml"
@@ -112,19 +114,23 @@ def _match(settings: Settings, frames: GoodFrames, decisions_file: Path = DECISI
         kept = json.loads((folder / "made_from.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         kept = {}
-    usable = kept.get("made_from") == made_from and (folder / "scored.parquet").is_file()
-    kept_rows: dict[str, str] = kept.get("rows", {}) if usable else {}
+    kept_rows: dict[str, str] = kept.get("rows", {})
+    usable = (kept.get("made_from") == made_from and (folder / "scored.parquet").is_file()
+              and (folder / "candidates.npz").is_file() and set(kept.get("order", [])) == set(kept_rows)
+              and all((folder / f"{name}.keys.parquet").is_file() for name in kept_rows))
+    if not usable:
+        kept_rows = {}
     (folder / "made_from.json").unlink(missing_ok=True)  # what follows rewrites the keys
     folder.mkdir(parents=True, exist_ok=True)
     rows = {name: _rows_digest(settings, name) for name in frames}
     parts: dict[str, pd.DataFrame] = {}
     changed: set[str] = set()
-    earlier: list[pd.DataFrame] = []
+    earlier: dict[str, pd.DataFrame] = {}
     for name in sorted(set(kept_rows) | set(frames)):
         stored = folder / f"{name}.keys.parquet"
-        before = pd.read_parquet(stored) if name in kept_rows and stored.is_file() else None
+        before = pd.read_parquet(stored) if name in kept_rows else None
         if before is not None:
-            earlier.append(before)
+            earlier[name] = before
         if name not in frames:
             stored.unlink(missing_ok=True)
             continue
@@ -137,14 +143,20 @@ def _match(settings: Settings, frames: GoodFrames, decisions_file: Path = DECISI
     keys = combine_keys([parts[name] for name in frames], settings.base_iri)
     decisions = load_decisions(decisions_file, base=settings.base_iri)
     if usable:
-        before_match = Matched(links=pd.DataFrame(), keys=combine_keys(earlier, settings.base_iri),
+        with np.load(folder / "candidates.npz") as stored_candidates:
+            candidates = {evidence: stored_candidates[evidence] for evidence in stored_candidates.files}
+        # The earlier keys in the order of the earlier match: its candidates are positions in them.
+        before_match = Matched(links=pd.DataFrame(), candidates=candidates,
+                               keys=combine_keys([earlier[name] for name in kept["order"]], settings.base_iri),
                                scored=pd.read_parquet(folder / "scored.parquet"))
         matched = find_links_since(before_match, keys, changed, decisions, base=settings.base_iri)
         rescored: int | None = len(changed)
     else:
         matched, rescored = match_keys_frame(keys, decisions, base=settings.base_iri), None
     matched.scored.to_parquet(folder / "scored.parquet", index=False)
-    write_json(folder / "made_from.json", {"made_from": made_from, "rows": rows})
+    with (folder / "candidates.npz").open("wb") as out:
+        np.savez(out, **matched.candidates)
+    write_json(folder / "made_from.json", {"made_from": made_from, "rows": rows, "order": list(frames)})
     return matched, rescored
 
 
