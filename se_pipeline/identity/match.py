@@ -75,13 +75,28 @@ PAIRS_AT_ONCE = 4_000_000
 
 def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Pairs of record positions (< n) as single integers `a * n + b`: half the memory of
-    two columns, and `np.unique` dedupes and orders them without a hash table."""
+    two columns, and a sort dedupes and orders them without a hash table."""
     return a.astype("int64") * n + b
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of integers by a sort: numpy 2.4's `np.unique` hashes, about a hundred
+    times slower on millions of pair codes (benchmarks/README.md)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+def _member(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """`np.isin(values, ordered)` for a sorted `ordered`, by binary search (see `_sorted_unique`)."""
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
 
 
 def _pair_frame(codes: list[np.ndarray], n: int) -> pd.DataFrame:
     """The distinct pairs (columns a, b; a < b) of the codes, in (a, b) order."""
-    unique = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype="int64")
+    unique = _sorted_unique(np.concatenate(codes)) if codes else np.zeros(0, dtype="int64")
     return pd.DataFrame({"a": unique // n, "b": unique % n})
 
 
@@ -103,7 +118,7 @@ def _self_pairs(keyed: pd.DataFrame, cap: int, src: np.ndarray) -> np.ndarray:
     key = pd.factorize(keyed["key"])[0]
     known = key >= 0
     # One row per (key, record), sorted by key then record: blocks are runs, a < b inside.
-    rows = np.unique(_codes(key[known], keyed["r"].to_numpy(dtype="int64")[known], n))
+    rows = _sorted_unique(_codes(key[known], keyed["r"].to_numpy(dtype="int64")[known], n))
     key, r = rows // n, rows % n
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype="int64")
     sizes = np.diff(np.r_[starts, len(key)])
@@ -587,15 +602,15 @@ def find_links_since(
         was = before.candidates.get(evidence, np.zeros(0, dtype="int64"))
         pa, pb = then[was // n_before], then[was % n_before]
         alive = (pa >= 0) & (pb >= 0)
-        were = np.unique(_codes(np.minimum(pa[alive], pb[alive]), np.maximum(pa[alive], pb[alive]), n))
-        was_candidate = np.isin(codes, were, assume_unique=False)
+        were = _sorted_unique(_codes(np.minimum(pa[alive], pb[alive]), np.maximum(pa[alive], pb[alive]), n))
+        was_candidate = _member(codes, were)
         rescore = touched | ~was_candidate
         to_score[evidence] = pairs[rescore]
         same = codes[~rescore]
-        mine = (old_evidence == evidence) & np.isin(old_codes, same)
+        mine = (old_evidence == evidence) & _member(old_codes, np.sort(same))
         kept.append(pd.DataFrame({"a": old_codes[mine] // n, "b": old_codes[mine] % n, "evidence": evidence,
                                   "score": old_score[mine]}))
-    involved = np.unique(np.concatenate([np.r_[p["a"].to_numpy(dtype="int64"), p["b"].to_numpy(dtype="int64")]
+    involved = _sorted_unique(np.concatenate([np.r_[p["a"].to_numpy(dtype="int64"), p["b"].to_numpy(dtype="int64")]
                                          for p in to_score.values()] or [np.zeros(0, dtype="int64")]))
     scored = [k for k in kept if len(k)]
     if len(involved):
