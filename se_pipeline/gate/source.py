@@ -8,13 +8,16 @@ the partner wrote them, not rebuilt from the canonical rows.
 """
 from __future__ import annotations
 
+import hashlib
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from se_pipeline.code_digest import code_digest
 from se_pipeline.files import sha256_file
 from se_pipeline.gate.shacl import gate_ntriples, shapes_digest, violations_table
 from se_pipeline.identity.history import renumbered, withdrawn, withdrawn_triples
@@ -66,6 +69,41 @@ def _history(state: SourceState, current: pd.DataFrame, settings: Settings) -> t
     return gone, moved
 
 
+#: Beside a graph that gave no SHACL result at all: the SHA-256 of each enterprise's lines
+#: in it (`<IRI>\t<digest>` lines), what the next gate of the source compares with.
+BLOCKS = "blocks.tsv"
+
+
+def _made_with(settings: Settings) -> str:
+    """What a gate's verdicts hold for: the code (the RDF writer, the validator, the shapes) and the base IRI."""
+    return hashlib.sha256(f"{code_digest()}\0{shapes_digest()}\0{settings.base_iri}".encode("utf-8")).hexdigest()
+
+
+def _kept_blocks(state: SourceState, settings: Settings) -> dict[str, str] | None:
+    """{enterprise IRI: SHA-256 of its lines} of the last good graph, if that graph gave no
+    SHACL result at all (nothing quarantined, no warning) under this code and base IRI:
+    then an enterprise whose lines are the same gives none now, and only the others need
+    the shapes. None (validate everything) otherwise, and from older code's state."""
+    gate = read_json(state.good / "gate.json")
+    if (gate.get("made_with") != _made_with(settings) or gate.get("results") != 0 or gate.get("quarantined") != 0
+            or not gate.get("conforms_before")):
+        return None
+    try:
+        with (state.good / BLOCKS).open(encoding="utf-8") as lines:
+            return dict(line.rstrip("\n").split("\t", 1) for line in lines)
+    except (OSError, ValueError):
+        return None
+
+
+def _keep_blocks(state: SourceState, blocks: dict[str, str]) -> None:
+    path = state.run / BLOCKS
+    if not blocks:
+        path.unlink(missing_ok=True)
+        return
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(f"{e}\t{d}\n" for e, d in blocks.items())
+
+
 def gate_source(source: str, settings: Settings) -> GateOutcome:
     """RDF + SHACL gate for this run's canonical rows of `source`; promote if they pass."""
     state = SourceState.of(settings.state_dir, source)
@@ -85,6 +123,9 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
         frame, trespassing = outside_our_namespace(frame, settings.base_iri)
     gone, moved = _history(state, frame, settings)
     candidate = state.run / "candidate.nt"
+    changed = state.run / "changed.nt"
+    changed.unlink(missing_ok=True)
+    blocks: dict[str, str] = {}
     with candidate.open("w", encoding="utf-8") as out:
         if harvested.is_file():  # a partner's records: its own statements under its own IRIs
             iris = [enterprise_iri(s, r, settings.base_iri) for s, r in zip(frame["source"], frame["record_id"])]
@@ -92,12 +133,23 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
             out.writelines(gated_lines(harvested, source, dict(zip(iris, frame["name"]))))
             records |= write_enterprises(gone[frame.columns], out, settings.base_iri)
         else:
-            records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out, settings.base_iri)
+            known = _kept_blocks(state, settings)
+            if known is not None:  # withdrawn records are validated again, whatever their lines
+                for e in (enterprise_iri(s, r, settings.base_iri) for s, r in zip(gone["source"], gone["record_id"])):
+                    known.pop(e, None)
+            with (changed.open("w", encoding="utf-8") if known is not None else nullcontext()) as again:
+                records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out,
+                                            settings.base_iri, digests=blocks, known=known, changed=again)
+                if again is not None:
+                    again.writelines(withdrawn_triples(gone, settings.base_iri))
         out.writelines(withdrawn_triples(gone, settings.base_iri))
     t1 = time.perf_counter()
-    result = gate_ntriples(candidate, state.run / "graph.nt", source=source, records=records)
+    result = gate_ntriples(candidate, state.run / "graph.nt", source=source, records=records,
+                           changed=changed if changed.is_file() else None)
     t2 = time.perf_counter()
     candidate.unlink()
+    changed.unlink(missing_ok=True)
+    _keep_blocks(state, blocks if result.conforms_before and not result.violations and not result.quarantine else {})
     outcome_extra = {"withdrawn": len(gone), "renumbered": len(moved)}
     rejected_ids = {q.record_id for q in result.quarantine}
     if rejected_ids or trespassing:
@@ -108,7 +160,7 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
     # What the verdict is about, so the release need not validate the same bytes again.
     reached_on = {"graph_sha256": sha256_file(state.run / "graph.nt"), "shapes_sha256": shapes_digest()} \
         if result.conforms_after else {}
-    write_json(state.run / "gate.json", {**reached_on,
+    write_json(state.run / "gate.json", {**reached_on, "made_with": _made_with(settings), "results": len(result.violations),
         "conforms_before": result.conforms_before, "conforms_after": result.conforms_after,
         "kept_enterprises": result.kept_enterprises, "quarantined": len(result.quarantine),
         "violations_markdown": table, "seconds": {"rdf": t1 - t0, "shacl": t2 - t1}, **outcome_extra,

@@ -75,13 +75,28 @@ PAIRS_AT_ONCE = 4_000_000
 
 def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Pairs of record positions (< n) as single integers `a * n + b`: half the memory of
-    two columns, and `np.unique` dedupes and orders them without a hash table."""
+    two columns, and a sort dedupes and orders them without a hash table."""
     return a.astype("int64") * n + b
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of integers by a sort: numpy 2.4's `np.unique` hashes, about a hundred
+    times slower on millions of pair codes (benchmarks/README.md)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+def _member(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """`np.isin(values, ordered)` for a sorted `ordered`, by binary search (see `_sorted_unique`)."""
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
 
 
 def _pair_frame(codes: list[np.ndarray], n: int) -> pd.DataFrame:
     """The distinct pairs (columns a, b; a < b) of the codes, in (a, b) order."""
-    unique = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype="int64")
+    unique = _sorted_unique(np.concatenate(codes)) if codes else np.zeros(0, dtype="int64")
     return pd.DataFrame({"a": unique // n, "b": unique % n})
 
 
@@ -103,7 +118,7 @@ def _self_pairs(keyed: pd.DataFrame, cap: int, src: np.ndarray) -> np.ndarray:
     key = pd.factorize(keyed["key"])[0]
     known = key >= 0
     # One row per (key, record), sorted by key then record: blocks are runs, a < b inside.
-    rows = np.unique(_codes(key[known], keyed["r"].to_numpy(dtype="int64")[known], n))
+    rows = _sorted_unique(_codes(key[known], keyed["r"].to_numpy(dtype="int64")[known], n))
     key, r = rows // n, rows % n
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype="int64")
     sizes = np.diff(np.r_[starts, len(key)])
@@ -428,19 +443,27 @@ def _score(feat: pd.DataFrame, evidence: str, t: Thresholds) -> np.ndarray:
 # --------------------------------------------------------------------------- main entry
 
 
-def _keys(frames: Mapping[str, pd.DataFrame], base: str) -> pd.DataFrame:
-    parts = []
-    for name, frame in frames.items():
-        missing = [c for c in MATCH_COLUMNS if c not in frame.columns]
-        if missing:
-            raise LinkFrameError(f"frame {name!r} lacks canonical columns {missing}")
-        if len(frame):
-            parts.append(match_keys(frame, base))
+def source_keys(name: str, frame: pd.DataFrame, base: str) -> pd.DataFrame:
+    """The matcher's keys (`normalise.match_keys`) of one source's canonical rows."""
+    missing = [c for c in MATCH_COLUMNS if c not in frame.columns]
+    if missing:
+        raise LinkFrameError(f"frame {name!r} lacks canonical columns {missing}")
+    return match_keys(frame, base)
+
+
+def combine_keys(parts: list[pd.DataFrame], base: str = DEFAULT_DATA_BASE) -> pd.DataFrame:
+    """The sources' keys as one frame, each record once (its first row), with its
+    position `r`: the frame every blocking and scoring step indexes."""
+    parts = [p for p in parts if len(p)]
     if not parts:
         return match_keys(pd.DataFrame({c: [] for c in MATCH_COLUMNS}), base).assign(r=[])
     keys = pd.concat(parts, ignore_index=True).drop_duplicates(subset=["iri"]).reset_index(drop=True)
     keys["r"] = np.arange(len(keys))
     return keys
+
+
+def _keys(frames: Mapping[str, pd.DataFrame], base: str) -> pd.DataFrame:
+    return combine_keys([source_keys(name, frame, base) for name, frame in frames.items() if len(frame)], base)
 
 
 def _evidence_pairs(keys: pd.DataFrame, t: Thresholds) -> dict[str, pd.DataFrame]:
@@ -465,6 +488,36 @@ def _evidence_pairs(keys: pd.DataFrame, t: Thresholds) -> dict[str, pd.DataFrame
 PAIR_CHUNK = 250_000
 
 
+def _score_pairs(cols: "_Columns", evidence: str, pairs: pd.DataFrame, t: Thresholds) -> list[pd.DataFrame]:
+    """The pairs (positions a, b into `cols`) of one kind of evidence whose score is at
+    least `t.uncertain` (columns a, b, evidence, score). A pair's score depends on its two
+    records' keys only, which is what lets `find_links_since` keep earlier scores."""
+    scored = []
+    for start in range(0, len(pairs), PAIR_CHUNK):
+        feat = _features(cols, pairs.iloc[start:start + PAIR_CHUNK], t, evidence)
+        if evidence == "name+place":
+            feat = feat[(feat["name_sim"] >= t.name_min) | feat["subset"]]
+        feat = feat.assign(score=_score(feat, evidence, t), evidence=evidence)
+        scored.append(feat[feat["score"] >= t.uncertain][["a", "b", "evidence", "score"]])
+    return scored
+
+
+@dataclass
+class Matched:
+    """What a match found, and what the next one can start from.
+
+    `links`: the links (`find_links`'s frame); `keys`: the keys it matched on (with `r`);
+    `scored`: every candidate pair that scored at least `uncertain`, per kind of evidence
+    (columns iri_a, iri_b, evidence, score; a pair found by several kinds once per kind),
+    before the strongest is kept and before curated decisions apply; `candidates`: per
+    kind of evidence, every candidate pair as `a * len(keys) + b` (positions in `keys`)."""
+
+    links: pd.DataFrame
+    keys: pd.DataFrame
+    scored: pd.DataFrame
+    candidates: dict[str, np.ndarray]
+
+
 def find_links(
     frames: Mapping[str, pd.DataFrame],
     decisions: Decisions = NO_DECISIONS,
@@ -480,22 +533,110 @@ def find_links(
     sorted by evidence strength, then score (descending). `decision` is "same" when
     score >= `thresholds.same`, "uncertain" when >= `thresholds.uncertain`.
     """
-    keys = _keys(frames, base)
+    return match_keys_frame(_keys(frames, base), decisions, thresholds, base).links
+
+
+def match_keys_frame(keys: pd.DataFrame, decisions: Decisions = NO_DECISIONS, thresholds: Thresholds = DEFAULT,
+                     base: str = DEFAULT_DATA_BASE) -> Matched:
+    """`find_links` of records given by their keys (`combine_keys`), scoring every candidate."""
     if keys.empty:  # sources whose every record was quarantined: nothing to block on
-        return _apply_decisions(empty_links(), decisions, base)
+        return Matched(_apply_decisions(empty_links(), decisions, base), keys, _scored_iris(keys, []), {})
     cols = _Columns.of(keys)
     scored = []
-    for evidence, pairs in _evidence_pairs(keys, thresholds).items():
-        if pairs.empty:
-            continue
-        for start in range(0, len(pairs), PAIR_CHUNK):
-            feat = _features(cols, pairs.iloc[start:start + PAIR_CHUNK], thresholds, evidence)
-            if evidence == "name+place":
-                feat = feat[(feat["name_sim"] >= thresholds.name_min) | feat["subset"]]
-            feat = feat.assign(score=_score(feat, evidence, thresholds), evidence=evidence)
-            scored.append(feat[feat["score"] >= thresholds.uncertain][["a", "b", "evidence", "score"]])
+    candidates = _evidence_pairs(keys, thresholds)
+    for evidence, pairs in candidates.items():
+        if not pairs.empty:
+            scored += _score_pairs(cols, evidence, pairs, thresholds)
     links = _to_links(keys, scored, thresholds)
-    return _apply_decisions(links, decisions, base)
+    return Matched(_apply_decisions(links, decisions, base), keys, _scored_iris(keys, scored),
+                   _candidate_codes(candidates, len(keys)))
+
+
+def _candidate_codes(candidates: dict[str, pd.DataFrame], n: int) -> dict[str, np.ndarray]:
+    return {e: _codes(p["a"].to_numpy(dtype="int64"), p["b"].to_numpy(dtype="int64"), n) for e, p in candidates.items()}
+
+
+def find_links_since(
+    before: Matched,
+    keys: pd.DataFrame,
+    changed: set[str],
+    decisions: Decisions = NO_DECISIONS,
+    thresholds: Thresholds = DEFAULT,
+    base: str = DEFAULT_DATA_BASE,
+) -> Matched:
+    """`match_keys_frame(keys)` again, scoring only what a change can alter.
+
+    `before` is an earlier match (its keys, scored pairs and candidates, same code and thresholds);
+    `changed` the IRIs whose keys differ from `before`'s (added and modified records:
+    a withdrawn one is simply absent from `keys`). A pair's score depends only on its two
+    records' keys, so the score of a pair of unchanged records is the one `before` found.
+    Whether a pair is a candidate at all does not: a block that grows past `block_cap`,
+    a domain that becomes an umbrella, a name that stops being unique in a source, change
+    the candidacy of pairs of unchanged records. So the candidates are made by the
+    blocking again and compared with `before`'s, and scored are only the candidate
+    pairs that involve a changed record or were not candidates before; candidates of
+    unchanged records that were keep their earlier score (or their absence, when it was
+    below `uncertain`). The result is the from-scratch match's (tested)."""
+    if keys.empty or before.keys.empty:
+        return match_keys_frame(keys, decisions, thresholds, base)
+    n = len(keys)
+    at = pd.Index(keys["iri"])
+    fresh = np.zeros(n, dtype=bool)
+    fresh[at.get_indexer(list(changed & set(at)))] = True
+    then = at.get_indexer(before.keys["iri"])            # earlier position -> position now (-1: withdrawn)
+    n_before = len(before.keys)
+    old = before.scored
+    oa, ob = at.get_indexer(old["iri_a"]), at.get_indexer(old["iri_b"])
+    keep_old = (oa >= 0) & (ob >= 0)
+    oa, ob = oa[keep_old], ob[keep_old]
+    old_codes = _codes(np.minimum(oa, ob), np.maximum(oa, ob), n)
+    old_evidence = old["evidence"].to_numpy()[keep_old]
+    old_score = old["score"].to_numpy(dtype=float)[keep_old]
+    to_score: dict[str, pd.DataFrame] = {}
+    kept: list[pd.DataFrame] = []
+    candidates = _evidence_pairs(keys, thresholds)
+    for evidence, pairs in candidates.items():
+        a, b = pairs["a"].to_numpy(dtype="int64"), pairs["b"].to_numpy(dtype="int64")
+        codes = _codes(a, b, n)
+        touched = fresh[a] | fresh[b]
+        was = before.candidates.get(evidence, np.zeros(0, dtype="int64"))
+        pa, pb = then[was // n_before], then[was % n_before]
+        alive = (pa >= 0) & (pb >= 0)
+        were = _sorted_unique(_codes(np.minimum(pa[alive], pb[alive]), np.maximum(pa[alive], pb[alive]), n))
+        was_candidate = _member(codes, were)
+        rescore = touched | ~was_candidate
+        to_score[evidence] = pairs[rescore]
+        same = codes[~rescore]
+        mine = (old_evidence == evidence) & _member(old_codes, np.sort(same))
+        kept.append(pd.DataFrame({"a": old_codes[mine] // n, "b": old_codes[mine] % n, "evidence": evidence,
+                                  "score": old_score[mine]}))
+    involved = _sorted_unique(np.concatenate([np.r_[p["a"].to_numpy(dtype="int64"), p["b"].to_numpy(dtype="int64")]
+                                         for p in to_score.values()] or [np.zeros(0, dtype="int64")]))
+    scored = [k for k in kept if len(k)]
+    if len(involved):
+        cols = _Columns.of(keys.iloc[involved].reset_index(drop=True))
+        for evidence, pairs in to_score.items():
+            if pairs.empty:
+                continue
+            local = pd.DataFrame({"a": np.searchsorted(involved, pairs["a"].to_numpy(dtype="int64")),
+                                  "b": np.searchsorted(involved, pairs["b"].to_numpy(dtype="int64"))})
+            for part in _score_pairs(cols, evidence, local, thresholds):
+                scored.append(part.assign(a=involved[part["a"].to_numpy(dtype="int64")],
+                                          b=involved[part["b"].to_numpy(dtype="int64")]))
+    links = _to_links(keys, scored, thresholds)
+    return Matched(_apply_decisions(links, decisions, base), keys, _scored_iris(keys, scored),
+                   _candidate_codes(candidates, n))
+
+
+def _scored_iris(keys: pd.DataFrame, scored: list[pd.DataFrame]) -> pd.DataFrame:
+    """Scored pairs by IRI (positions mean nothing to the next run)."""
+    if not scored:
+        return pd.DataFrame({"iri_a": pd.Series(dtype="object"), "iri_b": pd.Series(dtype="object"),
+                             "evidence": pd.Series(dtype="object"), "score": pd.Series(dtype="float64")})
+    s = pd.concat(scored, ignore_index=True)
+    iri = keys["iri"].to_numpy()
+    return pd.DataFrame({"iri_a": iri[s["a"].to_numpy(dtype="int64")], "iri_b": iri[s["b"].to_numpy(dtype="int64")],
+                         "evidence": s["evidence"].to_numpy(), "score": s["score"].to_numpy(dtype=float)})
 
 
 def _to_links(keys: pd.DataFrame, scored: list[pd.DataFrame], t: Thresholds) -> pd.DataFrame:

@@ -15,10 +15,11 @@ is a record missing from the partner's map.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, Iterable, Mapping, TextIO
 
 import pandas as pd
 
@@ -207,15 +208,27 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     return out
 
 
-def write_enterprises(frame: pd.DataFrame, out: TextIO | Path, base: str) -> dict[str, tuple[str, int]]:
-    """Write every row's triples; returns {enterprise IRI: (record_id, line)} for the gate."""
+def write_enterprises(frame: pd.DataFrame, out: TextIO | Path, base: str, *,
+                      digests: dict[str, str] | None = None, known: Mapping[str, str] | None = None,
+                      changed: TextIO | None = None) -> dict[str, tuple[str, int]]:
+    """Write every row's triples; returns {enterprise IRI: (record_id, line)} for the gate.
+
+    `digests` receives the SHA-256 of each record's lines (they are written together);
+    with `known` (such digests of an earlier graph) and `changed`, the lines of every
+    record whose digest is not its `known` one are also written to `changed`: the part
+    of the graph the gate has to validate again (`gate.source`)."""
     index: dict[str, tuple[str, int]] = {}
     handle = out.open("w", encoding="utf-8") if isinstance(out, Path) else out
     try:
         for row in records(frame):
             lines = enterprise_lines(row, base)
             handle.writelines(lines)
-            index[enterprise_iri(row["source"], row["record_id"], base)] = (row["record_id"], int(row["line"]))
+            e = enterprise_iri(row["source"], row["record_id"], base)
+            index[e] = (row["record_id"], int(row["line"]))
+            if digests is not None:
+                digest = digests[e] = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+                if changed is not None and (known is None or known.get(e) != digest):
+                    changed.writelines(lines)
     finally:
         if isinstance(out, Path):
             handle.close()

@@ -4,7 +4,9 @@ Writes the partner exports of the named sources' last good rows; the release bui
 it as a child process beside its own work (see `se_pipeline.release.build`). `--digests`
 saves the SHA-256 of every Murmurations profile written, for the release's SHA256SUMS
 (paths relative to TARGET_DIR); the profiles are created read-only, as the release's files end up.
-`--previous RELEASE_DIR DIGESTS` hard-links each profile equal to that release's.
+`--previous RELEASE_DIR DIGESTS` hard-links each profile equal to that release's, and takes
+each source whose rows are those its share kept in STATE_DIR was made from from there
+(`exports.parts`).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from se_pipeline import child_processes
 from se_pipeline.release.exports import write_partner_exports
+from se_pipeline.release.exports.parts import SourceParts
 from se_pipeline.state import GoodFrames
 from se_pipeline.runtime import run_in_background, tune_gc
 
@@ -38,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     stats: dict[str, int] = {}
     previous, previous_digests = args.previous or (None, None)
     write_partner_exports(GoodFrames(args.state_dir, args.sources), args.target_dir, args.base_iri, args.digests,
-                          read_only=True, previous=previous, previous_digests=previous_digests, stats=stats)
+                          read_only=True, previous=previous, previous_digests=previous_digests, stats=stats,
+                          parts=SourceParts(args.state_dir, args.base_iri))
     if args.stats:
         args.stats.write_text(json.dumps(stats), encoding="utf-8")
     return 0

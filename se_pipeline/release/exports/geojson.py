@@ -47,9 +47,17 @@ class GeoJsonWriter:
         self._out.write(b'{"type":"FeatureCollection","features":[')
         self._first = True
 
-    def write(self, rows: list[Enterprise]) -> None:
-        for feature in features(rows):
-            self._out.write((json_text(feature) if self._first else "," + json_text(feature)).encode("utf-8"))
+    def write(self, rows: list[Enterprise]) -> str:
+        """Write the features of `rows`; returns their text, joined by commas (a source's
+        can be kept and `add`ed to a later file: `exports.parts`)."""
+        text = ",".join(json_text(feature) for feature in features(rows))
+        self.add(text)
+        return text
+
+    def add(self, text: str) -> None:
+        """Append features `write` returned before (several joined by commas)."""
+        if text:
+            self._out.write((text if self._first else "," + text).encode("utf-8"))
             self._first = False
 
     def __enter__(self) -> "GeoJsonWriter":

@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 
 from se_pipeline.release.exports import write_partner_exports
+from se_pipeline.release.exports.parts import SourceParts
 from se_pipeline.state import GoodFrames, SourceState
 
 #: Under the output directory: the one staged set (`files/`, `manifest.json` and `DIGESTS`).
@@ -61,7 +62,8 @@ def stage(output_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
     stats: dict[str, int] = {}
     earlier, earlier_digests = previous or (None, None)
     written = write_partner_exports(GoodFrames(state_dir, sources), files, base_iri, building / DIGESTS,
-                                    read_only=True, previous=earlier, previous_digests=earlier_digests, stats=stats)
+                                    read_only=True, previous=earlier, previous_digests=earlier_digests, stats=stats,
+                                    parts=SourceParts(state_dir, base_iri))
     (building / "manifest.json").write_text(json.dumps({"key": made_from, "profiles": stats}), encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     building.rename(target)

@@ -20,6 +20,7 @@ Geo Container…) are empty. Read back by the `standard_csv` source (tested). Th
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +105,29 @@ class StandardCsvWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._out = path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.DictWriter(self._out, fieldnames=list(STANDARD_COLUMNS), lineterminator="\r\n",
+        self._buffer = io.StringIO(newline="")
+        self._writer = csv.DictWriter(self._buffer, fieldnames=list(STANDARD_COLUMNS), lineterminator="\r\n",
                                       quoting=csv.QUOTE_MINIMAL)
         self._writer.writeheader()
+        self.add(self._taken())
 
-    def write(self, rows: list[Enterprise]) -> None:
+    def _taken(self) -> str:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text
+
+    def write(self, rows: list[Enterprise]) -> str:
+        """Write the lines of `rows`; returns them (a source's lines can be kept and `add`ed
+        to a later file: `exports.parts`)."""
         self._writer.writerows({k: safe_cell(v) for k, v in standard_row(e).items()} for e in rows)
+        text = self._taken()
+        self.add(text)
+        return text
+
+    def add(self, lines: str) -> None:
+        """Append lines `write` returned before."""
+        self._out.write(lines)
 
     def __enter__(self) -> "StandardCsvWriter":
         return self
