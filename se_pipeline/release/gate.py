@@ -28,6 +28,7 @@ import io
 import json
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -212,21 +213,23 @@ def _kept_problems(path: Path, parts: list[dict], name: str) -> list[str]:
     return problems
 
 
+def _add_strict_lines(fp: FingerprintBuilder, lines: bytes) -> None:
+    """Add a block of whole N-Quads lines to `fp` once they parse strictly, one statement
+    per line (else ValueError: the lines would not be the statements)."""
+    statements = sum(1 for _ in ox.parse(lines, format=ox.RdfFormat.N_QUADS))
+    before = fp.count
+    fp.add_lines(lines)
+    if fp.count - before != statements:
+        raise ValueError(f"{fp.count - before} lines hold {statements} statements")
+
+
 def nquads_file_fingerprint(nq_gz: Path) -> Fingerprint:
     """Fingerprint of a gzipped N-Quads file written by Oxigraph (one canonical statement
     per line): each block of whole lines is parsed strictly, and its lines are hashed as
     they are, with no re-serialisation. Raises ValueError if a line is not exactly one
     statement (a blank line, a comment), since the lines would then not be the statements."""
     fp = FingerprintBuilder()
-
-    def block(lines: bytes) -> None:
-        statements = sum(1 for _ in ox.parse(lines, format=ox.RdfFormat.N_QUADS))
-        before = fp.count
-        fp.add_lines(lines)
-        if fp.count - before != statements:
-            raise ValueError(f"{fp.count - before} lines hold {statements} statements")
-
-    _gzip_line_blocks(nq_gz, block)
+    _gzip_line_blocks(nq_gz, partial(_add_strict_lines, fp))
     return fp.result()
 
 
@@ -287,15 +290,9 @@ def check_nquads_parts(nq_gz: Path, parts: list[dict], expected_fresh: Fingerpri
         return problems
     fp = FingerprintBuilder()
 
-    def block(lines: bytes) -> None:
-        statements = sum(1 for _ in ox.parse(lines, format=ox.RdfFormat.N_QUADS))
-        before = fp.count
-        fp.add_lines(lines)
-        if fp.count - before != statements:
-            raise ValueError(f"{fp.count - before} lines hold {statements} statements")
-
     try:
-        _member_line_blocks(nq_gz, [tuple(p["ranges"][name][:2]) for p in parts if not p.get("kept")], block)
+        _member_line_blocks(nq_gz, [tuple(p["ranges"][name][:2]) for p in parts if not p.get("kept")],
+                            partial(_add_strict_lines, fp))
     except (SyntaxError, ValueError, OSError, EOFError) as e:
         return [f"dataset.nq.gz does not parse strictly: {e}"]
     if fp.result() != expected_fresh:
