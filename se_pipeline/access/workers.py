@@ -12,7 +12,9 @@ recursion); only a process can be killed, capped and replaced without touching t
   worker (MemoryError, or Rust's allocation failure aborts the process). Either way the
   client gets a 500 that says so, the event is logged and the worker replaced.
 * **Crashes.** A worker that dies while running a job (a segfault, an abort) is answered as
-  a 500 naming the signal, logged, and replaced.
+  a 500 naming the signal, logged, and replaced. One that dies before it acknowledged the job
+  (killed while idle, by an operator or the OOM killer) is replaced and the job goes to another
+  worker: the client never pays for it.
 * **Network.** Where the kernel allows unprivileged user namespaces, the worker moves
   itself into a new network namespace before opening the store: even a `SERVICE` that got
   past the parsed-query guard could not reach any address (defence in depth).
@@ -176,6 +178,10 @@ def _worker_main(store_path: str, conn: Any, memory_mb: int) -> None:
             return
         if job is None:
             return
+        try:
+            conn.send(STARTED)  # from here on, our death is this job's fault (see WorkerPool._wait_on)
+        except OSError:
+            return
         retire = False
         try:
             if job["kind"] == "describe":
@@ -212,6 +218,13 @@ class Busy(Exception):
 
 class WorkerCrashed(Exception):
     """The worker process died while running the job."""
+
+
+class _NeverStarted(Exception):
+    """The worker died before it acknowledged the job: the job is safe to give to another worker."""
+
+
+STARTED = ("started",)
 
 
 @dataclass(eq=False)
@@ -330,14 +343,23 @@ class WorkerPool:
                     log.warning("%s worker %d had died while idle; replaced", self.name, w.process.pid)
                     self._drop(w)
                     continue
-                return self._wait_on(w, limit, deadline)
+                try:
+                    return self._wait_on(w, limit, deadline)
+                except _NeverStarted:
+                    continue
         finally:
             with self._cond:
                 self._admitted -= 1
 
     def _wait_on(self, w: _Worker, limit: float, deadline: float) -> tuple:
+        """The worker's answer. A worker killed from outside may still look alive when the job is
+        sent (its death is not yet visible); it acknowledges each job before running it, so a worker
+        that dies before acknowledging cost nothing but a retry (`_NeverStarted`), while one that dies
+        after is a crash this job caused."""
+        started = False
         try:
-            if w.conn.poll(max(0.01, deadline - time.monotonic())):
+            started = w.conn.poll(max(0.01, deadline - time.monotonic())) and w.conn.recv() == STARTED
+            if started and w.conn.poll(max(0.01, deadline - time.monotonic())):
                 answer = w.conn.recv()
                 if answer[-1] == "retire":
                     log.warning("%s worker %d stopped after running out of memory: %s", self.name,
@@ -351,6 +373,13 @@ class WorkerPool:
             timed_out = True
         except (EOFError, OSError):
             timed_out = False
+        if not started and not timed_out:
+            log.warning("%s worker %d died before it took the job; the job goes to another worker",
+                        self.name, w.process.pid)
+            self._drop(w)
+            if self._closed:
+                raise Busy("the server is shutting down")
+            raise _NeverStarted
         if timed_out and w.process.is_alive():
             self.killed += 1
             self._drop(w)
