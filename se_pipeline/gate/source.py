@@ -20,7 +20,7 @@ import pandas as pd
 from se_pipeline.code_digest import code_digest
 from se_pipeline.files import sha256_file
 from se_pipeline.gate.shacl import gate_ntriples, shapes_digest, violations_table
-from se_pipeline.identity.history import renumbered, withdrawn, withdrawn_triples
+from se_pipeline.identity.history import renumbered, withdrawn
 from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.identity.match import empty_links
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
@@ -131,18 +131,18 @@ def gate_source(source: str, settings: Settings) -> GateOutcome:
             iris = [enterprise_iri(s, r, settings.base_iri) for s, r in zip(frame["source"], frame["record_id"])]
             records = {i: (r, int(n)) for i, r, n in zip(iris, frame["record_id"], frame["line"])}
             out.writelines(gated_lines(harvested, source, dict(zip(iris, frame["name"]))))
-            records |= write_enterprises(gone[frame.columns], out, settings.base_iri)
+            records |= write_enterprises(gone[[*frame.columns, "withdrawn_on"]], out, settings.base_iri)
         else:
             known = _kept_blocks(state, settings)
             if known is not None:  # withdrawn records are validated again, whatever their lines
                 for e in (enterprise_iri(s, r, settings.base_iri) for s, r in zip(gone["source"], gone["record_id"])):
                     known.pop(e, None)
             with (changed.open("w", encoding="utf-8") if known is not None else nullcontext()) as again:
-                records = write_enterprises(pd.concat([frame, gone[frame.columns]], ignore_index=True), out,
+                # withdrawn rows carry `withdrawn_on`: their sep:withdrawnOn is written with the
+                # record's other lines (a record's lines stay together; see `access.doc_partitions`)
+                records = write_enterprises(pd.concat([frame, gone[[*frame.columns, "withdrawn_on"]]],
+                                                      ignore_index=True), out,
                                             settings.base_iri, digests=blocks, known=known, changed=again)
-                if again is not None:
-                    again.writelines(withdrawn_triples(gone, settings.base_iri))
-        out.writelines(withdrawn_triples(gone, settings.base_iri))
     t1 = time.perf_counter()
     result = gate_ntriples(candidate, state.run / "graph.nt", source=source, records=records,
                            changed=changed if changed.is_file() else None)

@@ -6,7 +6,7 @@ date we noticed) — and a record that reappears under a new id in the same sour
 registry renumbering, an export with new keys) is linked to its old IRI with evidence
 `renumbered` and `dcterms:replaces` / `dcterms:isReplacedBy`.
 
-Expected wiring (the lead wires it in the `enterprise_links` asset, per source):
+How the pipeline uses it (`gate.source`, per source, before the identity stage):
 
 1. *before* `SourceState.promote()`, read the previous release's rows:
    `previous = read_frame(state/<source>/good/canonical.parquet)` concatenated with
@@ -16,8 +16,8 @@ Expected wiring (the lead wires it in the `enterprise_links` asset, per source):
 3. `gone = withdrawn(previous, current, on=<release date YYYY-MM-DD>)` -> write it to
    `state/<source>/run/withdrawn.parquet` (promoted with the rest), feed it to the RDF
    stage like normal canonical rows (its `status` is already sept:status/Withdrawn and
-   `status_date` the withdrawal date) and add `withdrawn_triples(gone)` to the source
-   graph for `sep:withdrawnOn`;
+   `status_date` the withdrawal date, and its `withdrawn_on` column becomes
+   `sep:withdrawnOn` among the record's own lines: `rdf.enterprises`);
 4. `moved = renumbered(previous, current)` -> concatenate with the output of
    `match.find_links` before `match.clusters` / `links_rdf.write_links`, which writes
    the `dcterms:replaces` pair for every `renumbered` link.
@@ -77,13 +77,6 @@ def withdrawn(previous: pd.DataFrame, current: pd.DataFrame, on: str) -> pd.Data
     gone["status"] = WITHDRAWN
     gone["status_date"] = gone["withdrawn_on"]
     return gone.drop_duplicates(subset=_KEY).reset_index(drop=True)
-
-
-def withdrawn_triples(rows: pd.DataFrame, base: str = DEFAULT_DATA_BASE) -> Iterator[str]:
-    """`<E> sep:withdrawnOn "date"^^xsd:date` for each withdrawn row (status is written by
-    the RDF stage from the row's `status` column)."""
-    for source, rid, on in zip(rows["source"], rows["record_id"], rows["withdrawn_on"]):
-        yield triple(iri(enterprise_iri(str(source), str(rid), base)), iri(WITHDRAWN_ON), date(str(on)))
 
 
 def renumbered(previous: pd.DataFrame, current: pd.DataFrame, base: str = DEFAULT_DATA_BASE) -> pd.DataFrame:

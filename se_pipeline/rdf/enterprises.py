@@ -49,7 +49,7 @@ P = {name: _iri(ns + local) for name, ns, local in [
     ("memberof", SEP, "memberOf"), ("regid", SEP, "registryIdentifier"), ("url", SCHEMA, "url"),
     ("email", SCHEMA, "email"), ("phone", SCHEMA, "telephone"), ("lat", GEO, "lat"), ("long", GEO, "long"),
     ("geoprecision", SEP, "geocodePrecision"), ("geocodedby", SEP, "geocodedBy"),
-    ("modified", SCHEMA, "dateModified"), ("outlet", SEP, "outlet"), ("sameas", SCHEMA, "sameAs"),
+    ("modified", SCHEMA, "dateModified"), ("withdrawnon", SEP, "withdrawnOn"), ("outlet", SEP, "outlet"), ("sameas", SCHEMA, "sameAs"),
     ("hasmembership", SEP, "hasMembership"), ("member", SEP, "member"), ("organisation", SEP, "organisation"),
     ("startdate", SEP, "startDate"), ("address", ESSGLOBAL, "hasAddress"),
     ("street", SCHEMA, "streetAddress"), ("locality", SCHEMA, "addressLocality"),
@@ -140,7 +140,7 @@ def enterprise_lines(row: dict[str, Any], base: str) -> list[str]:
     if present(row.get("legal_form_label")):
         add(f"{s} {P['lflabel']} {literal(row['legal_form_label'])} .\n")
     for key, col in (("statusdate", "status_date"), ("founded", "founded"), ("dissolved", "dissolved"),
-                     ("counted", "counted_on"), ("modified", "updated")):
+                     ("counted", "counted_on"), ("modified", "updated"), ("withdrawnon", "withdrawn_on")):
         if present(row.get(col)):
             add(f"{s} {P[key]} {date(row[col])} .\n")
     for key, col in (("members", "members"), ("workers", "workers")):
