@@ -33,8 +33,8 @@ def test_the_executors_are_dagsters_own() -> None:
         config = {"execution": {"config": executor_config(name, 3)}}
         assert dg.validate_run_config(job, config)  # raises if the job's executor does not take it
     assert executor_config("multiprocess", 3)["multiprocess"]["max_concurrent"] == 3
-    with pytest.raises(ValueError, match="unknown executor 'lanes'"):
-        executor_config("lanes", 2)
+    with pytest.raises(ValueError, match="unknown executor 'threads'"):
+        executor_config("threads", 2)
 
 
 def test_switched_off_sources_have_no_steps(tmp_path: Path) -> None:

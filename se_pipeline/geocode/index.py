@@ -3,7 +3,7 @@
 Gazetteers come as large text files (the ONS Postcode Directory is 2.7 million rows);
 reading one for every run would cost more than the run. The index is a sqlite file named
 after what it was built from (path, size, modification time, format), written to a temporary
-name and renamed into place, so parallel lanes never read a half-built index and a changed
+name and renamed into place, so steps running in parallel never read a half-built index and a changed
 file gets a fresh one.
 
 `IndexedGazetteer` is what the gazetteers answered from such an index share (the embedded

@@ -89,7 +89,8 @@ def finest_possible(place: Place) -> Precision:
 
 
 class Cache:
-    """(service, query) -> answer JSON ("null" = the service found nothing), shared by the lanes."""
+    """(service, query) -> answer JSON ("null" = the service found nothing), shared by
+    the steps that geocode (one per source, perhaps in parallel processes)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
