@@ -29,7 +29,6 @@ import ctypes
 import json
 import logging
 import multiprocessing as mp
-import os
 import resource
 import signal
 import threading

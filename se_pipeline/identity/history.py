@@ -28,20 +28,15 @@ withdrawn rows) are read.
 """
 from __future__ import annotations
 
-from typing import Iterator
-
 import numpy as np
 import pandas as pd
 
 from se_pipeline.identity.errors import LinkFrameError
-from se_pipeline.identity.iri import enterprise_iri
 from se_pipeline.identity.match import LINK_COLUMNS, empty_links
 from se_pipeline.identity.normalise import match_keys
-from se_pipeline.namespaces import DEFAULT_DATA_BASE, SEP, SEPT
-from se_pipeline.rdf.terms import date, iri, triple
+from se_pipeline.namespaces import DEFAULT_DATA_BASE, SEPT
 
 WITHDRAWN = SEPT + "status/Withdrawn"
-WITHDRAWN_ON = SEP + "withdrawnOn"
 _KEY = ["source", "record_id"]
 
 

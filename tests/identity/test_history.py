@@ -3,8 +3,9 @@ from __future__ import annotations
 import pandas as pd
 
 from se_pipeline.canonical.schema import ensure_columns
-from se_pipeline.identity.history import WITHDRAWN, WITHDRAWN_ON, renumbered, withdrawn
+from se_pipeline.identity.history import WITHDRAWN, renumbered, withdrawn
 from se_pipeline.identity.iri import enterprise_iri
+from se_pipeline.namespaces import SEP
 from se_pipeline.rdf.enterprises import enterprise_lines
 from tests.identity.helpers import rec
 
@@ -44,8 +45,8 @@ def test_withdrawn_records_are_returned_not_deleted() -> None:
     assert "Gone For Good" in set(gone["name"])  # the row is kept whole, for republishing
     row = gone[gone["record_id"] == "4"].iloc[0].to_dict()
     lines = enterprise_lines(row, "https://example.org/id/")
-    dated = [line for line in lines if f"<{WITHDRAWN_ON}>" in line]
-    assert dated == [f'<https://example.org/id/s/4> <{WITHDRAWN_ON}> "2024-06-01"^^<http://www.w3.org/2001/XMLSchema#date> .\n']
+    dated = [line for line in lines if f"<{SEP}withdrawnOn>" in line]
+    assert dated == [f'<https://example.org/id/s/4> <{SEP}withdrawnOn> "2024-06-01"^^<http://www.w3.org/2001/XMLSchema#date> .\n']
     own = [n for n, line in enumerate(lines) if line.startswith("<https://example.org/id/s/4> ")]
     assert own == list(range(len(own)))  # written with the record's own lines, before its `#` nodes
 
