@@ -3,6 +3,7 @@ through hard links, are read-only, cross month boundaries, and may be in use by 
 from __future__ import annotations
 
 import os
+import random
 import stat
 import subprocess
 import sys
@@ -255,3 +256,36 @@ def test_cli_prune_without_latest_removes_nothing(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "`latest` does not point at one of the releases" in proc.stderr
     assert len(releases_in(out / "releases")) == 3
+
+
+def test_release_size_from_the_previous_size_equals_a_full_walk_on_random_trees(tmp_path: Path) -> None:
+    """Files kept (linked once or twice), gone from folders at any depth, new, and linked
+    twice within one release: the figures from the previous release's size are those of
+    a full walk that stats every file."""
+    rng = random.Random(7)
+    for trial in range(12):
+        a, b = tmp_path / f"{trial}a", tmp_path / f"{trial}b"
+        folders = ["", "id", "id/s1", "id/s2", "murmurations/s1", "deep/er/still"]
+        for f in folders:
+            (a / f).mkdir(parents=True, exist_ok=True)
+            (b / f).mkdir(parents=True, exist_ok=True)
+        old = []
+        for n in range(rng.randint(0, 40)):
+            path = a / rng.choice(folders) / f"f{n}"
+            path.write_bytes(b"x" * rng.randint(0, 300))
+            old.append(path)
+            if rng.random() < 0.1:  # linked twice in the previous release
+                os.link(path, a / rng.choice(folders) / f"again{n}")
+        for n, path in enumerate(old):
+            if rng.random() < 0.7:  # kept: linked into the new release, perhaps twice
+                os.link(path, b / rng.choice(folders) / f"k{n}")
+                if rng.random() < 0.1:
+                    os.link(path, b / rng.choice(folders) / f"k{n}-again")
+        for n in range(rng.randint(0, 10)):
+            path = b / rng.choice(folders) / f"new{n}"
+            path.write_bytes(b"y" * rng.randint(0, 300))
+            if rng.random() < 0.2:  # a new file linked twice within the new release
+                os.link(path, b / rng.choice(folders) / f"new{n}-again")
+        walked = release_size(b, a)
+        own = release_size(a)
+        assert release_size(b, a, (own.files, own.bytes)) == walked, trial
