@@ -13,6 +13,7 @@ import os
 import shutil
 from collections import Counter
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Protocol
 import pyoxigraph as ox
 
 from se_pipeline import child_processes
+from se_pipeline.code_digest import code_digest
 from se_pipeline.access.landing import DataCounts, write_landing_page
 from se_pipeline.access.ontology_doc import write_ontology_html
 from se_pipeline.files import sha256_file
@@ -419,9 +421,17 @@ def _all_records(statistics: DatasetStatistics, earlier: Path | None) -> Iterato
             yield from kept.digests
 
 
-def _keep_parts(statistics: DatasetStatistics, made: Path, earlier: Path | None) -> None:
+def parts_made_with() -> str:
+    """What a part's bytes depend on besides its N-Triples: our code (prefixes, JSON-LD
+    context, writers, statistics) and the libraries that serialise and compress. Parts
+    made with another are not reused (`ledger.read_parts`): a release must equal a cold one."""
+    return hashlib.sha256(f"{code_digest()}\0{ox.__version__}\0{zlib.ZLIB_RUNTIME_VERSION}".encode("utf-8")).hexdigest()
+
+
+def _keep_parts(statistics: DatasetStatistics, made: Path, earlier: Path | None, release: Path) -> None:
     """This release's part records and its source graphs' record digests, into its ledger
-    `made` (a kept part's digests hard-linked from the previous ledger `earlier`)."""
+    `made` (a kept part's digests hard-linked from the previous ledger `earlier`), with the
+    stamps of `release`'s dataset files (`ledger.write_parts`)."""
     (made / ledger.RECORDS).mkdir()
     records = []
     kept = statistics.kept_graphs()
@@ -437,7 +447,7 @@ def _keep_parts(statistics: DatasetStatistics, made: Path, earlier: Path | None)
                 statistics.records.write_source(source, made / ledger.RECORDS / name)
         if graph != VOCABULARY_GRAPH:  # recomputed each time: it depends on every part
             records.append(part)
-    ledger.write_parts(made, records)
+    ledger.write_parts(made, records, parts_made_with(), release, DATASET_FILES)
 
 
 class PendingValidation(Protocol):
@@ -537,7 +547,7 @@ def build_release(
 
         t0 = time.perf_counter()
         statistics = DatasetStatistics()
-        kept_parts = ledger.read_parts(earlier[1]) if earlier else None
+        kept_parts = ledger.read_parts(earlier[1], parts_made_with(), earlier[0], DATASET_FILES) if earlier else None
         write_datasets(partial, parts, statistics, work, previous=(earlier[0], kept_parts) if earlier and kept_parts else None)
         seconds["serialise"] = time.perf_counter() - t0
         fresh = [p for p in statistics.parts if not p.get("kept")]
@@ -670,7 +680,7 @@ def build_release(
                                                       else _stats(work / "exports.stats")).items()})
         # The covered folders' files were created read-only (see `files.write_file`) or
         # are links to read-only files: only the others are marked.
-        _keep_parts(statistics, made_ledger, earlier[1] if earlier else None)
+        _keep_parts(statistics, made_ledger, earlier[1] if earlier else None, partial)
         reuse.update(reuse_parts)
         final = finish_release(partial, release_id, others)
         switch_latest(settings.output_dir, final)

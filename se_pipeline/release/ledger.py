@@ -63,19 +63,35 @@ def keep(settings: Settings, release_id: str, made: Path) -> None:
             shutil.rmtree(root / other, ignore_errors=True)
 
 
-def read_parts(ledger: Path) -> dict[str, dict] | None:
-    """{graph: its part record} of a ledger, or None if it has none (or an older kind)."""
+def read_parts(ledger: Path, made_with: str, release: Path, files: tuple[str, ...]) -> dict[str, dict] | None:
+    """{graph: its part record} of a ledger, or None when its parts cannot be reused: it has
+    none (or an older kind), they were written by other code or libraries (`made_with`),
+    or one of `release`'s `files` they point into is not as the ledger left it (missing,
+    restored, edited: another size or modification time)."""
     try:
         kept = json.loads((ledger / PARTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(kept, dict) or kept.get("version") != PARTS_VERSION:
+    if (not isinstance(kept, dict) or kept.get("version") != PARTS_VERSION
+            or kept.get("made_with") != made_with or kept.get("files") != _file_stamps(release, files)):
         return None
     return {part["graph"]: part for part in kept["parts"]}
 
 
-def write_parts(ledger: Path, parts: list[dict]) -> None:
-    (ledger / PARTS).write_text(json.dumps({"version": PARTS_VERSION, "parts": parts}), encoding="utf-8")
+def write_parts(ledger: Path, parts: list[dict], made_with: str, release: Path, files: tuple[str, ...]) -> None:
+    """The part records, with what they were made with and the stamps of the `files` of
+    `release` they point into (taken now: the files are not written again)."""
+    (ledger / PARTS).write_text(json.dumps({"version": PARTS_VERSION, "made_with": made_with,
+                                            "files": _file_stamps(release, files), "parts": parts}),
+                                encoding="utf-8")
+
+
+def _file_stamps(release: Path, files: tuple[str, ...]) -> dict[str, list[int]] | None:
+    """{name: [size, modification time in ns]} of each file, or None if one is missing."""
+    try:
+        return {name: [st.st_size, st.st_mtime_ns] for name in files for st in [os.stat(release / name)]}
+    except OSError:
+        return None
 
 
 def read_size(ledger: Path) -> tuple[int, int] | None:

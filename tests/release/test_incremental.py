@@ -216,12 +216,13 @@ def test_the_release_gate_proves_kept_parts_by_digest_and_parses_the_others(tmp_
     bytes outside its parts."""
     import json
 
-    from se_pipeline.release import gate, ledger
+    from se_pipeline.release import build, gate, ledger
 
     sample, decisions = _inputs(tmp_path)
     settings = _settings(tmp_path / "out", sample)
     first = _run(settings, decisions, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    parts = ledger.read_parts(ledger.ledgers_dir(settings) / first.release_id)
+    parts = ledger.read_parts(ledger.ledgers_dir(settings) / first.release_id, build.parts_made_with(), first.path,
+                              build.DATASET_FILES)
     assert parts and all(set(p["ranges"]) == set(DATASETS) for p in parts.values())
     copy = tmp_path / "copy"
     shutil.copytree(first.path, copy, ignore=shutil.ignore_patterns("id", "murmurations", "changes"))
@@ -268,3 +269,55 @@ def test_the_release_gate_proves_kept_parts_by_digest_and_parses_the_others(tmp_
     moved = json.loads(json.dumps(kept))
     moved[0]["ranges"]["dataset.jsonld"][0] += 1
     assert any("not where it should be" in p for p in gate.check_formats_parts(copy, moved))
+
+
+def _second_release_and_a_cold_one(tmp_path: Path, before_second) -> tuple[ReleaseResult, ReleaseResult]:
+    """Release N, `before_second()`, release N+1 on mutated inputs, and a cold build of N+1's inputs."""
+    sample, decisions = _inputs(tmp_path)
+    settings = _settings(tmp_path / "incremental", sample)
+    _run(settings, decisions, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    before_second(settings)
+    _mutated(SAMPLE, sample)
+    second = _run(settings, decisions, now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    cold_settings = _settings(tmp_path / "cold", sample)
+    shutil.copytree(settings.state_dir, cold_settings.state_dir, ignore=shutil.ignore_patterns("_release"))
+    links = links_path(cold_settings)
+    extra = [GraphPart(LINKS_GRAPH, links)] if links.stat().st_size else []
+    cold = build_release(cold_settings, [all_sources()[n] for n in SOURCES], extra_parts=extra,
+                         validate=start_release_validation, now=datetime(2026, 1, 2, tzinfo=timezone.utc),
+                         inputs=release_inputs(cold_settings, list(SOURCES), links if extra else None))
+    return second, cold
+
+
+def test_parts_made_by_other_code_are_not_reused(tmp_path: Path, monkeypatch) -> None:
+    """A change of prefixes, JSON-LD context or serialiser changes a part's bytes though its
+    N-Triples are the same: a part kept from a release made with other code would make
+    the datasets differ from a cold build's."""
+    from se_pipeline.release import build
+
+    def other_code(settings: Settings) -> None:
+        monkeypatch.setattr(build, "parts_made_with", lambda: "another version of the code")
+
+    second, cold = _second_release_and_a_cold_one(tmp_path, other_code)
+    assert second.reuse["parts_kept"] == 0
+    for name in DATASETS:
+        assert (second.path / name).read_bytes() == (cold.path / name).read_bytes()
+
+
+def test_a_dataset_file_of_latest_not_as_published_is_not_copied_from(tmp_path: Path) -> None:
+    """A dataset file of `latest` missing, or restored or edited since its release was made
+    (another modification time), is not trusted for its byte ranges: the next release
+    writes every part afresh and succeeds, rather than failing on it (or on every later run)."""
+    def tampered(settings: Settings) -> None:
+        latest = settings.latest.resolve()
+        os.chmod(latest, 0o755)
+        ttl = latest / "dataset.ttl"
+        os.chmod(ttl, 0o644)
+        data = ttl.read_bytes()
+        ttl.write_bytes(data.replace(b"wfto", b"wftx", 1))  # the same length, other bytes
+        (latest / "dataset.jsonld").unlink()
+
+    second, cold = _second_release_and_a_cold_one(tmp_path, tampered)
+    assert second.reuse["parts_kept"] == 0
+    for name in DATASETS:
+        assert (second.path / name).read_bytes() == (cold.path / name).read_bytes()
