@@ -217,9 +217,11 @@ def gate_ntriples(
 
     `changed` (fast backend only): the lines of `nt_path` to validate, every other
     enterprise's lines being known to give no result at all under these shapes (they are
-    byte for byte those of a graph that gave none, `gate.source`). The shapes look at one
-    enterprise and its own `#` nodes at a time (`gate.fast`), so the results are those of
-    validating `nt_path` whole.
+    byte for byte those of a graph that gave none, `gate.source`). The shapes the fast
+    validator runs look at one enterprise and its own `#` nodes at a time (`gate.fast`),
+    so the results are those of validating `nt_path` whole; when some shape goes to
+    pyshacl instead (`fast.Validator.delegated`), which could compare enterprises,
+    `nt_path` is validated whole.
     """
     if backend() == "fast":
         try:
@@ -250,6 +252,8 @@ def _stream_without(nt_path: Path, removed: set[str], out_path: Path) -> None:
 def _gate_fast(nt_path: Path, out_path: Path, *, source: str, records: dict[str, tuple[str, int]],
                changed: Path | None = None) -> GateResult:
     t0 = time.perf_counter()
+    if fast_validator().delegated:  # pyshacl's shapes are not known to look at one enterprise only
+        changed = None
     results = fast_file(changed if changed is not None else nt_path)
     conforms_before = fast.conforms(results)
     violations = fast_violations(results)

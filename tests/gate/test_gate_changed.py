@@ -103,3 +103,20 @@ def test_kept_blocks_from_other_code_are_not_used(tmp_path: Path, validated: lis
     validated.clear()
     gate_source(SOURCE, settings)
     assert validated[0] > 20 * 5  # every enterprise's lines
+
+
+def test_with_a_shape_pyshacl_validates_every_enterprise_is_validated(tmp_path: Path, validated: list[int],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shape the fast validator hands to pyshacl may compare enterprises (uniqueness across
+    records): then the unchanged ones are validated too, not only the changed lines."""
+    settings = Settings(output_dir=tmp_path)
+    rows = [_row(k) for k in range(20)]
+    _run_state(settings, rows)
+    gate_source(SOURCE, settings)
+    rows[0]["name"] = "Renamed"
+    _run_state(settings, rows)
+    monkeypatch.setattr(shacl.fast_validator(), "delegated", {"urn:example:shape": "a construct it lacks"})
+    monkeypatch.setattr(shacl.fast.Validator, "delegated_ox", lambda self, *a, **k: [])
+    validated.clear()
+    gate_source(SOURCE, settings)
+    assert validated[0] > 20 * 5  # every enterprise's lines
