@@ -576,7 +576,7 @@ def build_release(
         if earlier and kept_parts:
             # The records before of the graphs written afresh (or gone) only, from the
             # ledger: a kept graph's records are unchanged, and are in neither side.
-            kept_graphs = {p["graph"] for p in statistics.parts if p.get("kept")}
+            kept_graphs = statistics.kept_graphs()
             before = RecordDigests()
             for graph, old in kept_parts.items():
                 if graph not in kept_graphs and old.get("records"):

@@ -65,9 +65,6 @@ class RecordDigests:
                     self._add(source, line[:cut])
 
 
-    def of_source(self, source: str) -> dict[bytes, int]:
-        return {record: d for (s, record), d in self.digests.items() if s == source}
-
     def write_source(self, source: str, target: Path) -> None:
         """Keep `source`'s record digests (record IRI, tab, hex digest per line) for the next release."""
         with target.open("wb") as f:
