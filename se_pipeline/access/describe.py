@@ -355,7 +355,11 @@ _STAND_INS = re.compile("([\x00-\x02])")
 def _frame(lang: str, alternates: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """The page's frame in `lang` with links `alternates` (`templates/enterprise.html`: the
     layout), rendered once per language and set of links, as its text split at the
-    stand-ins: text, stand-in, text, ... (a page joins it with the record's values)."""
+    stand-ins: text, stand-in, text, ... (a page joins it with the record's values). A
+    link holding a stand-in other than a leading `_LINK` is refused: it would be read as one."""
+    for code, target in alternates:
+        if _STAND_INS.search(code + target.removeprefix(_LINK)):
+            raise ValueError(f"a link to the page in another language holds a control character: {target!r}")
     page = render("enterprise.html", lang, alternates, title=Markup(_TITLE), main=Markup(_MAIN))
     return tuple(_STAND_INS.split(page))
 

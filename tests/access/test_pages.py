@@ -95,6 +95,16 @@ def test_a_records_file_pages_share_one_frame_and_read_as_rendered_whole() -> No
             assert not any(stand_in in page for stand_in in (b"\x00", b"\x01", b"\x02"))
 
 
+def test_a_link_holding_a_stand_in_is_refused() -> None:
+    """The frame is split at control characters standing in for the record's values: a link
+    to another language holding one would be read as one, so it is refused."""
+    for target in ("E\x01.fr.html", "\x02", "E.fr\x00.html"):
+        with pytest.raises(ValueError, match="control character"):
+            to_html(_description("Co-op"), DEFAULT_DATA_BASE, lang="en", alternates=(("fr", target),))
+        with pytest.raises(ValueError, match="control character"):
+            to_html(_description("Co-op"), DEFAULT_DATA_BASE, lang="en", alternates=(("fr", target),), link="E")
+
+
 def test_every_page_shares_the_layout() -> None:
     """The three kinds of page open with the same frame, from `base.html`."""
     frame = re.compile('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
