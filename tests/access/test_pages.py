@@ -95,6 +95,29 @@ def test_a_records_file_pages_share_one_frame_and_read_as_rendered_whole() -> No
             assert not any(stand_in in page for stand_in in (b"\x00", b"\x01", b"\x02"))
 
 
+def test_a_page_from_its_frame_is_the_page_rendered_without_one() -> None:
+    """The frame path (layout rendered once per language, split at stand-ins) against the
+    templates rendered directly, whole, with a hostile title and file name: a stand-in put
+    back in the wrong place, or a value escaped twice or not at all, differs."""
+    from markupsafe import Markup
+
+    from se_pipeline.access import describe
+
+    endings = tuple((lang, pages.file_name(".html", lang)) for lang in pages.LANGS)
+    formats = {"Turtle": "x.ttl", "JSON-LD": "x.jsonld"}
+    for name, link in (("Co-op", "E1"), ('A "q" <b>&amp; \'s', 'E"1\'<&>')):
+        d = _description(name)
+        parts = describe._page_parts(d, DEFAULT_DATA_BASE)
+        for lang in pages.LANGS:
+            main = pages.render("enterprise_main.html", lang, (), words=pages.words("enterprise_words.html", lang),
+                                title=parts.title, iri=d.iri, source=parts.source, formats=formats.items(),
+                                tables=[(h, describe._table(t, lang)) for h, t in parts.tables], same_as=parts.same_as)
+            whole = pages.render("enterprise.html", lang, tuple((code, link + ending) for code, ending in endings),
+                                 title=Markup(parts.title_html), main=Markup(main))
+            page = to_html(d, DEFAULT_DATA_BASE, formats=formats, lang=lang, alternates=endings, link=link)
+            assert page.decode("utf-8") == whole
+
+
 def test_a_link_holding_a_stand_in_is_refused() -> None:
     """The frame is split at control characters standing in for the record's values: a link
     to another language holding one would be read as one, so it is refused."""
