@@ -30,7 +30,7 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -137,13 +137,18 @@ class LineBuffer:
 
 
 def _gzip_line_blocks(path: Path, take: Callable[[bytes], None]) -> None:
-    """Hand the gzipped file's lines to `take` in blocks of whole lines, the last one
-    completed with a newline if the file lacks it. Blocks of about a megabyte stay in the
-    CPU's cache and reuse their memory (larger ones were slower: benchmarks/README.md)."""
-    sink = LineBuffer(take)
+    """Hand the gzipped file's lines to `take` in blocks of whole lines (`_feed_lines`)."""
     with gzip.open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            sink.write(chunk)
+        _feed_lines(f, take)
+
+
+def _feed_lines(f: BinaryIO, take: Callable[[bytes], None]) -> None:
+    """Hand `f`'s lines to `take` in blocks of whole lines, the last one completed with a
+    newline if the file lacks it. Blocks of about a megabyte stay in the CPU's cache and
+    reuse their memory (larger ones were slower: benchmarks/README.md)."""
+    sink = LineBuffer(take)
+    while chunk := f.read(1 << 20):
+        sink.write(chunk)
     if tail := sink.end():
         take(tail + b"\n")
 
@@ -166,16 +171,18 @@ class FileSlice(io.RawIOBase):
         return len(data)
 
 
+def gzip_members(raw: io.BufferedReader, ranges: Iterable[tuple[int, int]]) -> Iterator[gzip.GzipFile]:
+    """Each (offset, length) gzip member of the open file `raw`, as a file to read from."""
+    for offset, length in ranges:
+        with gzip.GzipFile(fileobj=io.BufferedReader(FileSlice(raw, offset, length), 1 << 20)) as f:
+            yield f
+
+
 def _member_line_blocks(nq_gz: Path, ranges: list[tuple[int, int]], take: Callable[[bytes], None]) -> None:
     """`_gzip_line_blocks` of the gzip members in `ranges` of the file only."""
     with nq_gz.open("rb") as raw:
-        for offset, length in ranges:
-            sink = LineBuffer(take)
-            with gzip.GzipFile(fileobj=io.BufferedReader(FileSlice(raw, offset, length), 1 << 20)) as f:
-                while chunk := f.read(1 << 20):
-                    sink.write(chunk)
-            if tail := sink.end():
-                take(tail + b"\n")
+        for f in gzip_members(raw, ranges):
+            _feed_lines(f, take)
 
 
 def _range_sha256(f: io.BufferedReader, offset: int, length: int) -> str:

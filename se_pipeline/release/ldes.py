@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import os
 import re
 import shutil
@@ -52,7 +51,7 @@ from se_pipeline.namespaces import DCTERMS, PREFIXES as DATA_PREFIXES, PROV, RDF
 from se_pipeline.rdf.terms import iri
 from se_pipeline.release.changelog import NOT_RECORDS
 from se_pipeline.release.errors import ReleaseError
-from se_pipeline.release.gate import FileSlice
+from se_pipeline.release.gate import gzip_members
 
 LDES = "https://w3id.org/ldes#"
 TREE = "https://w3id.org/tree#"
@@ -174,8 +173,8 @@ def _line_blocks(nq_gz: Path, members: list[tuple[int, int]] | None = None) -> I
             yield from _blocks_of(f)
         return
     with nq_gz.open("rb") as raw:
-        for offset, length in members:
-            yield from _blocks_of(gzip.GzipFile(fileobj=io.BufferedReader(FileSlice(raw, offset, length), _BLOCK)))
+        for f in gzip_members(raw, members):
+            yield from _blocks_of(f)
 
 
 def _blocks_of(f: BinaryIO) -> Iterator[list[bytes]]:
