@@ -93,11 +93,15 @@ def _jsonld_quads(path: Path) -> Iterable[ox.Quad]:
     return _pyld_quads(path.read_bytes())
 
 
-def _jsonld_quads_of(document: bytes) -> Iterable[ox.Quad]:
-    """`_jsonld_quads` of a document in memory (one part's graph object)."""
-    if len(document) > PYLD_MAX_BYTES:
-        return ox.parse(document, format=ox.RdfFormat.STREAMING_JSON_LD)
-    return _pyld_quads(document)
+def _jsonld_part_quads(f: io.BufferedReader, head: bytes, offset: int, length: int,
+                       tail: bytes) -> Iterable[ox.Quad]:
+    """`_jsonld_quads` of one part's graph object (`length` bytes of `f` from `offset`) in
+    the document's `head` and `tail`; a large one streamed from the file, never held."""
+    if len(head) + length + len(tail) > PYLD_MAX_BYTES:
+        document = _Concatenated(io.BytesIO(head), FileSlice(f, offset, length), io.BytesIO(tail))
+        return ox.parse(io.BufferedReader(document, 1 << 20), format=ox.RdfFormat.STREAMING_JSON_LD)
+    f.seek(offset)
+    return _pyld_quads(head + f.read(length) + tail)
 
 
 def _pyld_quads(document: bytes) -> list[ox.Quad]:
@@ -169,6 +173,24 @@ class FileSlice(io.RawIOBase):
         buffer[:len(data)] = data
         self._left -= len(data)
         return len(data)
+
+
+class _Concatenated(io.RawIOBase):
+    """Readable files one after the other, as one file."""
+
+    def __init__(self, *files: io.RawIOBase | io.BytesIO) -> None:
+        self._files = list(files)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while self._files:
+            n = self._files[0].readinto(buffer)
+            if n:
+                return n
+            self._files.pop(0)
+        return 0
 
 
 def gzip_members(raw: io.BufferedReader, ranges: Iterable[tuple[int, int]]) -> Iterator[gzip.GzipFile]:
@@ -354,27 +376,27 @@ def check_formats_parts(release_dir: Path, parts: list[dict]) -> list[str]:
         except (ValueError, OSError, EOFError) as e:
             problems.append(f"dataset.nq.gz's part of {graph} cannot be read as a release's lines: {e}")
             continue
+        # Each part's Turtle block and graph object are read from the file as they parse
+        # (one part's text, at 10^6 enterprises, is gigabytes).
         with ttl.open("rb") as f:
             offset, length, _ = p["ranges"]["dataset.ttl"]
-            f.seek(offset)
-            block_bytes = f.read(length)
-        try:
-            got = fingerprint(ox.parse(block_bytes, format=ox.RdfFormat.TURTLE))
-            if got != triples.result():
-                problems.append(f"dataset.ttl's part of {graph} holds {got}, expected {triples.result()}")
-        except (SyntaxError, ValueError) as e:
-            problems.append(f"dataset.ttl's part of {graph} does not parse strictly: {e}")
-        del block_bytes
+            try:
+                got = fingerprint(ox.parse(io.BufferedReader(FileSlice(f, offset, length), 1 << 20),
+                                           format=ox.RdfFormat.TURTLE))
+                if got != triples.result():
+                    problems.append(f"dataset.ttl's part of {graph} holds {got}, expected {triples.result()}")
+            except (SyntaxError, ValueError) as e:
+                problems.append(f"dataset.ttl's part of {graph} does not parse strictly: {e}")
         with jl.open("rb") as f:
             offset, length, _ = p["ranges"]["dataset.jsonld"]
-            f.seek(offset)
-            document = head + f.read(length) + tail
-        try:
-            got = fingerprint(_jsonld_quads_of(document))
-            if got != quads.result():
-                problems.append(f"dataset.jsonld's part of {graph} expands (offline) to {got}, expected {quads.result()}")
-        except Exception as e:  # pyld raises its own error hierarchy
-            problems.append(f"dataset.jsonld's part of {graph} does not expand offline: {type(e).__name__}: {str(e)[:300]}")
+            try:
+                got = fingerprint(_jsonld_part_quads(f, head, offset, length, tail))
+                if got != quads.result():
+                    problems.append(f"dataset.jsonld's part of {graph} expands (offline) to {got}, "
+                                    f"expected {quads.result()}")
+            except Exception as e:  # pyld raises its own error hierarchy
+                problems.append(f"dataset.jsonld's part of {graph} does not expand offline: "
+                                f"{type(e).__name__}: {str(e)[:300]}")
     for name, path in (("dataset.ttl", ttl), ("dataset.jsonld", jl)):
         problems += _kept_problems(path, [p for p in parts if p.get("kept")], name)
     return problems

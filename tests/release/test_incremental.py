@@ -12,6 +12,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import yaml
 
 from se_pipeline.gate.release_shacl import start_release_validation
@@ -210,13 +211,19 @@ def test_unchanged_bytes_are_processed_again_when_what_processes_them_changed(tm
     assert outcome.ok and not outcome.not_modified and outcome.rows > 0
 
 
-def test_the_release_gate_proves_kept_parts_by_digest_and_parses_the_others(tmp_path: Path) -> None:
+@pytest.mark.parametrize("streamed", [False, True], ids=["jsonld-in-memory", "jsonld-streamed"])
+def test_the_release_gate_proves_kept_parts_by_digest_and_parses_the_others(tmp_path: Path, streamed: bool,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Part by part, the gate refuses a dataset whose copied bytes are not the ones first
     published, a part whose Turtle or JSON-LD does not hold its N-Quads, and a file with
-    bytes outside its parts."""
+    bytes outside its parts; a large graph object is parsed streamed from the file (here
+    every one, with `streamed`), a small one expanded by pyld."""
     import json
 
     from se_pipeline.release import build, gate, ledger
+
+    if streamed:
+        monkeypatch.setattr(gate, "PYLD_MAX_BYTES", 0)
 
     sample, decisions = _inputs(tmp_path)
     settings = _settings(tmp_path / "out", sample)
@@ -256,6 +263,13 @@ def test_the_release_gate_proves_kept_parts_by_digest_and_parses_the_others(tmp_
     (copy / "dataset.ttl").write_bytes(bytes(data))
     assert any("wfto" in p and "SHA-256" in p for p in gate.check_formats_parts(copy, kept))
     assert any("dataset.ttl's part of" in p for p in gate.check_formats_parts(copy, fresh))
+    # The same in a JSON-LD graph object (an IRI's character again).
+    offset, length, _ = wfto["ranges"]["dataset.jsonld"]
+    data = bytearray((copy / "dataset.jsonld").read_bytes())
+    data[data.index(b"wfto", offset, offset + length) + 1] = ord("x")
+    (copy / "dataset.jsonld").write_bytes(bytes(data))
+    assert any("wfto" in p and "SHA-256" in p for p in gate.check_formats_parts(copy, kept))
+    assert any("dataset.jsonld's part of" in p and "wfto" in p for p in gate.check_formats_parts(copy, fresh))
     # A kept N-Quads member that is not the bytes first published.
     offset, length, _ = wfto["ranges"]["dataset.nq.gz"]
     nq = bytearray((copy / "dataset.nq.gz").read_bytes())
