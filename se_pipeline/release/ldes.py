@@ -263,17 +263,19 @@ def _write_page(path: Path, url: str, stream: str, release_id: str, when: dateti
                    ox.Triple(m, ox.NamedNode(TIMESTAMP), stamp)]
     # The members' statements as N-Quads in their member graphs, written back as TriG with
     # prefixes by Oxigraph: a strict parse on the way, and far fewer bytes than full IRIs.
+    # Streamed from the parser to the serialiser in the members' order (records and their
+    # statements sorted), not through a store: indexing them only to dump them again was
+    # most of the page's time (benchmarks/README.md).
     quads = bytearray()
     for record, _, statements in members:
         graph = b" " + iri(member_iri(record, release_id)).encode("utf-8") + b" .\n"
         for statement in statements:
             quads += statement[:-2] + graph
-    graphs = ox.Store()
-    graphs.load(bytes(quads), format=ox.RdfFormat.N_QUADS)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         out.write(_relative_document(header, url, ox.RdfFormat.TRIG))
-        graphs.dump(out, format=ox.RdfFormat.TRIG, prefixes=ALL_PREFIXES)
+        ox.serialize(ox.parse(bytes(quads), format=ox.RdfFormat.N_QUADS), out, format=ox.RdfFormat.TRIG,
+                     prefixes=ALL_PREFIXES)
 
 
 def _write_index(target: Path, stream: str, pages: list[Page]) -> None:
