@@ -653,11 +653,11 @@ def build_release(
         # Again, with the size of the whole release; the landing pages, which list it, again after it.
         t0 = time.perf_counter()
         latest = settings.latest.resolve() if settings.latest.exists() else None
-        size = write_catalog_with_size(partial, catalog, release_id, latest,
-                                       lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
-                                                                  digests={f.path.name: f.sha256 for f in files}),
-                                       previous_size=ledger.read_size(earlier[1]) if earlier and earlier[0] == latest else None)
-        ledger.write_size(made_ledger, size)
+        below_top = write_catalog_with_size(
+            partial, catalog, release_id, latest,
+            lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
+                                       digests={f.path.name: f.sha256 for f in files}),
+            previous_files=ledger.read_files(earlier[1], latest) if earlier and earlier[0] == latest else None)
         seconds["catalog_size"] = time.perf_counter() - t0
         # Digests of what was hashed while written (documents, profiles) or for the catalog
         # (datasets): SHA256SUMS reads back only the few files nobody hashed yet, and
@@ -683,6 +683,8 @@ def build_release(
         _keep_parts(statistics, made_ledger, earlier[1] if earlier else None, partial)
         reuse.update(reuse_parts)
         final = finish_release(partial, release_id, others)
+        if below_top is not None:
+            ledger.write_files(made_ledger, below_top.with_top_level(final))
         switch_latest(settings.output_dir, final)
         ledger.keep(settings, release_id, made_ledger)
     except BaseException:

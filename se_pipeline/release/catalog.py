@@ -37,7 +37,7 @@ from se_pipeline.geocode.catalog import gazetteer_triples
 from se_pipeline.namespaces import (
     DCAT, DCTERMS, FOAF, PREFIXES, PROV, RDF_TYPE, SE_BASE, SE_GRAPH, SE_RELEASE, SE_SOURCE, SEP, VCARD, VOID, XSD,
 )
-from se_pipeline.release.disk_usage import checksum_line_bytes, release_size
+from se_pipeline.release.disk_usage import FileIndex, checksum_line_bytes, release_size
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.ldes import EVENT_STREAM_FILE, LDES_SPEC
 
@@ -273,7 +273,7 @@ def write_catalog(path: Path, triples: list[ox.Triple]) -> None:
 
 def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_id: str,
                             previous: Path | None, rewrite_listing: Callable[[], None] = lambda: None,
-                            previous_size: tuple[int, int] | None = None) -> tuple[int, int]:
+                            previous_files: FileIndex | None = None) -> FileIndex | None:
     """`directory`/catalog.ttl with the release's size on disk (and `previous`, the
     release it follows): the last file written but for SHA256SUMS.
 
@@ -283,12 +283,13 @@ def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_i
     list the catalog's size and checksum (the landing pages) are re-written by
     `rewrite_listing` after each version of it, as new top-level files; the catalog is
     re-written until the figure it states includes its own length and theirs (which
-    change only when a figure gains a digit). `previous_size`: the previous release's
-    (files, bytes), as this returned it, spares a `stat` of the files they share
-    (`release_size`). Returns the release's (files, bytes) once SHA256SUMS is written."""
+    change only when a figure gains a digit). `previous_files`: the previous release's
+    `FileIndex`, which spares listing it and a `stat` of the files they share. Returns
+    this release's index of the files below its top level (`FileIndex.with_top_level`
+    completes it once the release is final)."""
     path = directory / CATALOG_FILE
     path.unlink(missing_ok=True)  # a first version, without the size, for the landing page
-    rest = release_size(directory, previous, previous_size)
+    rest = release_size(directory, previous, previous_files)
     top_level = _top_level_bytes(directory)
     if (directory / CHECKSUMS_FILE).exists():
         raise ReleaseError(f"{directory}: {CHECKSUMS_FILE} is written after the catalog, not before")
@@ -308,6 +309,6 @@ def write_catalog_with_size(directory: Path, triples: list[ox.Triple], release_i
         rewrite_listing()
         written, grown = path.stat().st_size, _top_level_bytes(directory) - top_level
         if (written, grown) == (own, rewritten):
-            return rest.files + 2, rest.bytes + late  # + catalog.ttl and SHA256SUMS
+            return rest.index
         own, rewritten = written, grown
     raise ReleaseError(f"{path}: the catalog's size does not settle")  # a serialiser that is not deterministic

@@ -5,11 +5,11 @@ previous release, so `du -s` of one release says little: most of its bytes may a
 another release's. A file is an inode, not a path; these functions count each inode once:
 
 * `release_size`: what a release holds, and what it adds on disk to the previous release
-  (its inodes that the previous release does not link), for the catalog. Given the
-  previous release's own size (its ledger keeps it), only the files that differ between
-  the two are stat'ed: both are listed (a directory entry carries its inode number), and
-  the size is the previous one less the files gone plus the files new — a daily release
-  that hard-links most of its files costs a listing, not a `stat` per file;
+  (its inodes that the previous release does not link), for the catalog. It lists the
+  release once (a directory entry carries its inode number) and stats only the files it
+  does not share with the previous release, whose sizes and inodes come from that
+  release's `FileIndex` (its ledger keeps it): a daily release that hard-links most of its
+  files costs one listing, not a `stat` per file nor a listing of the release before;
 * `freed_by_removing`: what removing some releases gives back, for `prune`: an inode's
   bytes are freed only when every one of its links is among the removed paths (its link
   count, `st_nlink`, says how many there are anywhere on the file system, so a link kept
@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Freed", "ReleaseSize", "checksum_line_bytes", "files_of", "freed_by_removing", "release_size"]
+import numpy as np
+
+__all__ = ["FileIndex", "Freed", "ReleaseSize", "checksum_line_bytes", "files_of", "freed_by_removing", "release_size"]
 
 
 def files_of(root: Path | str) -> Iterator[os.DirEntry[str]]:
@@ -41,6 +43,56 @@ def files_of(root: Path | str) -> Iterator[os.DirEntry[str]]:
                     yield entry
 
 
+def _stamp(directory: Path | str) -> tuple[int, int]:
+    st = os.stat(directory)
+    return st.st_dev, st.st_ino
+
+
+@dataclass(frozen=True)
+class FileIndex:
+    """A release's files as inode numbers (sorted, each once) with their sizes, and the
+    (device, inode) of the release folder they were taken from.
+
+    The next release's size is computed from it (`release_size`): a file that release
+    hard-links is one of these inodes, and its size is the one here, since a release's
+    files are read-only and never rewritten. It holds only files that stay as they are:
+    the top-level files are added once the release is final (`with_top_level`), as some
+    of them (the catalog, the pages that list it) are written after it is measured. A
+    release folder restored or copied has another inode, and its index is not used."""
+
+    release: tuple[int, int]
+    inodes: np.ndarray
+    sizes: np.ndarray
+
+    def with_top_level(self, release_dir: Path) -> "FileIndex":
+        """This index and the files directly in `release_dir` (the final release)."""
+        top = [e.stat(follow_symlinks=False) for e in os.scandir(release_dir) if e.is_file(follow_symlinks=False)]
+        inodes = np.concatenate([self.inodes, np.array([st.st_ino for st in top], dtype=np.uint64)])
+        sizes = np.concatenate([self.sizes, np.array([st.st_size for st in top], dtype=np.int64)])
+        unique, first = np.unique(inodes, return_index=True)
+        return FileIndex(_stamp(release_dir), unique, sizes[first])
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as out:
+            np.savez(out, release=np.array(self.release, dtype=np.uint64), inodes=self.inodes, sizes=self.sizes)
+
+    @classmethod
+    def load(cls, path: Path, release_dir: Path) -> "FileIndex | None":
+        """The index saved at `path`, if it was taken from `release_dir` as it is now."""
+        try:
+            with np.load(path) as kept:
+                release = tuple(int(x) for x in kept["release"])
+                index = cls((release[0], release[1]), kept["inodes"], kept["sizes"])
+        except (OSError, ValueError, KeyError):
+            return None
+        same = (len(index.inodes) == len(index.sizes) and index.inodes.dtype == np.uint64
+                and index.sizes.dtype == np.int64)
+        return index if same and release_dir.is_dir() and index.release == _stamp(release_dir) else None
+
+
+_NO_INODES = np.zeros(0, dtype=np.uint64)
+
+
 @dataclass(frozen=True)
 class ReleaseSize:
     """One release's files, each inode once: all of them, and those it adds on disk."""
@@ -51,70 +103,80 @@ class ReleaseSize:
     added_bytes: int
     checksum_lines: int = 0
     """Bytes of the `sha256sum` lines that list every path of the release (links included)."""
+    index: FileIndex | None = field(default=None, compare=False, repr=False)
+    """The release's files below its top level (`FileIndex`), for the next release."""
+
+
+#: Directory entries held at once: a source's `id/` folder holds six files per enterprise.
+_ENTRIES_AT_ONCE = 50_000
+
+
+def _folders(root: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """(folder relative to `root`, "" for `root` itself; regular files of it) for every
+    folder under `root`, at most `_ENTRIES_AT_ONCE` files at a time, without following
+    symbolic links."""
+    stack = [""]
+    while stack:
+        relative = stack.pop()
+        files: list[os.DirEntry[str]] = []
+        with os.scandir(os.path.join(root, relative) if relative else root) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(f"{relative}/{entry.name}" if relative else entry.name)
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(entry)
+                    if len(files) == _ENTRIES_AT_ONCE:
+                        yield relative, files
+                        files = []
+        yield relative, files
 
 
 def release_size(directory: Path, previous: Path | None = None,
-                 previous_size: tuple[int, int] | None = None) -> ReleaseSize:
+                 previous_files: FileIndex | None = None) -> ReleaseSize:
     """The size of `directory` counting hard-linked files once, and the part of it not
     shared by hard link with `previous` (all of it when there is no previous release).
 
-    The previous release is only listed (a directory entry carries its inode number; no
-    file of it is opened or stat'ed): hard links never cross file systems, so an inode
-    number of the previous release's device identifies the file. With `previous_size`
-    (its files and bytes, each inode once, as this function gave them), the files both
-    hold are not stat'ed either (`_size_from_previous`)."""
-    if (previous_size is not None and previous is not None and previous.is_dir()
-            and os.stat(previous).st_dev == os.stat(directory).st_dev):
-        return _size_from_previous(directory, previous, previous_size)
-    shared: set[int] = set()
-    device = None
-    if previous is not None and previous.is_dir():
-        device = os.stat(previous).st_dev
-        shared = {entry.inode() for entry in files_of(previous)}
-    seen: set[tuple[int, int]] = set()
-    files = size = added_files = added = lines = 0
-    skip = len(os.fspath(directory)) + 1
-    for entry in files_of(directory):
-        lines += checksum_line_bytes(entry.path[skip:])
-        st = entry.stat(follow_symlinks=False)
-        key = (st.st_dev, st.st_ino)
-        if key in seen:
-            continue
-        seen.add(key)
-        files += 1
-        size += st.st_size
-        if st.st_dev != device or st.st_ino not in shared:
-            added_files += 1
-            added += st.st_size
-    return ReleaseSize(files, size, added_files, added, lines)
-
-
-def _size_from_previous(directory: Path, previous: Path, previous_size: tuple[int, int]) -> ReleaseSize:
-    """`release_size` from the previous release's: both are listed, and only the inodes of
-    one that the other does not hold are stat'ed (releases are read-only: a shared file
-    has the size it had). Both on one file system, so an inode number is a file."""
-    before = {entry.inode() for entry in files_of(previous)}
-    seen: set[int] = set()
-    added_files = added = lines = 0
-    skip = len(os.fspath(directory)) + 1
-    for entry in files_of(directory):
-        lines += checksum_line_bytes(entry.path[skip:])
-        inode = entry.inode()
-        if inode in seen:
-            continue
-        seen.add(inode)
-        if inode not in before:
-            added_files += 1
-            added += entry.stat(follow_symlinks=False).st_size
-    gone_files = gone = 0
-    for entry in files_of(previous):
-        inode = entry.inode()
-        if inode not in seen:
-            seen.add(inode)  # counted once, however many links it has there
-            gone_files += 1
-            gone += entry.stat(follow_symlinks=False).st_size
-    files, size = previous_size
-    return ReleaseSize(files - gone_files + added_files, size - gone + added, added_files, added, lines)
+    Hard links never cross file systems, so on `previous`'s device an inode number
+    identifies a file. With `previous_files` (the previous release's `FileIndex`, taken
+    from that very folder), a file this release shares with it is neither stat'ed nor is
+    the previous release listed; without it the previous release is listed (no file of
+    it opened or stat'ed) and every file of this one is stat'ed. Either way the result
+    carries this release's own index (`ReleaseSize.index`)."""
+    root = os.fspath(directory)
+    device = os.stat(root).st_dev
+    known, known_sizes = _NO_INODES, None
+    if previous is not None and previous.is_dir() and _stamp(previous)[0] == device:
+        if previous_files is not None and previous_files.release == _stamp(previous):
+            known, known_sizes = previous_files.inodes, previous_files.sizes
+        else:
+            known = np.unique(np.fromiter((e.inode() for e in files_of(previous)), dtype=np.uint64))
+    found_inodes, found_sizes, found_shared, below = [], [], [], []
+    lines = 0
+    for relative, files in _folders(root):
+        inodes = np.fromiter((e.inode() for e in files), dtype=np.uint64, count=len(files))
+        at = np.minimum(np.searchsorted(known, inodes), max(len(known) - 1, 0))
+        shared = known[at] == inodes if len(known) else np.zeros(len(files), dtype=bool)
+        sizes = np.zeros(len(files), dtype=np.int64)
+        if known_sizes is not None:
+            sizes[shared] = known_sizes[at[shared]]
+            unknown = np.flatnonzero(~shared)
+        else:
+            unknown = range(len(files))
+        for i in unknown:
+            sizes[i] = files[i].stat(follow_symlinks=False).st_size
+        # `<sha256>  <relative path>\n` per path (`checksum_line_bytes`), a folder at a time.
+        prefix = len(relative.encode("utf-8", "surrogateescape")) + 1 if relative else 0
+        lines += (64 + 2 + prefix + 1) * len(files) + sum(len(e.name.encode("utf-8", "surrogateescape")) for e in files)
+        found_inodes.append(inodes)
+        found_sizes.append(sizes)
+        found_shared.append(shared)
+        below.append(np.full(len(files), bool(relative)))
+    inodes = np.concatenate(found_inodes)
+    unique, first = np.unique(inodes, return_index=True)  # each inode once, however many links
+    sizes, shared = np.concatenate(found_sizes)[first], np.concatenate(found_shared)[first]
+    deep = np.concatenate(below)[first]
+    index = FileIndex(_stamp(root), unique[deep], sizes[deep])
+    return ReleaseSize(len(unique), int(sizes.sum()), int((~shared).sum()), int(sizes[~shared].sum()), lines, index)
 
 
 def checksum_line_bytes(relative_path: str) -> int:

@@ -9,8 +9,8 @@
   from, where its bytes are in dataset.nq.gz (one gzip member), dataset.ttl and
   dataset.jsonld with their SHA-256, and its statistics (`release.build.PartRecord`);
 * `records/<n>.tsv` — a source graph's record digests (`release.changelog`);
-* `size.json` — the release's files and bytes on disk, each file once (what its catalog
-  states), from which the next release's size is taken (`disk_usage.release_size`).
+* `files.npz` — the inode and size of each of the release's files (`disk_usage.FileIndex`),
+  from which the next release's size on disk is taken (`disk_usage.release_size`).
 
 The next release copies an unchanged graph's byte ranges from `latest`'s datasets, and
 hard-links an enterprise's files from `latest` when its key is unchanged, and takes their
@@ -25,12 +25,13 @@ import os
 import shutil
 from pathlib import Path
 
+from se_pipeline.release.disk_usage import FileIndex
 from se_pipeline.settings import Settings
 
 PROFILES = "profiles.sha256"
 DOCUMENTS = "documents"
 PARTS = "parts.json"
-SIZE = "size.json"
+FILES = "files.npz"
 RECORDS = "records"
 #: Bumped when what `parts.json` holds, or how a part's bytes are written, changes: an
 #: older ledger's parts are then not reused.
@@ -94,14 +95,10 @@ def _file_stamps(release: Path, files: tuple[str, ...]) -> dict[str, list[int]] 
         return None
 
 
-def read_size(ledger: Path) -> tuple[int, int] | None:
-    """(files, bytes) of the ledger's release, if it keeps them."""
-    try:
-        kept = json.loads((ledger / SIZE).read_text(encoding="utf-8"))
-        return int(kept["files"]), int(kept["bytes"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def read_files(ledger: Path, release: Path) -> FileIndex | None:
+    """The ledger's index of `release`'s files, if it keeps one taken from that folder."""
+    return FileIndex.load(ledger / FILES, release)
 
 
-def write_size(ledger: Path, size: tuple[int, int]) -> None:
-    (ledger / SIZE).write_text(json.dumps({"files": size[0], "bytes": size[1]}), encoding="utf-8")
+def write_files(ledger: Path, index: FileIndex) -> None:
+    index.save(ledger / FILES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import stat
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from se_pipeline.release.disk_usage import freed_by_removing, release_size
+from se_pipeline.release.disk_usage import FileIndex, freed_by_removing, release_size
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.prune import (
     PRUNING_PREFIX, human_bytes, latest_release, prune, release_order, releases_in, remove_tree, retention_plan,
@@ -202,11 +203,14 @@ def test_release_size_counts_each_inode_once_and_what_is_new(tmp_path: Path) -> 
     size = release_size(b, a)
     assert (size.files, size.bytes, size.added_files, size.added_bytes) == (2, 107, 1, 7)
     assert freed_by_removing([a]).bytes == 50  # x stays: b links it
-    # From a's own size, only what differs is stat'ed: y (gone) and z (new); the same figures.
-    assert release_size(b, a, (release_size(a).files, release_size(a).bytes)) == size
-    # A file linked twice in the previous release, and gone from this one, counts once.
-    os.link(a / "id" / "y", a / "y-again")
-    assert release_size(b, a, (2, 150)) == size
+    # From a's index, only z (new) is stat'ed and a is not listed: the same figures.
+    index = release_size(a).index.with_top_level(a)
+    assert release_size(b, a, index) == size
+    # An index taken from another folder (a restored or copied release) is not used.
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    assert release_size(b, a, release_size(copy).index.with_top_level(copy)) == size
+    assert release_size(b, copy, release_size(a).index.with_top_level(a)) == release_size(b, copy)
 
 
 def test_cli_prune_reads_retention_from_the_config_flags_win_and_a_run_holds_it_off(tmp_path: Path) -> None:
@@ -258,7 +262,7 @@ def test_cli_prune_without_latest_removes_nothing(tmp_path: Path) -> None:
     assert len(releases_in(out / "releases")) == 3
 
 
-def test_release_size_from_the_previous_size_equals_a_full_walk_on_random_trees(tmp_path: Path) -> None:
+def test_release_size_from_the_previous_index_equals_a_full_walk_on_random_trees(tmp_path: Path) -> None:
     """Files kept (linked once or twice), gone from folders at any depth, new, and linked
     twice within one release: the figures from the previous release's size are those of
     a full walk that stats every file."""
@@ -287,5 +291,10 @@ def test_release_size_from_the_previous_size_equals_a_full_walk_on_random_trees(
             if rng.random() < 0.2:  # a new file linked twice within the new release
                 os.link(path, b / rng.choice(folders) / f"new{n}-again")
         walked = release_size(b, a)
-        own = release_size(a)
-        assert release_size(b, a, (own.files, own.bytes)) == walked, trial
+        index = release_size(a).index.with_top_level(a)
+        assert release_size(b, a, index) == walked, trial
+        saved = tmp_path / f"{trial}.npz"
+        index.save(saved)
+        loaded = FileIndex.load(saved, a)
+        assert loaded is not None and release_size(b, a, loaded) == walked, trial
+        assert FileIndex.load(saved, b) is None  # taken from another folder
