@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -149,6 +151,34 @@ class DataCounts:
             label = row["l"]
             if isinstance(label, ox.Literal) and (label.language or "en") in LANGS:
                 self.labels.setdefault(row["c"].value, {}).setdefault(label.language or "en", label.value)
+
+    def record(self) -> dict[str, Any]:
+        """The counts as plain JSON values, for the release ledger (`release.ledger`); the
+        coordinates as one JSON text (`coords_text`), decoded only for the page."""
+        return {"triples": self.triples, "enterprises": self.enterprises, "by_source": self.by_source,
+                "by_country": self.by_country, "coords": self.coords_text(), "concepts": self.concepts,
+                "labels": self.labels}
+
+    def coords_text(self) -> str:
+        return json.dumps(self.coords, separators=(",", ":"))
+
+    def add_record(self, record: dict[str, Any]) -> None:
+        """These counts as if they had been fed, after the earlier ones, the store whose
+        `record()` this is (the same order of keys and first labels as `add`), but its
+        coordinates: those are the caller's (`add_coords`), who may decode them later."""
+        self.triples += record["triples"]
+        self.enterprises += record["enterprises"]
+        self.by_source.update(record["by_source"])
+        self.by_country.update(record["by_country"])
+        for predicate, counts in record["concepts"].items():
+            self.concepts.setdefault(predicate, Counter()).update(counts)
+        for concept, labels in record["labels"].items():
+            for lang, label in labels.items():
+                self.labels.setdefault(concept, {}).setdefault(lang, label)
+
+    def add_coords(self, text: str) -> None:
+        """Coordinates from a `coords_text`, after those already here."""
+        self.coords.extend(tuple(c) for c in json.loads(text))
 
     def concept_counts(self, predicate: str, lang: str = "en") -> list[Count]:
         """Enterprises per concept, labelled in ONE language (`lang`, else another of LANGS, else

@@ -110,27 +110,6 @@ _CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}
 DATASET_FILES = ("dataset.nq.gz", "dataset.ttl", "dataset.jsonld")
 
 
-def _landing_record(counts: DataCounts) -> dict[str, Any]:
-    return {"triples": counts.triples, "enterprises": counts.enterprises, "by_source": counts.by_source,
-            "by_country": counts.by_country, "coords": counts.coords, "concepts": counts.concepts,
-            "labels": counts.labels}
-
-
-def _add_landing(into: DataCounts, part: dict[str, Any]) -> None:
-    """`into` as if it had been fed the part's store after the earlier ones' (the same
-    order of keys, coordinates and first labels as `DataCounts.add`)."""
-    into.triples += part["triples"]
-    into.enterprises += part["enterprises"]
-    into.by_source.update(part["by_source"])
-    into.by_country.update(part["by_country"])
-    into.coords.extend(tuple(c) for c in part["coords"])
-    for predicate, counts in part["concepts"].items():
-        into.concepts.setdefault(predicate, Counter()).update(counts)
-    for concept, labels in part["labels"].items():
-        for lang, label in labels.items():
-            into.labels.setdefault(concept, {}).setdefault(lang, label)
-
-
 @dataclass
 class DatasetStatistics:
     """What the release holds, taken part by part while the datasets are written: counts
@@ -149,6 +128,11 @@ class DatasetStatistics:
     statements: int = 0
     #: This release's part records, in the datasets' order (the ledger's `parts.json`).
     parts: list[dict[str, Any]] = field(default_factory=list)
+    #: Each part's landing-page coordinates as JSON text, decoded into `landing` only for
+    #: the page (`landing_with_coords`): as tuples, those of 10^6 enterprises were held
+    #: beside the largest part's store while the datasets are written, and a kept part's
+    #: beside it again as parsed from the ledger (benchmarks/README.md).
+    coords_texts: list[str] = field(default_factory=list)
 
     def add_part(self, store: ox.Store, graph: str, nquads_out: BinaryIO) -> dict[str, Any]:
         """Count and fingerprint a part's store (holding only `graph`) while its N-Quads go
@@ -178,7 +162,7 @@ class DatasetStatistics:
         for row in store.query(_CLASS_COUNTS):
             by[row["c"].value] = by.get(row["c"].value, 0) + int(row["n"].value)
         part = {"graph": graph, "triples": len(store), "statements": self.quads.count - before, "classes": by,
-                "concepts": sorted(used_concepts(store)), "landing": _landing_record(landing)}
+                "concepts": sorted(used_concepts(store)), "landing": landing.record()}
         self._add(part)
         return part
 
@@ -186,12 +170,20 @@ class DatasetStatistics:
         """A part reused from the previous release: its stored record, not its store."""
         self._add({**part, "kept": True})
 
+    def landing_with_coords(self) -> DataCounts:
+        """The landing page's counts with every part's coordinates, decoded now."""
+        for text in self.coords_texts:
+            self.landing.add_coords(text)
+        self.coords_texts = []
+        return self.landing
+
     def kept_graphs(self) -> set[str]:
         return {p["graph"] for p in self.parts if p.get("kept")}
 
     def _add(self, part: dict[str, Any]) -> None:
         graph = part["graph"]
-        _add_landing(self.landing, part["landing"])
+        self.landing.add_record(part["landing"])
+        self.coords_texts.append(part["landing"]["coords"])
         self.per_graph[graph] = self.per_graph.get(graph, 0) + part["triples"]
         by = self.classes.setdefault(graph, {})
         for cls, n in part["classes"].items():
@@ -643,7 +635,8 @@ def build_release(
         write_catalog(partial / "catalog.ttl", catalog)
         # The pages need nothing from the documents: written before waiting for them.
         write_ontology_html(partial / "ontology.html")
-        write_landing_page(partial, partial / "index.html", data=statistics.landing,
+        landing = statistics.landing_with_coords()
+        write_landing_page(partial, partial / "index.html", data=landing,
                            digests={f.path.name: f.sha256 for f in files})
         t0 = time.perf_counter()
         for helper in documents:
@@ -655,7 +648,7 @@ def build_release(
         latest = settings.latest.resolve() if settings.latest.exists() else None
         below_top = write_catalog_with_size(
             partial, catalog, release_id, latest,
-            lambda: write_landing_page(partial, partial / "index.html", data=statistics.landing,
+            lambda: write_landing_page(partial, partial / "index.html", data=landing,
                                        digests={f.path.name: f.sha256 for f in files}),
             previous_files=ledger.read_files(earlier[1], latest) if earlier and earlier[0] == latest else None)
         seconds["catalog_size"] = time.perf_counter() - t0

@@ -35,7 +35,7 @@ FILES = "files.npz"
 RECORDS = "records"
 #: Bumped when what `parts.json` holds, or how a part's bytes are written, changes: an
 #: older ledger's parts are then not reused.
-PARTS_VERSION = 1
+PARTS_VERSION = 2
 
 
 def ledgers_dir(settings: Settings) -> Path:

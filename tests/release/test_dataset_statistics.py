@@ -92,3 +92,33 @@ def test_datasets_hold_one_parts_store_at_a_time(tmp_path: Path, monkeypatch) ->
     assert loaded_while == [0, 0, 0]
     assert statistics.quads.count == 150
     assert len(list(ox.parse(path=str(tmp_path / "dataset.jsonld"), format=ox.RdfFormat.JSON_LD))) == 150
+
+
+def test_coordinates_wait_as_text_until_the_landing_page(tmp_path: Path) -> None:
+    """While the datasets are written, the parts' landing-page coordinates are not held as
+    tuples (at 10^6 enterprises they were hundreds of megabytes beside the largest store);
+    decoded for the page, they are those of the parts' stores, in part order."""
+    from se_pipeline.access.landing import DataCounts
+    from se_pipeline.namespaces import ESSGLOBAL, GEO, RDF_TYPE, SCHEMA
+    from se_pipeline.release import build
+
+    parts, expected = [], DataCounts()
+    for k in range(3):
+        path = tmp_path / f"g{k}.nt"
+        lines = []
+        for i in range(40):
+            e = f"<https://w3id.org/se-pipeline/id/s{k}/{i}>"
+            lines += [f"{e} <{RDF_TYPE}> <{ESSGLOBAL}SSEInitiative> .", f'{e} <{SCHEMA}name> "Café {k}-{i} \\"x\\"" .']
+            if i % 3:
+                lines += [f'{e} <{GEO}lat> "{k + i / 100}" .', f'{e} <{GEO}long> "-{i / 7:.5f}" .']
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        parts.append(build.GraphPart(f"https://w3id.org/se-pipeline/graph/s{k}", path))
+        expected.add(build._part_store(parts[-1]))
+    statistics = build.DatasetStatistics()
+    build.write_datasets(tmp_path, parts, statistics, tmp_path)
+    assert statistics.landing.coords == [] and len(statistics.coords_texts) == 3
+    landing = statistics.landing_with_coords()
+    assert len(landing.coords) == 3 * 26 and landing.coords == expected.coords
+    assert (landing.enterprises, landing.by_source, landing.triples) == (expected.enterprises, expected.by_source,
+                                                                         expected.triples)
+    assert statistics.landing_with_coords().coords == expected.coords  # decoded once, not twice
