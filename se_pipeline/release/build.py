@@ -142,6 +142,8 @@ class DatasetStatistics:
         enterprises are hundreds of megabytes."""
         graph_suffix = b" <" + graph.encode("utf-8") + b"> .\n"
         source = graph[len(SE_GRAPH):] if graph.startswith(SE_GRAPH) else None
+        if source in NOT_RECORDS:  # no records to digest: not even a copy of its lines
+            source = None
         before = self.quads.count
 
         def lines(nquads: bytes) -> None:
