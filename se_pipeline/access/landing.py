@@ -130,8 +130,18 @@ class DataCounts:
     coords: list[tuple[str, float, float, str, str]] = field(default_factory=list)  # (IRI, lat, long, name, precision)
     concepts: dict[str, Counter[str]] = field(default_factory=dict)            # predicate -> concept -> n
     labels: dict[str, dict[str, str]] = field(default_factory=dict)            # concept -> lang -> label
+    #: The map of `coords`, made once however many times the page is written (the release
+    #: writes it again with its final size: at 10^6 points each map took seconds).
+    _map: MapBlock | None = field(default=None, init=False, repr=False, compare=False)
+
+    def map(self) -> MapBlock:
+        """The page's map of the located enterprises (`landing_map.map_block`)."""
+        if self._map is None:
+            self._map = map_block(self.coords, self.enterprises)
+        return self._map
 
     def add(self, store: ox.Store) -> None:
+        self._map = None
         self.triples += len(store)
         for row in store.query(_ENTERPRISES, use_default_graph_as_union=True):
             self.enterprises += 1
@@ -166,6 +176,7 @@ class DataCounts:
         """These counts as if they had been fed, after the earlier ones, the store whose
         `record()` this is (the same order of keys and first labels as `add`), but its
         coordinates: those are the caller's (`add_coords`), who may decode them later."""
+        self._map = None
         self.triples += record["triples"]
         self.enterprises += record["enterprises"]
         self.by_source.update(record["by_source"])
@@ -178,6 +189,7 @@ class DataCounts:
 
     def add_coords(self, text: str) -> None:
         """Coordinates from a `coords_text`, after those already here."""
+        self._map = None
         self.coords.extend(tuple(c) for c in json.loads(text))
 
     def concept_counts(self, predicate: str, lang: str = "en") -> list[Count]:
@@ -212,7 +224,7 @@ def collect(release: Path, queries_dir: Path | None = None, data: DataCounts | N
     page.by_country = [Count(k, k, n) for k, n in sorted(data.by_country.items(), key=lambda kv: (-kv[1], kv[0]))]
     page.by_structure = data.concept_counts(ESSGLOBAL + "organisationalStructure")
     page.by_activity = data.concept_counts(ESSGLOBAL + "primarySector")
-    block = map_block(data.coords, data.enterprises)
+    block = data.map()
     page.map, page.csp = block, csp(block)
 
     catalog = release / "catalog.ttl"

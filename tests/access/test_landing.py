@@ -233,3 +233,20 @@ def test_published_page_equals_the_page_regenerated_from_the_published_files(sam
     assert f'<span id="release-id">{sample_release.name}</span>' in published and ".partial-" not in published
     write_landing_page(sample_release, tmp_path / "index.html")
     assert (tmp_path / "index.html").read_text(encoding="utf-8") == published
+
+
+def test_the_map_is_made_once_until_the_coordinates_change(monkeypatch) -> None:
+    """The release writes its landing pages again once it knows its size: the map of every
+    located enterprise (seconds at 10^6) is made once, and again only for new coordinates."""
+    from se_pipeline.access import landing
+
+    made: list[int] = []
+    real = landing.map_block
+    monkeypatch.setattr(landing, "map_block", lambda coords, total: made.append(len(coords)) or real(coords, total))
+    data = landing.DataCounts(enterprises=2)
+    data.add_coords('[["https://example.org/id/s/1", 51.5, -0.1, "One", ""]]')
+    first = data.map()
+    assert data.map() is first and made == [1]
+    data.add_coords('[["https://example.org/id/s/2", 48.8, 2.3, "Two", ""]]')
+    assert [p[3] for p in data.map().points] == ["https://example.org/id/s/1", "https://example.org/id/s/2"]
+    assert made == [1, 2]
