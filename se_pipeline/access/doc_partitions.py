@@ -27,7 +27,7 @@ starts with the source's own record prefix is its own; one whose subject is anot
 source's record, and any line naming one of the three predicates above or holding an
 escape, is parsed and routed; any other line (a link node's, a concept's) has no owner.
 
-A source's own file then gives its records one after the other (`record_statements`):
+A source's own file then gives its records one after the other (`record_lines`):
 our RDF writer puts a record's statements and its address's on consecutive lines, and
 the gate's filter keeps their order. A file that does not (`NotGrouped`, e.g. a last
 good graph written by older code) is described from a store of the source instead
@@ -249,39 +249,43 @@ def shares(work: dict[str, int], n: int) -> list[set[str]]:
     return shared
 
 
-class NotGrouped(ValueError):
-    """A record's statements are not on consecutive lines of its graph file."""
-
-
-def record_statements(path: Path, prefix: str) -> Iterator[tuple[str, list[ox.Triple]]]:
-    """(record IRI, its statements) for every record under `prefix` (`<base><source>/`)
-    in the N-Triples file `path`, in file order, parsed strictly: the statements whose
-    subject is the record or one of its `#fragment` nodes. Other subjects (link nodes,
-    concepts, other sources' records) are skipped. Raises `NotGrouped` when a record's
-    statements come back after another record's, before anything of that record is lost
-    (its earlier statements were already given)."""
-    done: set[str] = set()
-    current = address = ""
-    group: list[ox.Triple] = []
-    for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
-        s = t.subject
-        v = s.value
-        if v != current and v != address:  # a record's next statement: no string work
-            if type(s) is not ox.NamedNode or not v.startswith(prefix):
+def record_lines(path: Path, prefix: str) -> Iterator[tuple[str, list[bytes]]]:
+    """(record IRI, its lines without their newline) for every record under `prefix`
+    (`<base><source>/`) in the N-Triples file `path`, in file order, not parsed: the lines
+    whose subject is the record or one of its `#fragment` nodes. Other subjects (link
+    nodes, concepts, other sources' records) are skipped. Raises `NotGrouped` when a
+    record's lines come back after another record's (its earlier lines were already
+    given), or when a subject is written with an escape (our writers never do: a file
+    from elsewhere is described from a store instead)."""
+    start = b"<" + prefix.encode("utf-8")
+    skip = len(start) - 1  # where a record's id starts in its IRI
+    done: set[bytes] = set()
+    current = fragments = b"\0"  # the record being read (none yet), and how its fragments start
+    group: list[bytes] = []
+    for block in _blocks(path):
+        for line in block.split(b"\n"):
+            if not line.startswith(start):
                 continue
-            key = v.partition("#")[0]
-            if key != current:
-                if "/" in key[len(prefix):]:  # not a record of this source (see `owner`)
+            subject = line[1:line.index(b">")]
+            if subject != current and not subject.startswith(fragments):  # a record's next line: no more work
+                if b"\\" in subject:
+                    raise NotGrouped(f"{path}: <{subject.decode('utf-8', 'replace')}> is written with an escape")
+                key = subject.partition(b"#")[0]
+                if b"/" in key[skip:]:  # not a record of this source (see `owner`)
                     continue
-                if current:
-                    yield current, group
+                if group:
+                    yield current.decode("utf-8"), group
                     done.add(current)
                 if key in done:
-                    raise NotGrouped(f"{path}: the statements of <{key}> are not on consecutive lines")
-                current, address, group = key, address_of(key), []
-        group.append(t)
-    if current:
-        yield current, group
+                    raise NotGrouped(f"{path}: the statements of <{key.decode('utf-8')}> are not on consecutive lines")
+                current, fragments, group = key, key + b"#", []
+            group.append(line)
+    if group:
+        yield current.decode("utf-8"), group
+
+
+class NotGrouped(ValueError):
+    """A record's statements are not on consecutive lines of its graph file."""
 
 
 class ConceptLabels:
@@ -323,22 +327,32 @@ class SourcePart:
     base_iri: str
     routed: Routed
 
-    def descriptions(self, labels_of: Callable[[str], dict[str, str]]) -> Iterator[Description]:
-        """The description of every record of the source: those of its file in file order,
-        then those only other graphs hold. Linked records' names come from the routing
-        pass's names table."""
+    def records(self) -> Iterator[tuple[str, list[bytes], list[ox.Triple], list[str]]]:
+        """(record IRI, its lines in the source's file, the statements other graphs hold
+        about it, the IRIs that point at it by `owl:sameAs`) of every record of the source:
+        those of its file in file order, then those only other graphs hold."""
         prefix = f"{self.base_iri}{self.segment}/"
         extras, incoming = _by_record(self.routed.extras.get(self.segment, []), prefix)
-        names = self.routed.names
-
-        def name_of(other: str) -> str:
-            return names.get(other, "")
-
         if self.path is not None:
-            for iri, statements in record_statements(self.path, prefix):
-                yield description(iri, statements + extras.pop(iri, []), incoming.pop(iri, ()), labels_of, name_of)
+            for iri, lines in record_lines(self.path, prefix):
+                yield iri, lines, extras.pop(iri, []), incoming.pop(iri, [])
         for iri in sorted(extras):
-            yield description(iri, extras[iri], incoming.get(iri, ()), labels_of, name_of)
+            yield iri, [], extras[iri], incoming.get(iri, [])
+
+    def describe(self, iri: str, lines: list[bytes], extras: list[ox.Triple], incoming: list[str],
+                 labels_of: Callable[[str], dict[str, str]]) -> Description:
+        """The description of a record from what `records` gave for it (its lines parsed
+        strictly); linked records' names come from the routing pass's names table."""
+        statements = list(ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)) if lines else []
+        return description(iri, statements + extras, incoming, labels_of, self.name_of)
+
+    def name_of(self, other: str) -> str:
+        return self.routed.names.get(other, "")
+
+    def descriptions(self, labels_of: Callable[[str], dict[str, str]]) -> Iterator[Description]:
+        """The description of every record of the source (`records`, `describe`)."""
+        for record in self.records():
+            yield self.describe(*record, labels_of)
 
     def store(self) -> ox.Store:
         """The source as one store (its file, what was routed to it, concept labels and

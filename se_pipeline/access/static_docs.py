@@ -74,6 +74,35 @@ def document_key(d: Description) -> str:
 
 #: What `document_key` writes the labels and names with (made once, not per record).
 _KEY_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_SAME_AS_LINE = f"> <{_SAME_AS}> <".encode("utf-8")
+
+
+def record_key(iri: str, lines: list[bytes], extras: list[ox.Triple], incoming: list[str],
+               names: Mapping[str, str]) -> str:
+    """Everything an enterprise's documents are made from but the labels of the concepts
+    they show, as a digest, from what `SourcePart.records` gives without parsing its lines:
+    its lines in its source's file, the statements other graphs hold about it, the IRIs
+    that point at it by `owl:sameAs` and the names of every record linked to it either
+    way. With `documents_salt` and the labels its source's documents used unchanged
+    (`DocumentReuse.labels_same`), equal keys mean byte-equal documents: the key is taken
+    for every enterprise of a source that changed, and only those whose key changed are
+    described (parsed, their pages made)."""
+    h = hashlib.blake2b(iri.encode("utf-8"), digest_size=16)
+    h.update(b"\n".join(lines))
+    h.update(b"\0")
+    linked = set(incoming)
+    for t in extras:
+        h.update(str(t).encode("utf-8") + b"\n")
+        if t.predicate.value == _SAME_AS and type(t.object) is ox.NamedNode:
+            linked.add(t.object.value)
+    same_as = [line for line in lines if _SAME_AS_LINE in line]
+    if same_as:  # rare in a source's own file (links are a graph of their own)
+        linked.update(t.object.value for t in ox.parse(b"\n".join(same_as), format=ox.RdfFormat.N_TRIPLES)
+                      if t.predicate.value == _SAME_AS and type(t.object) is ox.NamedNode)
+    h.update(b"\0" + "\n".join(incoming).encode("utf-8"))
+    for other in sorted(linked):
+        h.update(f"\0{other}\t{names.get(other, '')}".encode("utf-8"))
+    return h.hexdigest()
 
 
 def source_key(part: SourcePart, salt: str, names_digest: str) -> str:
@@ -159,6 +188,9 @@ class DocumentReuse:
         self._labels: Callable[[Iterable[str]], str] | None = None
         self._concepts_before: list[str] = []
         self.source_unchanged = False
+        #: Whether the concepts the previous release's documents of the source used have
+        #: the labels they had then: an enterprise is linked only then (`link`).
+        self.labels_same = False
         #: Concepts the source's documents found labels for (None: not known, e.g.
         #: described from a store); filled by the caller's `labels_of`.
         self.used: set[str] | None = set()
@@ -173,19 +205,24 @@ class DocumentReuse:
         self._before = {}
         self._concepts_before = []
         self.used = set()
-        self.source_unchanged = False
+        self.source_unchanged = self.labels_same = False
         if self.previous is not None and self.previous_index is not None:
             try:
                 with open(self.previous_index / f"{segment}.tsv", encoding="utf-8") as lines:
                     salt, _, before = next(lines, "").rstrip("\n").partition("\t")
                     if salt == self.salt:
                         for line in lines:
-                            name, record_key, sums = line.rstrip("\n").split("\t")
-                            self._before[name] = (record_key, sums)
-                        self.source_unchanged = bool(key) and before == key and self._same_labels()
+                            name, enterprise_key, sums = line.rstrip("\n").split("\t")
+                            self._before[name] = (enterprise_key, sums)
+                        self.labels_same = self._same_labels()
+                        self.source_unchanged = bool(key) and before == key and self.labels_same
             except (OSError, ValueError):
                 self._before = {}
-                self.source_unchanged = False
+                self.source_unchanged = self.labels_same = False
+        if self.labels_same:
+            # An enterprise linked again uses the concepts it used then: they stay listed
+            # (a concept no longer used stays too, which at worst describes the source again).
+            self.used = set(self._concepts_before)
         self.index.mkdir(parents=True, exist_ok=True)
         self._out = open(self.index / f"{segment}.tsv", "w", encoding="utf-8")
         self._out.write(f"{self.salt}\t{key}\n")
@@ -245,7 +282,7 @@ class DocumentReuse:
         """The digests of the record's files, hard-linked from the previous release, if
         its key is the one recorded there and every file could be linked; else None."""
         before = self._before.get(name)
-        if before is None or before[0] != key or self.previous is None:
+        if before is None or before[0] != key or self.previous is None or not self.labels_same:
             return None
         sums = before[1].split(",")
         if len(sums) != len(suffixes):
@@ -304,9 +341,8 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
     an enterprise whose `document_key` is unchanged since the previous release gets hard
     links to that release's files instead of being rendered, and every enterprise's key
     and digests go to the new index."""
-    html_files = [(lang, file_name(".html", lang)) for lang in langs]
-    alternates = tuple(html_files)  # the endings of each record's pages: `to_html`'s `link`
     suffixes = document_suffixes(langs)
+    alternates = _pages(langs)
     sums = {} if digests is None else digests
     if not base_iri.endswith("/"):
         base_iri += "/"
@@ -332,16 +368,64 @@ def write_documents(descriptions: Iterable[Description], target_dir: Path, base_
                 sums.update(zip((stem + suffix for suffix in suffixes), linked))
                 reuse.record(name, key, linked)
                 continue
-        link = quote(name, safe="")
-        sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
-        sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d), read_only=read_only)
-        formats = {"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}
-        for lang, suffix in html_files:
-            sums[stem + suffix] = write_file(stem + suffix, to_html(
-                d, base_iri, formats=formats, lang=lang, alternates=alternates, link=link), read_only=read_only)
+        _write_pages(d, base_iri, stem, name, alternates, sums, read_only)
         if reuse is not None:
             reuse.written += 1
             reuse.record(name, key, [sums[stem + suffix] for suffix in suffixes])
+    return count
+
+
+def _pages(langs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(language, ending) of each of an enterprise's pages: `to_html`'s `alternates`."""
+    return tuple((lang, file_name(".html", lang)) for lang in langs)
+
+
+def _write_pages(d: Description, base_iri: str, stem: str, name: str, alternates: tuple[tuple[str, str], ...],
+                 sums: dict[str, str], read_only: bool) -> None:
+    """An enterprise's Turtle, JSON-LD and HTML (a page per language of `alternates`) at
+    `stem` + their endings (`document_suffixes`), their SHA-256 into `sums`."""
+    link = quote(name, safe="")
+    sums[stem + ".ttl"] = write_file(stem + ".ttl", to_turtle(d), read_only=read_only)
+    sums[stem + ".jsonld"] = write_file(stem + ".jsonld", to_jsonld(d), read_only=read_only)
+    formats = {"Turtle": f"{link}.ttl", "JSON-LD": f"{link}.jsonld"}
+    for lang, suffix in alternates:
+        sums[stem + suffix] = write_file(stem + suffix, to_html(
+            d, base_iri, formats=formats, lang=lang, alternates=alternates, link=link), read_only=read_only)
+
+
+def write_source_records(part: SourcePart, target_dir: Path, labels_of: Callable[[str], dict[str, str]],
+                         sums: dict[str, str], langs: tuple[str, ...], reuse: DocumentReuse) -> int:
+    """`write_documents` of one source's records, read-only, with `reuse` (after
+    `reuse.begin`) keyed by `record_key`: an enterprise whose key is the one the previous
+    release recorded is linked without its lines being parsed or described, the others
+    are described and written; every enterprise's key and digests go to the new index."""
+    suffixes = document_suffixes(langs)
+    alternates = _pages(langs)
+    base_iri = part.base_iri
+    folder = target_dir / "id" / part.segment
+    folder.mkdir(parents=True, exist_ok=True)
+    root = f"{folder}/"
+    skip = len(base_iri) + len(part.segment) + 1
+    count = 0
+    for iri, lines, extras, incoming in part.records():
+        name = iri[skip:]
+        if not name or name in (".", ".."):
+            continue
+        stem = root + name
+        key = record_key(iri, lines, extras, incoming, part.routed.names)
+        linked = reuse.link(name, key, stem, suffixes)
+        if linked is not None:
+            count += 1
+            sums.update(zip((stem + suffix for suffix in suffixes), linked))
+            reuse.record(name, key, linked)
+            continue
+        d = part.describe(iri, lines, extras, incoming, labels_of)
+        if not is_typed(d):
+            continue
+        count += 1
+        _write_pages(d, base_iri, stem, name, alternates, sums, read_only=True)
+        reuse.written += 1
+        reuse.record(name, key, [sums[stem + suffix] for suffix in suffixes])
     return count
 
 
@@ -380,8 +464,10 @@ def write_source_documents(part: SourcePart, target_dir: Path, labels: ConceptLa
                 print(f"static documents: {part.segment}: {e}; comparing record by record", file=sys.stderr)
                 reuse.restart()
     try:
+        if reuse is not None:
+            return write_source_records(part, target_dir, labels_of, written, langs, reuse)
         return write_documents(part.descriptions(labels_of), target_dir, part.base_iri, written, read_only=True,
-                               langs=langs, reuse=reuse)
+                               langs=langs)
     except NotGrouped as e:
         for path in written:
             os.unlink(path)

@@ -10,7 +10,7 @@ import pytest
 
 from se_pipeline.access.describe import pick_labels
 from se_pipeline.access.doc_partitions import (
-    ConceptLabels, NotGrouped, owner, record_statements, route, shares, source_parts,
+    ConceptLabels, NotGrouped, owner, record_lines, route, shares, source_parts,
 )
 from se_pipeline.access.static_docs import write_source_documents, write_static_documents
 from se_pipeline.namespaces import DEFAULT_DATA_BASE, ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SE_GRAPH, SKOS
@@ -88,12 +88,12 @@ def test_documents_by_source_equal_documents_from_the_whole_release(tmp_path: Pa
 def test_records_are_read_one_after_the_other_and_a_record_met_again_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "a.nt"
     path.write_text("\n".join(GRAPHS["a"] + GRAPHS["b"][0:1]) + "\n", encoding="utf-8")
-    got = [(iri, len(statements)) for iri, statements in record_statements(path, B + "a/")]
+    got = [(iri, len(lines)) for iri, lines in record_lines(path, B + "a/")]
     assert got == [(B + "a/1", 5), (B + "a/2", 3), (B + "a/3", 2)]  # a/1 with its address; b's line skipped
     path.write_text("\n".join(GRAPHS["a"] + [f'<{B}a/1#address> <{SCHEMA}addressLocality> "Late" .']) + "\n",
                     encoding="utf-8")
     with pytest.raises(NotGrouped, match="a/1"):
-        list(record_statements(path, B + "a/"))
+        list(record_lines(path, B + "a/"))
 
 
 def test_a_file_whose_records_are_not_grouped_is_described_from_a_store_with_the_same_bytes(tmp_path: Path) -> None:

@@ -90,3 +90,33 @@ def test_a_source_is_linked_whole_unless_what_its_documents_show_changed(tmp_pat
     # What made b and d described again is on their pages.
     assert b"Alpha Deux" in day1["id/b/7.html"] and b"Alpha Deux" not in _files(tmp_path / "day0" / "release")["id/b/7.html"]
     assert b"Coop de travail" in _files(tmp_path / "day2" / "release")["id/d/1.fr.html"]
+
+
+def test_in_a_source_described_again_only_the_enterprises_whose_documents_change_are_written(tmp_path: Path) -> None:
+    """A source whose file or links changed is compared enterprise by enterprise
+    (`static_docs.record_key`, from its lines, not parsed): the others are linked; when a
+    label its documents show changes, all of its enterprises are written again."""
+    import json
+
+    days = [
+        _graphs("Alpha Two", "Coopérative de travail", "Coopérative de consommation"),
+        # a/2 renamed: a/1 linked, a/2 written; b/7 shows a/2's name: written; d whole.
+        _graphs("Alpha Deux", "Coopérative de travail", "Coopérative de consommation"),
+        # A label d's documents show: d's two written; a linked whole; b/7 linked (b's file
+        # changed, its enterprise did not).
+        _graphs("Alpha Deux", "Coop de travail", "Coopérative de consommation"),
+    ]
+    expected = [(0, 5), (3, 2), (3, 2)]
+    previous = None
+    for i, (graphs, counts) in enumerate(zip(days, expected)):
+        root = tmp_path / f"day{i}"
+        args = [str(root / "release"), B, *_write(root / "parts", graphs), "--index", str(root / "index"),
+                "--stats", str(tmp_path / f"stats{i}.json")]
+        if previous is not None:
+            args += ["--previous", str(previous / "release"), str(previous / "index")]
+        assert static_docs.main(args) == 0
+        stats = json.loads((tmp_path / f"stats{i}.json").read_text(encoding="utf-8"))
+        assert (stats["linked"], stats["written"]) == counts, i
+        _release(tmp_path / f"cold{i}", graphs, None)
+        assert _files(root / "release") == _files(tmp_path / f"cold{i}" / "release"), i
+        previous = root
