@@ -12,9 +12,10 @@ follows what the routing pass keeps (names, links, labels), not a source's graph
 published `dataset.nq.gz` (`--dataset`) the whole release is loaded into a store.
 
 With `--index` and `--previous` (the release build passes `latest` and its ledger,
-`release.ledger`), an enterprise whose `document_key` is unchanged gets hard links to
-the previous release's files instead of new ones, and a source whose `source_key` is
-unchanged is linked whole without reading its file: a release costs what changed.
+`release.ledger`), an enterprise whose `record_key` is unchanged gets hard links to the
+previous release's files instead of new ones, without its lines being parsed or
+described, and a source whose `source_key` is unchanged is linked whole without reading
+its file: a release costs what changed.
 """
 from __future__ import annotations
 
@@ -61,7 +62,9 @@ def documents_salt(base_iri: str, langs: tuple[str, ...]) -> str:
 
 
 def document_key(d: Description) -> str:
-    """Everything an enterprise's documents are made from, as a digest: its statements
+    """The key of an enterprise described from a store (`write_static_documents`: a source
+    whose file does not keep its records together), where there are no lines to take
+    `record_key` from. Everything its documents are made from, as a digest: its statements
     (its own, those other graphs hold about it, the identity links touching it), the
     labels of the concepts it points at, the names of the records linked to it. With
     `documents_salt`, equal keys mean byte-equal documents."""
@@ -166,8 +169,9 @@ def labels_digest(label_quads: list[ox.Quad], concepts: Iterable[str]) -> str:
 
 
 class DocumentReuse:
-    """Hard links to the previous release's documents of enterprises whose `document_key`
-    is unchanged, and the index (`release.ledger`) the next release compares with.
+    """Hard links to the previous release's documents of enterprises whose key
+    (`record_key`; `document_key` for a source described from a store) is unchanged, and
+    the index (`release.ledger`) the next release compares with.
 
     `previous` is the previous release folder and `previous_index` its ledger's
     `documents/` folder (None: nothing to reuse, every document is written); `index` is

@@ -2,9 +2,9 @@
 
 * `profiles.sha256` — the SHA-256 of every Murmurations profile, paths relative to the
   release, in `digest_files.path_order`;
-* `documents/<source>.tsv` — per enterprise of the source: its document key (everything
-  its `id/` documents are made from, `access.static_docs.document_key`) and the SHA-256
-  of each of its files;
+* `documents/<source>.tsv` — per enterprise of the source: its key (everything its `id/`
+  documents are made from but concept labels, `access.static_docs.record_key`) and the
+  SHA-256 of each of its files; `documents/<source>.concepts` the labels its documents showed;
 * `parts.json` — per graph of the datasets: the SHA-256 of the N-Triples file it was made
   from, where its bytes are in dataset.nq.gz (one gzip member), dataset.ttl and
   dataset.jsonld with their SHA-256, and its statistics (`release.build.PartRecord`);
