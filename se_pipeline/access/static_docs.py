@@ -413,7 +413,7 @@ def write_source_records(part: SourcePart, target_dir: Path, labels_of: Callable
     count = 0
     for iri, lines, extras, incoming in part.records():
         name = iri[skip:]
-        if not name or name in (".", ".."):
+        if not name or name in (".", "..") or "/" in name:  # not one file name: not a record of the source
             continue
         stem = root + name
         key = record_key(iri, lines, extras, incoming, part.routed.names)
