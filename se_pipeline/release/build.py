@@ -677,9 +677,9 @@ def build_release(
         # are links to read-only files: only the others are marked.
         _keep_parts(statistics, made_ledger, earlier[1] if earlier else None, partial)
         reuse.update(reuse_parts)
+        if below_top is not None:  # every file is written: the index is the final release's
+            ledger.write_files(made_ledger, below_top.with_top_level(partial))
         final = finish_release(partial, release_id, others)
-        if below_top is not None:
-            ledger.write_files(made_ledger, below_top.with_top_level(final))
         switch_latest(settings.output_dir, final)
         ledger.keep(settings, release_id, made_ledger)
     except BaseException:
