@@ -65,7 +65,8 @@ class FileIndex:
     sizes: np.ndarray
 
     def with_top_level(self, release_dir: Path) -> "FileIndex":
-        """This index and the files directly in `release_dir` (the final release)."""
+        """This index and the files directly in `release_dir`, once none is written again
+        (its folder keeps its inode when it is renamed to its final name)."""
         top = [e.stat(follow_symlinks=False) for e in os.scandir(release_dir) if e.is_file(follow_symlinks=False)]
         inodes = np.concatenate([self.inodes, np.array([st.st_ino for st in top], dtype=np.uint64)])
         sizes = np.concatenate([self.sizes, np.array([st.st_size for st in top], dtype=np.int64)])
@@ -164,9 +165,10 @@ def release_size(directory: Path, previous: Path | None = None,
             unknown = range(len(files))
         for i in unknown:
             sizes[i] = files[i].stat(follow_symlinks=False).st_size
-        # `<sha256>  <relative path>\n` per path (`checksum_line_bytes`), a folder at a time.
-        prefix = len(relative.encode("utf-8", "surrogateescape")) + 1 if relative else 0
-        lines += (64 + 2 + prefix + 1) * len(files) + sum(len(e.name.encode("utf-8", "surrogateescape")) for e in files)
+        # A SHA256SUMS line per path, a folder at a time: its line with an empty file name,
+        # plus each name's bytes.
+        lines += (checksum_line_bytes(f"{relative}/" if relative else "") * len(files)
+                  + sum(len(e.name.encode("utf-8", "surrogateescape")) for e in files))
         found_inodes.append(inodes)
         found_sizes.append(sizes)
         found_shared.append(shared)
