@@ -56,8 +56,8 @@ def test_a_document_breaking_the_streaming_profile_fails_the_gate(tmp_path, monk
     doc = {"@context": {}, "@graph": [{"@id": E.value, "https://schema.org/name": "x", "@type": "https://schema.org/Thing"}]}
     (tmp_path / "dataset.jsonld").write_text(json.dumps(doc), encoding="utf-8")
     monkeypatch.setattr(gate, "PYLD_MAX_BYTES", 0)
-    with pytest.raises(SyntaxError, match="@type"):
-        gate.fingerprint(gate._jsonld_quads(tmp_path / "dataset.jsonld"))
+    with (tmp_path / "dataset.jsonld").open("rb") as f, pytest.raises(SyntaxError, match="@type"):
+        gate.fingerprint(gate._jsonld_quads(f, 0, (tmp_path / "dataset.jsonld").stat().st_size))
 
 
 HOSTILE = [
