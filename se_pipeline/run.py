@@ -29,6 +29,13 @@ from se_pipeline.settings import Settings
 from se_pipeline.sources.registry import all_sources
 
 EXECUTORS = ("in_process", "multiprocess")
+#: The op tag of steps that hold a large share of the release in memory (the identity
+#: links, the partner exports, the release): under the multiprocess executor at most one
+#: of them runs at a time (`tag_concurrency_limits`), so two of them never add up beside
+#: each other (at 10^6 enterprises, links and exports at once took the process tree past
+#: 4 GiB: benchmarks/README.md, "2026-12-05").
+MEMORY_TAG = "se-pipeline/memory"
+LARGE_MEMORY = {MEMORY_TAG: "large"}
 RELEASE = dg.AssetKey("release")
 #: Dagster's console log shows errors only: the CLI prints its own summary of the run.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -83,6 +90,15 @@ def enabled_assets(job: dg.JobDefinition, settings: Settings) -> list[dg.AssetKe
     return sorted((k for k in job.asset_layer.selected_asset_keys if k not in off), key=lambda k: k.to_user_string())
 
 
+#: What a step process imports besides the code location, preloaded with it: the
+#: instance's storage (opened by every step), Arrow's datasets (the sources' state) and
+#: this module (the job's reconstructor). Each would otherwise be imported again by
+#: every step (benchmarks/README.md, "The multiprocess executor's fixed cost"). A
+#: module that no longer exists is skipped by the fork server.
+STEP_PROCESS_MODULES = ("dagster._core.storage.base_storage", "dagster._core.storage.sqlite_storage",
+                        "dagster._core.secrets.env_file", "pyarrow.dataset", "upath.core", "tomlkit", __name__)
+
+
 def code_location_modules() -> list[str]:
     """The modules `se_pipeline.definitions` loads: itself and the defs folder's."""
     from se_pipeline import assets
@@ -97,10 +113,11 @@ def executor_config(executor: str, max_concurrent: int) -> dict[str, Any]:
     if executor == "multiprocess":
         return {"multiprocess": {
             "max_concurrent": max_concurrent,
+            "tag_concurrency_limits": [{"key": MEMORY_TAG, "value": LARGE_MEMORY[MEMORY_TAG], "limit": 1}],
             # One import of the code location (the defs folder's modules build the assets
             # when imported), forked for every step: a spawned step would import Dagster,
             # pandas and the definitions again.
-            "start_method": {"forkserver": {"preload_modules": code_location_modules()}},
+            "start_method": {"forkserver": {"preload_modules": [*code_location_modules(), *STEP_PROCESS_MODULES]}},
         }}
     raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
 

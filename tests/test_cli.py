@@ -160,6 +160,17 @@ def test_the_multiprocess_executor_publishes_what_the_in_process_one_does_and_a_
                  "--max-concurrent", "2"]) == 0
     first = (out / "latest").resolve()
     assert _statements(first) == _statements(tmp_path / "one" / "latest")
+    # Links and exports both wait only for the graphs: with two steps allowed at once,
+    # only the memory tag's limit keeps them (and the release) one at a time.
+    with dg.DagsterInstance.from_config(str(out / ".dagster")) as instance:
+        [run] = instance.get_runs()
+        spans: dict[str, list[float]] = {}
+        for r in instance.all_logs(run.run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}):
+            spans.setdefault(r.step_key, []).append(r.timestamp)
+    heavy = sorted(spans[k] for k in ("enterprise_links", "partner_exports", "release"))
+    assert all(earlier[1] <= later[0] for earlier, later in zip(heavy, heavy[1:])), spans
+    assert any(a[0] < b[1] and b[0] < a[1] for a in spans.values() for b in spans.values() if a is not b), \
+        "no two steps ran at once: the executor was not the multiprocess one"
 
     lines = sample.read_bytes().split(b"\r\n")
     copy.write_bytes(b"\r\n".join(lines[:4]) + b"\r\n")

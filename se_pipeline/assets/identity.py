@@ -5,11 +5,13 @@ import dagster as dg
 from se_pipeline.assets.release import GRAPH_ASSETS
 from se_pipeline.identity.stage import link_sources
 from se_pipeline.resources import SettingsResource
+from se_pipeline.run import LARGE_MEMORY
 from se_pipeline.sources.registry import all_sources
 
 
 @dg.asset(
     name="enterprise_links",
+    op_tags=LARGE_MEMORY,
     group_name="identity",
     deps=GRAPH_ASSETS,
     kinds={"pandas", "rdf"},

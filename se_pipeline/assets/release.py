@@ -14,6 +14,7 @@ from se_pipeline.release import ledger
 from se_pipeline.release.exports import staging as exports_staging
 from se_pipeline.release.inputs import exports_unchanged_since, release_inputs, unchanged_since
 from se_pipeline.resources import SettingsResource
+from se_pipeline.run import LARGE_MEMORY
 from se_pipeline.sources.registry import all_sources
 from se_pipeline.state import SourceState
 
@@ -28,6 +29,7 @@ RELEASE_AUTOMATION = dg.AutomationCondition.eager() & dg.AutomationCondition.all
 
 @dg.asset(
     name="partner_exports",
+    op_tags=LARGE_MEMORY,
     group_name="release",
     deps=GRAPH_ASSETS,
     kinds={"csv", "json"},
@@ -69,6 +71,7 @@ class ReleaseConfig(dg.Config):
 
 @dg.asset(
     name="release",
+    op_tags=LARGE_MEMORY,
     group_name="release",
     deps=[*GRAPH_ASSETS, dg.AssetKey("enterprise_links"), dg.AssetKey("partner_exports")],
     kinds={"rdf"},

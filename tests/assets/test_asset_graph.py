@@ -32,13 +32,23 @@ def graph_snapshot(defs: dg.Definitions) -> dict:
             ),
             # checks reported by the asset's own step (`check_specs`), not separate steps
             "checks_in_asset_step": sorted(c.name for c in own_step if c.asset_key == key),
+            # our op tags: the executor's concurrency limits match them
+            "op_tags": {k: v for k, v in (repo.assets_defs_by_key[key].op.tags.items() if key in repo.assets_defs_by_key
+                                          and repo.assets_defs_by_key[key].is_executable else ()) if k.startswith("se-pipeline/")},
         }
     return {
         "assets": assets,
         "jobs": sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")),
+        # what runs from the UI, schedules and sensors execute with (not the machine's core count)
+        "publish_executor": {k: v for k, v in _publish_executor(repo).items() if k in ("tag_concurrency_limits",)},
         "schedules": sorted(s.name for s in repo.schedule_defs),
         "sensors": sorted(s.name for s in repo.sensor_defs),
     }
+
+
+def _publish_executor(repo: dg.RepositoryDefinition) -> dict:
+    """The executor config in the `publish` job's default run config."""
+    return repo.get_job("publish").run_config["execution"]["config"]["multiprocess"]  # type: ignore[index, no-any-return]
 
 
 def test_definitions_load_and_match_snapshot(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """Partner exports written ahead of the release (the `partner_exports` asset), moved into it.
 
 The exports need the sources' last good rows and nothing the links or the release
-compute, so they can be written while identity runs, as a parallel step under Dagster's multiprocess
-executor. The release then moves
-them into its directory (one `rename` per top-level entry: ~1 profile per enterprise
+compute, so they are a step of their own (their memory goes back before the release's
+under the multiprocess executor, which runs them apart from the links: `run.LARGE_MEMORY`).
+The release then moves them into its directory (one `rename` per top-level entry: ~1 profile per enterprise
 is never copied) instead of writing them beside its own work.
 
 A staged set is moved in only if its key matches the data the release publishes: the
