@@ -80,10 +80,17 @@ def die_with_parent() -> None:
     """In a child started by `start`: be killed when the parent dies (no-op when the module
     is run by hand, or where `prctl` does not exist)."""
     parent = os.environ.get(PARENT_PID_ENV)
-    if parent is None or not sys.platform.startswith("linux"):
+    if parent is not None:
+        die_with(int(parent))
+
+
+def die_with(parent: int) -> None:
+    """Be killed when process `parent`, which started this one, dies: also for a process
+    forked by such a child (whose parent is that child, not the release build)."""
+    if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols: glibc's prctl
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != int(parent):  # the parent died before the signal was set: stop here
+    if os.getppid() != parent:  # the parent died before the signal was set: stop here
         os.kill(os.getpid(), signal.SIGKILL)

@@ -18,8 +18,8 @@ it; one streaming pass over every file finds the rest and routes it to its owner
 * `schema:name` of every record linked by `owl:sameAs` goes to a names table (a
   first quick pass over the files finds them).
 
-The sources can be shared out among `n` writers (`shares`): each routes every file but
-loads and describes only its share's sources, so two writers fill both cores.
+The sources can be shared out among `n` writers (`shares`): the files are routed once,
+and each writer describes only its share's sources, so two writers fill both cores.
 
 Each file is N-Triples with one statement per line (Oxigraph's or our writer's output):
 lines are prefiltered as bytes and only the candidates are parsed, strictly. A line that
@@ -383,13 +383,14 @@ def _by_record(quads: list[ox.Quad], prefix: str) -> tuple[dict[str, list[ox.Tri
     return statements, incoming
 
 
-def source_parts(parts: list[tuple[str, Path]], base_iri: str, share: tuple[int, int] = (0, 1)) -> Iterator[SourcePart]:
+def source_parts(parts: list[tuple[str, Path]], base_iri: str, share: tuple[int, int] = (0, 1),
+                 routed: Routed | None = None) -> Iterator[SourcePart]:
     """Every source that has records, for writer `share` = (i, n): the sources `shares`
     deals to it by the enterprises each file types; the first writer also takes the
     sources whose records are only described in others' graphs. Graphs with no records
-    of their own (links) are only routed."""
+    of their own (links) are only routed (`routed`: the parts' `route`, if already made)."""
     i, n = share
-    routed = route(parts, base_iri)
+    routed = route(parts, base_iri) if routed is None else routed
     mine = shares(routed.enterprises_by_segment(), n)[i]
     with_files: set[str] = set()
     for graph, path in parts:

@@ -24,7 +24,9 @@ import functools
 import gzip
 import hashlib
 import json
+import multiprocessing
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, TextIO
@@ -36,7 +38,7 @@ from se_pipeline import child_processes
 from se_pipeline.access.describe import (
     Description, describe, enterprise_iris, is_typed, to_html, to_jsonld, to_turtle,
 )
-from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, Routed, SourcePart, owner, source_parts
+from se_pipeline.access.doc_partitions import ConceptLabels, NotGrouped, Routed, SourcePart, owner, route, source_parts
 from se_pipeline.access.pages import DEFAULT_LANG, LANGS, file_name
 from se_pipeline.code_digest import code_digest
 from se_pipeline.files import save_digests, write_file
@@ -499,12 +501,13 @@ def _langs(text: str) -> tuple[str, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m se_pipeline.access.static_docs TARGET_DIR BASE_IRI (--dataset NQ_GZ | --part GRAPH NT ... [--share I/N]) [--digests FILE]`.
+    """`python -m se_pipeline.access.static_docs TARGET_DIR BASE_IRI (--dataset NQ_GZ | --part GRAPH NT ... [--writers N]) [--digests FILE]`.
 
     The release build runs this in a child process from the start of the build, on the
     graphs' N-Triples files (see `se_pipeline.release.build`); a module entry point rather
-    than multiprocessing, so no caller's `__main__` is ever re-imported. Files are created
-    read-only, as the release's files end up.
+    than multiprocessing, so no caller's `__main__` is ever re-imported (its own writers
+    are forked from it: `in_forked_processes`). Files are created read-only, as the
+    release's files end up.
     """
     parser = argparse.ArgumentParser(prog="python -m se_pipeline.access.static_docs", description=main.__doc__)
     parser.add_argument("target_dir", type=Path)
@@ -514,8 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     inputs.add_argument("--part", nargs=2, action="append", metavar=("GRAPH", "NT"),
                         help="a named graph and its N-Triples file (repeatable)")
     parser.add_argument("--digests", type=Path, help="write the SHA-256 of every file written here")
-    parser.add_argument("--share", default="0/1", metavar="I/N",
-                        help="with --part: write only the sources shared out to writer I of N (default 0/1: all)")
+    parser.add_argument("--writers", type=int, default=1, metavar="N",
+                        help="with --part: share the sources out among N processes, this one and N-1 forked from "
+                             "it once the files are routed (default 1)")
     parser.add_argument("--langs", type=_langs, default=LANGS, metavar="en,fr,...",
                         help="languages of the HTML pages (default: all of " + ",".join(LANGS) + ")")
     parser.add_argument("--index", type=Path, metavar="DIR",
@@ -525,40 +529,104 @@ def main(argv: list[str] | None = None) -> int:
                              "INDEX_DIR (that release's index) from RELEASE_DIR")
     parser.add_argument("--stats", type=Path, help="with --index: write {linked, written} enterprise counts (JSON)")
     args = parser.parse_args(argv)
+    if args.writers < 1:
+        parser.error("--writers must be at least 1")
     child_processes.die_with_parent()
     tune_gc()
     run_in_background()
-    if args.digests:
-        args.digests.write_bytes(b"")
     if args.dataset:
+        if args.digests:
+            args.digests.write_bytes(b"")
         digests: dict[str, str] = {}
         write_static_documents(release_store(args.dataset), args.target_dir, args.base_iri, digests, read_only=True, langs=args.langs)
         if args.digests:
             save_digests(digests, args.digests, append=True)
         return 0
     base = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
-    i, _, n = args.share.partition("/")
-    labels: ConceptLabels | None = None
-    reuse = None
-    if args.index:
-        earlier, earlier_index = args.previous or (None, None)
-        reuse = DocumentReuse(args.index, documents_salt(base, args.langs), earlier, earlier_index)
-    names: dict[str, dict[str, str]] | None = None
-    for part in source_parts([(g, Path(p)) for g, p in args.part], base, (int(i), int(n))):
-        labels = labels or ConceptLabels(part.routed.labels)
-        digests: dict[str, str] = {}
-        key = ""
-        labels_key = None
-        if reuse is not None:
-            names = names if names is not None else linked_names(part.routed, base)
-            key = source_key(part, reuse.salt, names_digest(names.get(part.segment, {})))
-            labels_key = functools.partial(labels_digest, part.routed.labels)
-        write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse, key, labels_key)
-        if args.digests:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
-            save_digests(digests, args.digests, append=True)
-    if reuse is not None and args.stats:
-        args.stats.write_text(json.dumps({"linked": reuse.linked, "written": reuse.written}), encoding="utf-8")
+    parts = [(g, Path(p)) for g, p in args.part]
+    routed = route(parts, base)
+    labels = ConceptLabels(routed.labels)
+    names = linked_names(routed, base) if args.index else {}
+
+    def write_share(i: int) -> None:
+        """Writer i's sources; its digests and counts to the given files (i = 0) or beside
+        them (`.i`, merged into them by writer 0)."""
+        reuse = None
+        if args.index:
+            earlier, earlier_index = args.previous or (None, None)
+            reuse = DocumentReuse(args.index, documents_salt(base, args.langs), earlier, earlier_index)
+        digests_file = _share_file(args.digests, i)
+        if digests_file:
+            digests_file.write_bytes(b"")
+        for part in source_parts(parts, base, (i, args.writers), routed):
+            digests: dict[str, str] = {}
+            key = ""
+            labels_key = None
+            if reuse is not None:
+                key = source_key(part, reuse.salt, names_digest(names.get(part.segment, {})))
+                labels_key = functools.partial(labels_digest, routed.labels)
+            write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse, key, labels_key)
+            if digests_file:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
+                save_digests(digests, digests_file, append=True)
+        stats_file = _share_file(args.stats, i)
+        if reuse is not None and stats_file:
+            stats_file.write_text(json.dumps({"linked": reuse.linked, "written": reuse.written}), encoding="utf-8")
+
+    in_forked_processes(args.writers, write_share)
+    for i in range(1, args.writers):
+        _merge_share(args, i)
     return 0
+
+
+def _share_file(path: Path | None, i: int) -> Path | None:
+    return path if path is None or i == 0 else path.with_name(f"{path.name}.{i}")
+
+
+def _merge_share(args: argparse.Namespace, i: int) -> None:
+    """Writer i's digests appended to writer 0's file, and its counts added to writer 0's."""
+    if args.digests:
+        part = _share_file(args.digests, i)
+        with open(args.digests, "ab") as out, open(part, "rb") as f:
+            shutil.copyfileobj(f, out, 1 << 20)
+        part.unlink()
+    if args.stats and args.index:
+        part = _share_file(args.stats, i)
+        mine = json.loads(args.stats.read_text(encoding="utf-8"))
+        theirs = json.loads(part.read_text(encoding="utf-8"))
+        args.stats.write_text(json.dumps({k: mine[k] + theirs[k] for k in mine}), encoding="utf-8")
+        part.unlink()
+
+
+def in_forked_processes(n: int, work: Callable[[int], None]) -> None:
+    """`work(i)` for i = 1 … n-1 in processes forked from this one, and `work(0)` in this one.
+
+    Forked once the files are routed, the writers share the routing (copy-on-write)
+    instead of each routing every file again (benchmarks/README.md, "Documents: the files
+    routed once"). A forked writer dies with this process (`child_processes.die_with`);
+    if this one fails, they are stopped; if one of them fails, this one fails."""
+    context = multiprocessing.get_context("fork")
+    me = os.getpid()
+
+    def forked(i: int) -> None:
+        child_processes.die_with(me)
+        work(i)
+
+    others = [context.Process(target=forked, args=(i,), name=f"static documents writer {i}/{n}", daemon=True)
+              for i in range(1, n)]
+    for p in others:
+        p.start()
+    try:
+        work(0)
+    except BaseException:
+        for p in others:
+            p.kill()
+            p.join()
+        raise
+    for p in others:
+        p.join()
+    failed = [f"{p.name} (exit {p.exitcode})" for p in others if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"{', '.join(failed)} failed: see its traceback above")
 
 
 if __name__ == "__main__":

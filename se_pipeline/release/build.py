@@ -344,32 +344,33 @@ def write_datasets(directory: Path, parts: list[GraphPart], statistics: DatasetS
             f.close()
 
 
-#: Parts' N-Triples, in bytes, from which the documents are written by two helpers, each
-#: routing every file and describing about half the sources. Below it one helper: a second
-#: repeats the routing pass and its own start for little gain.
+#: Parts' N-Triples, in bytes, from which the documents are written by two writers (the
+#: second forked once the files are routed), each describing about half the sources.
+#: Below it one. The threshold was set when each writer routed every file again
+#: (benchmarks/README.md); with the routing shared it could be lower (not measured).
 TWO_DOCUMENT_WRITERS_FROM = 32 << 20
 
 
 def _start_static_documents(release_dir: Path, parts: list[GraphPart], base_iri: str,
                             digests: Path, langs: tuple[str, ...] = PAGE_LANGUAGES,
                             index: Path | None = None, previous: tuple[Path, Path] | None = None,
-                            stats: Path | None = None) -> list[child_processes.ChildProcess]:
+                            stats: Path | None = None) -> child_processes.ChildProcess:
     """The per-enterprise documents (see `access.static_docs`), from the parts' files, by
-    one or two helpers (see `TWO_DOCUMENT_WRITERS_FROM`); helper i writes the SHA-256 of
-    each file it writes to `digests` + `.i`, and with `index` each enterprise's document
-    key (`stats` + `.i`: how many were linked and written); `previous` (a release and its
+    one or two writers (see `TWO_DOCUMENT_WRITERS_FROM`) in a helper, which writes the
+    SHA-256 of each file written to `digests`, and with `index` each enterprise's document
+    key (`stats`: how many were linked and written); `previous` (a release and its
     ledger's document index) lets unchanged enterprises' documents be hard links."""
     args = [a for part in parts for a in ("--part", part.graph, str(part.path))]
     size = sum(p.path.stat().st_size for p in parts if p.path.is_file())
-    n = 2 if size >= TWO_DOCUMENT_WRITERS_FROM and len(parts) > 1 else 1
+    writers = 2 if size >= TWO_DOCUMENT_WRITERS_FROM and len(parts) > 1 else 1
     if index is not None:
         args += ["--index", str(index)]
         if previous is not None:
             args += ["--previous", str(previous[0]), str(previous[1])]
-    return [child_processes.start("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
-                                  "--share", f"{i}/{n}", "--digests", f"{digests}.{i}", "--langs", ",".join(langs),
-                                  *(("--stats", f"{stats}.{i}") if stats is not None and index is not None else ()))
-            for i in range(n)]
+        if stats is not None:
+            args += ["--stats", str(stats)]
+    return child_processes.start("static documents", "se_pipeline.access.static_docs", str(release_dir), base_iri, *args,
+                                 "--writers", str(writers), "--digests", str(digests), "--langs", ",".join(langs))
 
 
 def _start_partner_exports(release_dir: Path, state_dir: Path, sources: list[str], base_iri: str,
@@ -526,7 +527,7 @@ def build_release(
             partial, parts, settings.base_iri, work / "documents.sha256", settings.page_languages,
             index=made_ledger / ledger.DOCUMENTS, stats=work / "documents.stats",
             previous=(earlier[0], earlier[1] / ledger.DOCUMENTS) if earlier else None)
-        children += documents
+        children.append(documents)
         # Exports staged by the `partner_exports` asset from this very data are moved in;
         # otherwise a helper writes them.
         sources = [s.name for s in summaries]
@@ -641,8 +642,7 @@ def build_release(
         write_landing_page(partial, partial / "index.html", data=landing,
                            digests={f.path.name: f.sha256 for f in files})
         t0 = time.perf_counter()
-        for helper in documents:
-            _wait(helper)
+        _wait(documents)
         flush_in_background()
         seconds["documents"] = time.perf_counter() - t0
         # Again, with the size of the whole release; the landing pages, which list it, again after it.
@@ -660,17 +660,12 @@ def build_release(
         # enterprises: never one dict or list of them). The profiles' sorted digests are
         # the ledger's, for the next release.
         t0 = time.perf_counter()
-        sort_lines((line for i in range(len(documents))
-                    for line in digest_lines(work / f"documents.sha256.{i}", under=str(partial))),
-                   work / "documents.sorted", work)
+        sort_lines(digest_lines(work / "documents.sha256", under=str(partial)), work / "documents.sorted", work)
         sort_lines(digest_lines(work / "exports.sha256"), made_ledger / ledger.PROFILES, work)
         others = write_checksums_from(partial, [work / "documents.sorted", made_ledger / ledger.PROFILES],
                                       ("id", "murmurations"), {f.path.name: f.sha256 for f in files})
         seconds["checksums"] = time.perf_counter() - t0
-        reuse: dict[str, int] = {}
-        for i in range(len(documents)):
-            for k, v in _stats(work / f"documents.stats.{i}").items():
-                reuse[f"documents_{k}"] = reuse.get(f"documents_{k}", 0) + v
+        reuse = {f"documents_{k}": v for k, v in _stats(work / "documents.stats").items()}
         reuse.update({f"profiles_{k}": v for k, v in (staged if staged is not None
                                                       else _stats(work / "exports.stats")).items()})
         # The covered folders' files were created read-only (see `files.write_file`) or

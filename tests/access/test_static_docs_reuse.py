@@ -92,10 +92,14 @@ def test_a_source_is_linked_whole_unless_what_its_documents_show_changed(tmp_pat
     assert b"Coop de travail" in _files(tmp_path / "day2" / "release")["id/d/1.fr.html"]
 
 
-def test_in_a_source_described_again_only_the_enterprises_whose_documents_change_are_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writers", [1, 2])
+def test_in_a_source_described_again_only_the_enterprises_whose_documents_change_are_written(
+        tmp_path: Path, writers: int) -> None:
     """A source whose file or links changed is compared enterprise by enterprise
     (`static_docs.record_key`, from its lines, not parsed): the others are linked; when a
-    label its documents show changes, all of its enterprises are written again."""
+    label its documents show changes, all of its enterprises are written again. With two
+    writers (the second forked after the routing) the counts and digests are the sums."""
+    import hashlib
     import json
 
     days = [
@@ -111,12 +115,38 @@ def test_in_a_source_described_again_only_the_enterprises_whose_documents_change
     for i, (graphs, counts) in enumerate(zip(days, expected)):
         root = tmp_path / f"day{i}"
         args = [str(root / "release"), B, *_write(root / "parts", graphs), "--index", str(root / "index"),
-                "--stats", str(tmp_path / f"stats{i}.json")]
+                "--stats", str(tmp_path / f"stats{i}.json"), "--digests", str(tmp_path / f"sums{i}"),
+                "--writers", str(writers)]
         if previous is not None:
             args += ["--previous", str(previous / "release"), str(previous / "index")]
         assert static_docs.main(args) == 0
         stats = json.loads((tmp_path / f"stats{i}.json").read_text(encoding="utf-8"))
         assert (stats["linked"], stats["written"]) == counts, i
+        sums = [line.split("  ", 1) for line in (tmp_path / f"sums{i}").read_text(encoding="utf-8").splitlines()]
+        files = _files(root / "release")
+        assert sorted(Path(p).relative_to(root / "release").as_posix() for _, p in sums) == sorted(files), i
+        assert all(hashlib.sha256(Path(p).read_bytes()).hexdigest() == d for d, p in sums), i
+        assert sorted(x.name for x in tmp_path.iterdir() if x.name.startswith(("sums", "stats"))) == sorted(
+            n for k in range(i + 1) for n in (f"sums{k}", f"stats{k}.json")), "a writer's own files are merged"
         _release(tmp_path / f"cold{i}", graphs, None)
         assert _files(root / "release") == _files(tmp_path / f"cold{i}" / "release"), i
         previous = root
+
+
+def test_a_forked_writer_that_fails_fails_the_whole_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writer 1 (forked) fails on its first source: `main` fails although writer 0's
+    sources were written; the error names the writer."""
+    def fail_in_writer_1(part, *args, **kwargs):
+        import os
+        if os.getpid() != me:
+            raise OSError("disk full")
+        return write(part, *args, **kwargs)
+
+    import os
+    me = os.getpid()
+    write = static_docs.write_source_documents
+    monkeypatch.setattr(static_docs, "write_source_documents", fail_in_writer_1)
+    args = [str(tmp_path / "release"), B, *_write(tmp_path / "parts", _graphs("A", "W", "C")), "--writers", "2"]
+    with pytest.raises(RuntimeError, match=r"static documents writer 1/2 \(exit 1\) failed"):
+        static_docs.main(args)
+    assert (tmp_path / "release" / "id").is_dir()  # writer 0 went on

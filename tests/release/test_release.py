@@ -295,7 +295,7 @@ def test_a_failing_static_document_writer_fails_the_release_with_its_error(tmp_p
     from se_pipeline.release.errors import ReleaseError
 
     missing = GraphPart("https://w3id.org/se-pipeline/graph/coops_uk", tmp_path / "missing.nt")
-    [child] = _start_static_documents(tmp_path, [missing], "https://w3id.org/se-pipeline/id/", tmp_path / "sums")
+    child = _start_static_documents(tmp_path, [missing], "https://w3id.org/se-pipeline/id/", tmp_path / "sums")
     with pytest.raises(ReleaseError, match=r"(?s)static documents failed.*missing\.nt"):
         _wait(child)
 
