@@ -601,9 +601,10 @@ def in_forked_processes(n: int, work: Callable[[int], None]) -> None:
     """`work(i)` for i = 1 … n-1 in processes forked from this one, and `work(0)` in this one.
 
     Forked once the files are routed, the writers share the routing (copy-on-write)
-    instead of each routing every file again (benchmarks/README.md, "Documents: the files
-    routed once"). A forked writer dies with this process (`child_processes.die_with`);
-    if this one fails, they are stopped; if one of them fails, this one fails."""
+    instead of each routing every file again (benchmarks/README.md, "2026-12-05 (second
+    session): 10^6 again, and the documents' files routed once"). A forked writer dies
+    with this process (`child_processes.die_with`); if this one fails, they are stopped;
+    if one of them fails, this one fails."""
     context = multiprocessing.get_context("fork")
     me = os.getpid()
 
