@@ -149,4 +149,4 @@ def test_a_forked_writer_that_fails_fails_the_whole_writer(tmp_path: Path, monke
     args = [str(tmp_path / "release"), B, *_write(tmp_path / "parts", _graphs("A", "W", "C")), "--writers", "2"]
     with pytest.raises(RuntimeError, match=r"static documents writer 1/2 \(exit 1\) failed"):
         static_docs.main(args)
-    assert (tmp_path / "release" / "id").is_dir()  # writer 0 went on
+    assert any((tmp_path / "release" / "id").rglob("*.ttl"))  # writer 0 wrote its share
