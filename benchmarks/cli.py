@@ -3,9 +3,11 @@
 `python -m benchmarks.cli DATA_DIR [--runs 3] [--workdir DIR] [-- RUN_ARGS...]` runs
 `se-pipeline run --config DATA_DIR/config.yaml --output <fresh dir> RUN_ARGS` `--runs`
 times and prints, per run, the wall time, the CPU time (user + system) of the whole
-process tree (sampled every 0.1 s per process), the peak RSS of that tree (the CLI, Dagster's step processes, the release's
-writers) and the CLI's last line; then the medians. Each run starts from an empty output
-folder (a cold run). On a busy machine the CPU time moves less than the wall time.
+process tree (sampled every 0.1 s per process), the peak RSS of that tree (the CLI,
+Dagster's step processes, the release's writers) and its peak PSS (shared pages counted
+once: `benchmarks.run.Sampler`), and the CLI's last line; then the medians. Each run
+starts from an empty output folder (a cold run). On a busy machine the CPU time moves
+less than the wall time.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu = cli["cpu_s"]
         walls.append(cli["seconds"])
         cpus.append(cpu)
-        print(f"run {i + 1}: {cli['seconds']:.1f} s wall, {cpu:.1f} s CPU, tree peak {cli['peak_rss_mb']:.0f} MB, "
+        print(f"run {i + 1}: {cli['seconds']:.1f} s wall, {cpu:.1f} s CPU, tree peak {cli['peak_rss_mb']:.0f} MB (PSS {cli['peak_pss_mb']:.0f}), "
               f"{'ok' if cli['ok'] else 'FAILED'}: {cli['stdout'].splitlines()[-1] if cli['stdout'] else cli['stderr'][-500:]}",
               flush=True)
         if not cli["ok"]:

@@ -47,28 +47,45 @@ PY = sys.executable
 
 
 class Sampler:
-    """Peak RSS while something runs: this process by default (the stages, every 20 ms), or
-    with `tree` a child and all its descendants summed (the CLI run: its lane worker and
-    release helpers are processes of their own, and the memory target is for all of them
-    at once, which no one process's `ru_maxrss` gives)."""
+    """Peak memory while something runs: this process by default (the stages, every 20 ms),
+    or with `tree` a child and all its descendants summed (the CLI run: its step processes
+    and release helpers are processes of their own, and the memory target is for all of
+    them at once, which no one process's `ru_maxrss` gives).
+
+    A tree's resident sizes summed count twice the pages its processes share (a forked
+    writer's copy-on-write pages, the fork server's modules), so `tree` also keeps the
+    peak of their proportional set sizes summed (PSS: a shared page divided among its
+    sharers), the memory the tree takes from the machine. PSS is read from
+    `/proc/<pid>/smaps_rollup`, which costs milliseconds per gigabyte: only at samples
+    whose RSS sum could beat its peak (PSS <= RSS), and at most every `PSS_EVERY` s."""
+
+    PSS_EVERY = 0.5
 
     def __init__(self, proc: psutil.Process | None = None, *, tree: bool = False, every: float = 0.02) -> None:
         self.proc = proc or psutil.Process()
         self.tree = tree
         self.every = every
         self.peak = 0
+        #: with `tree`: the peak of the processes' PSS summed (0 where the system gives no PSS)
+        self.peak_pss = 0
+        self._pss_at = 0.0
         #: with `tree`: the CPU seconds (user + system) last seen of every process in it, by
         #: pid; short-lived processes lose at most their last sampling interval.
         self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._t: threading.Thread | None = None
 
+    def _procs(self) -> list[psutil.Process]:
+        try:
+            return [self.proc, *self.proc.children(recursive=True)] if self.tree else [self.proc]
+        except psutil.Error:
+            return []
+
     def rss(self) -> int:
         """Resident bytes now (0 for processes that have already gone)."""
-        try:
-            procs = [self.proc, *self.proc.children(recursive=True)] if self.tree else [self.proc]
-        except psutil.Error:
-            return 0
+        return self._sample(self._procs())
+
+    def _sample(self, procs: list[psutil.Process]) -> int:
         total = 0
         for p in procs:
             try:
@@ -80,19 +97,39 @@ class Sampler:
                 pass
         return total
 
+    def _pss(self, procs: list[psutil.Process]) -> int:
+        total = 0
+        for p in procs:
+            try:
+                total += getattr(p.memory_full_info(), "pss", 0)
+            except psutil.Error:
+                pass
+        return total
+
+    def _record(self) -> None:
+        procs = self._procs()
+        rss = self._sample(procs)
+        self.peak = max(self.peak, rss)
+        now = time.monotonic()
+        if self.tree and rss > self.peak_pss and now - self._pss_at >= self.PSS_EVERY:
+            self._pss_at = now
+            self.peak_pss = max(self.peak_pss, self._pss(procs))
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.rss())
+            self._record()
             self._stop.wait(self.every)
 
     def start(self) -> None:
-        self.peak = self.rss()
+        self.peak = self.peak_pss = 0
+        self._pss_at = 0.0
+        self._record()
         self._stop.clear()
         self._t = threading.Thread(target=self._loop, daemon=True)
         self._t.start()
 
     def stop(self) -> int:
-        """Stop sampling; the peak in bytes."""
+        """Stop sampling; the peak in bytes (RSS, summed over the tree with `tree`)."""
         self._stop.set()
         if self._t is not None:
             self._t.join()
@@ -185,7 +222,7 @@ def ours(data: Path, out_dir: Path) -> dict[str, Any]:
     # part once and writes all three formats from it), so the rows overlap by that load.
     def part_stores() -> Iterator[tuple[Any, ox.Store]]:
         for part in parts:  # one part's store at a time, as the release holds them
-            yield part, build._part_store(part)
+            yield part, build._load(part.path, part.graph)
 
     with sm.stage(res, "serialise N-Quads (gz)", records, triples):
         with gzip.open(rel / "dataset.nq.gz", "wb", compresslevel=build.NQUADS_GZIP_LEVEL) as f:
@@ -203,7 +240,8 @@ def ours(data: Path, out_dir: Path) -> dict[str, Any]:
         statistics = build.DatasetStatistics()
         with open(os.devnull, "wb") as discard:
             for part, store in part_stores():
-                statistics.add_part(store, part.graph, discard)
+                for _ in statistics.add_part([store], part.graph, discard):
+                    pass
         problems = rgate.check_release_files(rel, statistics.quads.result())
     if problems:
         raise SystemExit(f"release gate: {problems}")
@@ -274,7 +312,7 @@ def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = (), *, fresh: bo
     seconds = time.perf_counter() - t0
     peak = tree.stop()
     return {"seconds": seconds, "ok": p.returncode == 0, "stdout": stdout.strip(), "stderr": stderr.strip()[-2000:],
-            "peak_rss_mb": peak / 2**20, "cpu_s": sum(tree.cpu.values())}
+            "peak_rss_mb": peak / 2**20, "peak_pss_mb": tree.peak_pss / 2**20, "cpu_s": sum(tree.cpu.values())}
 
 
 def du_bytes(*directories: Path) -> int:
@@ -316,7 +354,8 @@ def incremental(n: int, root: Path, *, source: str, share: float, days: int, ext
             raise SystemExit(f"{label}: se-pipeline run failed:\n{r['stderr']}")
         what = f"release {made[0]} ({published_changes(out / 'releases' / made[0])})" if made else "no new release"
         rows.append((label, r, f"{note}{'; ' if note else ''}{what}"))
-        print(f"  {label:<34} {r['seconds']:8.1f} s  tree peak {r['peak_rss_mb']:6.0f} MB  {rows[-1][2]}",
+        print(f"  {label:<34} {r['seconds']:8.1f} s  tree peak {r['peak_rss_mb']:6.0f} MB (PSS {r['peak_pss_mb']:6.0f})  "
+              f"{rows[-1][2]}",
               file=sys.stderr, flush=True)
         if made and label != "no source changed":
             daily.extend(made)
@@ -335,9 +374,9 @@ def incremental(n: int, root: Path, *, source: str, share: float, days: int, ext
     releases = [out / "releases" / rid for rid in daily[:days]]
     one, together = du_bytes(releases[0]), du_bytes(*releases)
     lines = [f"### N = {n:,} records: daily runs ({', '.join(f'{k} {v:,}' for k, v in counts.items())})", "",
-             "| run | seconds | CPU s | peak RSS MB (process tree) | what changed; what it made |",
-             "|---|---:|---:|---:|---|"]
-    lines += [f"| {label} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {note} |"
+             "| run | seconds | CPU s | peak RSS MiB (process tree) | peak PSS MiB (process tree) | what changed; what it made |",
+             "|---|---:|---:|---:|---:|---|"]
+    lines += [f"| {label} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['peak_pss_mb']:.0f} | {note} |"
               for label, r, note in rows]
     lines += ["", f"Disk of the {len(releases)} daily releases together (`du -s -c`, hard links once): "
                   f"**{together / 2**20:,.1f} MiB**; one release alone (the cold one): {one / 2**20:,.1f} MiB; "

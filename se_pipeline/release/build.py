@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Protocol
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol
 
 import pyoxigraph as ox
 
@@ -29,7 +29,7 @@ from se_pipeline.files import sha256_file
 from se_pipeline.namespaces import ESSGLOBAL, PREFIXES, RDF_TYPE, SE_GRAPH
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH, concept_triples, used_concepts
 from se_pipeline.quarantine import QuarantineRecord, read_quarantine, write_quarantine
-from se_pipeline.release import gate, ledger
+from se_pipeline.release import gate, ledger, part_slices
 from se_pipeline.release.digest_files import digest_lines, sort_lines
 from se_pipeline.release.errors import ReleaseError
 from se_pipeline.release.exports import staging as exports_staging
@@ -88,14 +88,39 @@ class GraphPart:
     path: Path
 
 
-def _part_store(part: GraphPart) -> ox.Store:
-    """A part loaded on its own into an in-memory Oxigraph store (strict N-Triples parse,
-    duplicates merged): one source's graph in memory at a time, never the release.
-    `load`, not `bulk_load`: in memory it is the faster and smaller of the two
-    (benchmarks/README.md)."""
+#: A part's N-Triples above this size are written slice by slice (`release.part_slices`),
+#: about this many bytes a slice: one slice's store in memory at a time, not the part's.
+PART_SLICE_BYTES = 64 << 20
+
+
+def _load(path: Path, graph: str) -> ox.Store:
+    """N-Triples loaded on their own into an in-memory Oxigraph store (strict parse,
+    duplicates merged) in `graph`. `load`, not `bulk_load`: in memory it is the faster and
+    smaller of the two (benchmarks/README.md)."""
     store = ox.Store()
-    store.load(path=str(part.path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(part.graph))
+    store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
     return store
+
+
+def _part_stores(part: GraphPart, work: Path) -> Iterator[ox.Store]:
+    """A part's statements as stores, one after the other: the whole part in one, or, above
+    `PART_SLICE_BYTES`, one per slice (`release.part_slices`; each slice file is deleted
+    once loaded). One source's graph in memory at a time, never the release."""
+    size = part.path.stat().st_size
+    slices = part_slices.split(part.path, -(-size // PART_SLICE_BYTES), work / "slices") \
+        if size > PART_SLICE_BYTES else None
+    if slices is None:
+        yield _load(part.path, part.graph)
+        return
+    try:
+        for path in slices:
+            store = _load(path, part.graph)
+            path.unlink()
+            yield store
+            del store  # before the next slice is loaded
+    finally:
+        for path in slices:
+            path.unlink(missing_ok=True)
 
 
 def _drain(store: ox.Store, graph: ox.NamedNode) -> Iterator[ox.Quad]:
@@ -134,12 +159,13 @@ class DatasetStatistics:
     #: beside it again as parsed from the ledger (benchmarks/README.md).
     coords_texts: list[str] = field(default_factory=list)
 
-    def add_part(self, store: ox.Store, graph: str, nquads_out: BinaryIO) -> dict[str, Any]:
-        """Count and fingerprint a part's store (holding only `graph`) while its N-Quads go
-        to `nquads_out`, in the dump's own chunks of whole lines; returns its part record
-        (without its ranges). Held whole, a part's dump, its copy without graph names and
-        both split into lines are several times the part's N-Quads, which at 10^6
-        enterprises are hundreds of megabytes."""
+    def add_part(self, stores: Iterable[ox.Store], graph: str, nquads_out: BinaryIO) -> Iterator[ox.Store]:
+        """Count and fingerprint a part's stores (each holding only statements of `graph`,
+        no subject in two of them: `_part_stores`) while their N-Quads go to `nquads_out`,
+        in each dump's own chunks of whole lines; gives each store back once done, and
+        adds the part's record (without its ranges) after the last. Held whole, a part's
+        dump, its copy without graph names and both split into lines are several times
+        the part's N-Quads, which at 10^6 enterprises are hundreds of megabytes."""
         graph_suffix = b" <" + graph.encode("utf-8") + b"> .\n"
         source = graph[len(SE_GRAPH):] if graph.startswith(SE_GRAPH) else None
         if source in NOT_RECORDS:  # no records to digest: not even a copy of its lines
@@ -154,19 +180,24 @@ class DatasetStatistics:
                 # last byte: terms escape theirs), rather than a second dump of the store.
                 self.records.add_ntriples(source, nquads.replace(graph_suffix, b" .\n"))
 
-        sink = gate.LineBuffer(lines)
-        store.dump(sink, format=ox.RdfFormat.N_QUADS)
-        if tail := sink.end():
-            raise ReleaseError(f"N-Quads dump ended inside a line: {tail[:80]!r}")
         landing = DataCounts()
-        landing.add(store)
         by: dict[str, int] = {}
-        for row in store.query(_CLASS_COUNTS):
-            by[row["c"].value] = by.get(row["c"].value, 0) + int(row["n"].value)
-        part = {"graph": graph, "triples": len(store), "statements": self.quads.count - before, "classes": by,
-                "concepts": sorted(used_concepts(store)), "landing": landing.record()}
-        self._add(part)
-        return part
+        concepts: set[str] = set()
+        triples = 0
+        for store in stores:
+            sink = gate.LineBuffer(lines)
+            store.dump(sink, format=ox.RdfFormat.N_QUADS)
+            if tail := sink.end():
+                raise ReleaseError(f"N-Quads dump ended inside a line: {tail[:80]!r}")
+            landing.add(store)
+            for row in store.query(_CLASS_COUNTS):
+                by[row["c"].value] = by.get(row["c"].value, 0) + int(row["n"].value)
+            concepts |= used_concepts(store)
+            triples += len(store)
+            yield store
+            del store  # before the next one is made
+        self._add({"graph": graph, "triples": triples, "statements": self.quads.count - before, "classes": by,
+                   "concepts": sorted(concepts), "landing": landing.record()})
 
     def add_kept(self, part: dict[str, Any]) -> None:
         """A part reused from the previous release: its stored record, not its store."""
@@ -252,6 +283,38 @@ class _JsonLdGraph:
         return self._range.end() if self._range is not None else [self._out.tell(), 0, hashlib.sha256().hexdigest()]
 
 
+def _turtle_then_statements(stores: Iterable[ox.Store], graph: ox.NamedNode, out: _Range) -> Iterator[ox.Quad]:
+    """Each store's Turtle to `out`, then its statements (each store is let go once they
+    are all read). One prefix block per part: the first store's Turtle is streamed with
+    it, a later store's is dumped without it (Oxigraph writes every prefix it is given,
+    so the block is always `TURTLE_PREFIXES`)."""
+    first = True
+    for store in stores:
+        if len(store):
+            if first:
+                store.dump(out, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
+                first = False
+            else:
+                turtle = store.dump(format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
+                out.write(turtle[len(TURTLE_PREFIXES):] if turtle.startswith(TURTLE_PREFIXES) else turtle)
+        yield from _drain(store, graph)
+        del store
+
+
+def _prefix_block(turtle: bytes) -> bytes:
+    """The `@prefix` lines a Turtle document starts with."""
+    end = 0
+    while turtle.startswith(b"@prefix ", end):
+        end = turtle.index(b"\n", end) + 1
+    return turtle[:end]
+
+
+#: The prefix block Oxigraph starts a Turtle dump with, whatever the statements.
+TURTLE_PREFIXES = _prefix_block(ox.serialize(
+    [ox.Triple(ox.NamedNode("urn:x"), ox.NamedNode("urn:x"), ox.NamedNode("urn:x"))],
+    format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+
+
 def _copy_range(source: BinaryIO, offset: int, length: int, out: BinaryIO) -> list[Any]:
     """Append `length` bytes of `source` from `offset` to `out` (in the kernel where it
     can: `copy_file_range`); returns the range they have in `out` (its SHA-256 is the
@@ -318,25 +381,20 @@ def write_datasets(directory: Path, parts: list[GraphPart], statistics: DatasetS
                     ranges["dataset.jsonld"] = [*_copy_range(sources["dataset.jsonld"], offset, length, jsonld_out), sha]
                     statistics.add_kept({**old, "ranges": ranges})
                     continue
-                store = _part_store(part)
                 graph = ox.NamedNode(part.graph)
-                nq = _Range(nq_out)
-                with gzip.GzipFile(filename="", mode="wb", compresslevel=NQUADS_GZIP_LEVEL, fileobj=nq, mtime=0) as member:
-                    record = statistics.add_part(store, part.graph, member)
-                ttl = _Range(ttl_out)
-                store.dump(ttl, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
-                statements = _drain(store, graph)
-                del store
+                nq, ttl = _Range(nq_out), _Range(ttl_out)
                 fragment = _JsonLdGraph(jsonld_out, separator)
-                write_graph_object(graph, statements, fragment)
+                with gzip.GzipFile(filename="", mode="wb", compresslevel=NQUADS_GZIP_LEVEL, fileobj=nq, mtime=0) as member:
+                    # Each store gives its N-Quads and counts, its Turtle, then its
+                    # statements to the JSON-LD writer, and is let go before the next.
+                    stores = statistics.add_part(_part_stores(part, work), part.graph, member)
+                    write_graph_object(graph, _turtle_then_statements(stores, graph, ttl), fragment)
                 jsonld = fragment.end()
                 if jsonld[1]:
                     separator = JSONLD_SEPARATOR.encode("utf-8")
-                record.update(source_sha256=digest, ranges={"dataset.nq.gz": nq.end(), "dataset.ttl": ttl.end(),
-                                                            "dataset.jsonld": jsonld})
-                # The JSON-LD writer has read them all: the store is gone, and its memory
-                # goes back before the next part is loaded (not two stores at once).
-                del statements
+                statistics.parts[-1].update(source_sha256=digest, ranges={
+                    "dataset.nq.gz": nq.end(), "dataset.ttl": ttl.end(), "dataset.jsonld": jsonld})
+                # The last store is gone, and its memory goes back before the next part.
                 give_back_memory(collect=False)
             jsonld_out.write(JSONLD_TAIL.encode("utf-8"))
     finally:

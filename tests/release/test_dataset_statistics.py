@@ -6,6 +6,7 @@ import weakref
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
 from se_pipeline.release.build import DatasetStatistics
 from se_pipeline.release.gate import FingerprintBuilder, LineBuffer
@@ -29,7 +30,7 @@ def test_statistics_of_a_large_part_equal_its_whole_dump() -> None:
     store.extend(ox.Quad(ox.NamedNode(f"https://w3id.org/se-pipeline/id/demo/{i}"), ox.NamedNode("http://schema.org/name"),
                          ox.Literal(f"name {i} " + "x" * (i % 50)), ox.NamedNode(graph)) for i in range(20_000))
     statistics, out = DatasetStatistics(), io.BytesIO()
-    statistics.add_part(store, graph, out)
+    assert list(statistics.add_part([store], graph, out)) == [store]
     whole = store.dump(format=ox.RdfFormat.N_QUADS)
     assert out.getvalue() == whole                   # several 8 KB chunks, nothing lost or doubled
     expected = FingerprintBuilder()
@@ -38,9 +39,10 @@ def test_statistics_of_a_large_part_equal_its_whole_dump() -> None:
     assert len(statistics.records.digests) == 20_000
 
 
-def test_datasets_hold_one_parts_store_at_a_time(tmp_path: Path, monkeypatch) -> None:
-    """The store of a part is let go before the next part is loaded (at 10^6 enterprises
-    a source's store is 1.6 GB); the files still hold every part."""
+@pytest.mark.parametrize("slice_bytes", [None, 700])
+def test_datasets_hold_one_store_at_a_time(tmp_path: Path, monkeypatch, slice_bytes: int | None) -> None:
+    """The store of a part, or of a part's slice, is let go before the next is loaded (at
+    10^6 enterprises a source's store was 2.5 GB); the files still hold every part."""
     from se_pipeline.release import build
 
     alive: list[weakref.ref] = []
@@ -73,14 +75,16 @@ def test_datasets_hold_one_parts_store_at_a_time(tmp_path: Path, monkeypatch) ->
         def __next__(self):
             return next(self.quads)
 
-    def part_store(part: build.GraphPart) -> Tracked:
+    def load_tracked(path: Path, graph: str) -> Tracked:
         loaded_while.append(sum(ref() is not None for ref in alive))
-        tracked = Tracked(load(part))
+        tracked = Tracked(load(path, graph))
         alive.append(weakref.ref(tracked))
         return tracked
 
-    load = build._part_store
-    monkeypatch.setattr(build, "_part_store", part_store)
+    load = build._load
+    monkeypatch.setattr(build, "_load", load_tracked)
+    if slice_bytes:
+        monkeypatch.setattr(build, "PART_SLICE_BYTES", slice_bytes)
     parts = []
     for k in range(3):
         path = tmp_path / f"g{k}.nt"
@@ -89,7 +93,8 @@ def test_datasets_hold_one_parts_store_at_a_time(tmp_path: Path, monkeypatch) ->
         parts.append(build.GraphPart(f"https://w3id.org/se-pipeline/graph/s{k}", path))
     statistics = build.DatasetStatistics()
     build.write_datasets(tmp_path, parts, statistics, tmp_path)
-    assert loaded_while == [0, 0, 0]
+    slices = [1 if slice_bytes is None else -(-p.path.stat().st_size // slice_bytes) for p in parts]
+    assert loaded_while == [0] * sum(slices) and min(slices) == (1 if slice_bytes is None else 6)
     assert statistics.quads.count == 150
     assert len(list(ox.parse(path=str(tmp_path / "dataset.jsonld"), format=ox.RdfFormat.JSON_LD))) == 150
 
@@ -113,7 +118,7 @@ def test_coordinates_wait_as_text_until_the_landing_page(tmp_path: Path) -> None
                 lines += [f'{e} <{GEO}lat> "{k + i / 100}" .', f'{e} <{GEO}long> "-{i / 7:.5f}" .']
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         parts.append(build.GraphPart(f"https://w3id.org/se-pipeline/graph/s{k}", path))
-        expected.add(build._part_store(parts[-1]))
+        expected.add(build._load(path, parts[-1].graph))
     statistics = build.DatasetStatistics()
     build.write_datasets(tmp_path, parts, statistics, tmp_path)
     assert statistics.landing.coords == [] and len(statistics.coords_texts) == 3
