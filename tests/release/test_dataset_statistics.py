@@ -42,7 +42,7 @@ def test_statistics_of_a_large_part_equal_its_whole_dump() -> None:
 @pytest.mark.parametrize("slice_bytes", [None, 700])
 def test_datasets_hold_one_store_at_a_time(tmp_path: Path, monkeypatch, slice_bytes: int | None) -> None:
     """The store of a part, or of a part's slice, is let go before the next is loaded (at
-    10^6 enterprises a source's store was 2.5 GB); the files still hold every part."""
+    10^6 enterprises a source's store was most of the release's memory); the files still hold every part."""
     from se_pipeline.release import build
 
     alive: list[weakref.ref] = []
