@@ -7,8 +7,9 @@ the part takes one slice's store at a time and the files hold the same statement
 
 * every line goes to the slice of its subject (`#fragment` nodes with their record, so an
   enterprise's address is in its slice), so a statement written twice lands twice in the
-  same slice and is merged there, and each subject's statements are in one store: one
-  Turtle block and one JSON-LD node object per subject, as from one store;
+  same slice and is merged there, and each subject's statements are in one store, as
+  when the part was one store (a grouped graph, as our sources' are, gives one JSON-LD
+  node object per subject either way);
 * a slice is chosen by CRC-32 of the subject: the same file gives the same slices, and
   so the same bytes, in every run (Python's `hash` of bytes changes per process).
 
