@@ -42,6 +42,7 @@ from typing import Callable, Iterator
 import pyoxigraph as ox
 
 from se_pipeline.access.describe import Description, address_of, description, pick_labels
+from se_pipeline.files import line_blocks
 from se_pipeline.namespaces import ESSGLOBAL, OWL, RDF_TYPE, SCHEMA, SKOS
 from se_pipeline.rdf.vocabulary import VOCABULARY_GRAPH, vocabulary_labels, vocabulary_quads
 
@@ -90,14 +91,8 @@ def _segment(graph: str) -> str:
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
-    """The file in blocks of whole lines (the last one may lack its newline): `_BLOCK`
-    bytes and the rest of the line they end in. Blocks of about a megabyte stay in the
-    CPU's cache and reuse their memory (larger ones were slower: benchmarks/README.md)."""
-    with open(path, "rb") as f:
-        while chunk := f.read(_BLOCK):
-            if not chunk.endswith(b"\n"):
-                chunk += f.readline()
-            yield chunk
+    """The file in blocks of whole lines of about `_BLOCK` bytes (`files.line_blocks`)."""
+    return line_blocks(path, _BLOCK)
 
 
 def _line_around(block: bytes, at: int) -> tuple[int, int]:

@@ -547,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     routed = route(parts, base)
     labels = ConceptLabels(routed.labels)
     names = linked_names(routed, base) if args.index else {}
+    labels_key = functools.partial(labels_digest, routed.labels) if args.index else None
 
     def write_share(i: int) -> None:
         """Writer i's sources; its digests and counts to the given files (i = 0) or beside
@@ -560,11 +561,7 @@ def main(argv: list[str] | None = None) -> int:
             digests_file.write_bytes(b"")
         for part in source_parts(parts, base, (i, args.writers), routed):
             digests: dict[str, str] = {}
-            key = ""
-            labels_key = None
-            if reuse is not None:
-                key = source_key(part, reuse.salt, names_digest(names.get(part.segment, {})))
-                labels_key = functools.partial(labels_digest, routed.labels)
+            key = "" if reuse is None else source_key(part, reuse.salt, names_digest(names.get(part.segment, {})))
             write_source_documents(part, args.target_dir, labels, digests, args.langs, reuse, key, labels_key)
             if digests_file:  # one source's digests held at a time (10^6 enterprises: 3x10^6 files)
                 save_digests(digests, digests_file, append=True)

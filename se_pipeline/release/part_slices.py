@@ -22,10 +22,11 @@ byte search, so a literal that merely holds `_:` makes a file go whole, which is
 from __future__ import annotations
 
 import zlib
+from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
-_BLOCK = 1 << 20
+from se_pipeline.files import line_blocks
 
 
 def split(path: Path, slices: int, folder: Path) -> list[Path] | None:
@@ -33,18 +34,15 @@ def split(path: Path, slices: int, folder: Path) -> list[Path] | None:
     file order within each; None, and no files left, if the file cannot be split."""
     folder.mkdir(parents=True, exist_ok=True)
     targets = [folder / f"{path.stem}.{k}.nt" for k in range(slices)]
-    outs = [t.open("wb") for t in targets]
+    done = False
     try:
-        if not _route(path, outs):
-            for out in outs:
-                out.close()
+        with ExitStack() as stack:
+            done = _route(path, [stack.enter_context(t.open("wb")) for t in targets])
+    finally:
+        if not done:
             for target in targets:
                 target.unlink(missing_ok=True)
-            return None
-    finally:
-        for out in outs:
-            out.close()
-    return targets
+    return targets if done else None
 
 
 def _route(path: Path, outs: list[BinaryIO]) -> bool:
@@ -53,35 +51,22 @@ def _route(path: Path, outs: list[BinaryIO]) -> bool:
     n = len(outs)
     subject_end = b"\0"  # `<subject>` of the previous line: its slice is known
     slice_of_previous = 0
-    carry = b""
-    with path.open("rb") as f:
-        while True:
-            block = f.read(_BLOCK)
-            if not block:
-                break
-            block = carry + block
-            if b"_:" in block:
-                return False
-            cut = block.rfind(b"\n") + 1
-            carry = block[cut:]
-            routed: list[list[bytes]] = [[] for _ in range(n)]
-            for line in block[:cut].split(b"\n"):
-                if not line:
-                    continue
-                if not line.startswith(subject_end):
-                    end = line.find(b">") + 1
-                    subject = line[1:end - 1]
-                    if not line.startswith(b"<") or not end or b"\\" in subject:
-                        return False
-                    subject_end = line[:end]
-                    slice_of_previous = zlib.crc32(subject.partition(b"#")[0]) % n
-                routed[slice_of_previous].append(line)
-            for out, lines in zip(outs, routed):
-                if lines:
-                    out.write(b"\n".join(lines) + b"\n")
-    if carry.strip():  # a last line without its newline
-        end = carry.find(b">") + 1
-        if not carry.startswith(b"<") or not end or b"\\" in carry[1:end - 1]:
+    for block in line_blocks(path):
+        if b"_:" in block:
             return False
-        outs[zlib.crc32(carry[1:end - 1].partition(b"#")[0]) % n].write(carry + b"\n")
+        routed: list[list[bytes]] = [[] for _ in range(n)]
+        for line in block.split(b"\n"):
+            if not line:
+                continue
+            if not line.startswith(subject_end):
+                end = line.find(b">") + 1
+                subject = line[1:end - 1]
+                if not line.startswith(b"<") or not end or b"\\" in subject:
+                    return False
+                subject_end = line[:end]
+                slice_of_previous = zlib.crc32(subject.partition(b"#")[0]) % n
+            routed[slice_of_previous].append(line)
+        for out, lines in zip(outs, routed):
+            if lines:
+                out.write(b"\n".join(lines) + b"\n")
     return True
