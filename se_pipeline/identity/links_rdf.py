@@ -65,16 +65,19 @@ def enterprise_view_iri(cluster_id: str) -> str:
 
 
 def link_triples(links: pd.DataFrame) -> Iterator[str]:
-    """owl:sameAs, statement nodes and dcterms:replaces for every link row."""
+    """Statement nodes for every link row, then owl:sameAs and dcterms:replaces, each
+    record's together: a subject's statements on consecutive lines are one JSON-LD node
+    object without the release holding them back (`release.part_slices`)."""
     p_type, p_same = iri(RDF_TYPE), iri(OWL + "sameAs")
     c_link = iri(SEP + "Link")
     p_subject, p_object = iri(SEP + "subjectRecord"), iri(SEP + "objectRecord")
     p_evidence, p_score, p_decision = iri(SEP + "evidence"), iri(SEP + "score"), iri(SEP + "decision")
     p_replaces, p_replaced = iri(DCTERMS + "replaces"), iri(DCTERMS + "isReplacedBy")
+    about: dict[str, list[str]] = {}  # record IRI -> its statements, records in the order first met
     for a, b, ev, score, dec in zip(links["iri_a"], links["iri_b"], links["evidence"], links["score"], links["decision"]):
         ta, tb = iri(a), iri(b)
         if dec == "same":
-            yield triple(ta, p_same, tb)
+            about.setdefault(a, []).append(triple(ta, p_same, tb))
         node = iri(link_iri(a, b))
         yield triple(node, p_type, c_link)
         yield triple(node, p_subject, ta)
@@ -83,8 +86,10 @@ def link_triples(links: pd.DataFrame) -> Iterator[str]:
         yield triple(node, p_score, decimal(round(float(score), 4)))
         yield triple(node, p_decision, literal(str(dec)))
         if ev == "renumbered":  # a = old record, b = new record
-            yield triple(tb, p_replaces, ta)
-            yield triple(ta, p_replaced, tb)
+            about.setdefault(b, []).append(triple(tb, p_replaces, ta))
+            about.setdefault(a, []).append(triple(ta, p_replaced, tb))
+    for lines in about.values():
+        yield from lines
 
 
 def _values(row: dict[str, Any]) -> Iterable[tuple[str, str]]:
@@ -151,14 +156,14 @@ def enterprise_triples(links: pd.DataFrame, records: pd.DataFrame, base: str = D
         for row in rows:
             for fld, obj in _values(row):
                 attributions.setdefault((fld, obj), []).append(row["_iri"])
+        nodes: list[str] = []  # after the enterprise's own statements, which stay together
         for (fld, obj), from_records in sorted(attributions.items()):
             node = iri(f"{ent}#v-{_sha1(fld + chr(10) + obj)[:16]}")
             yield triple(te, p_value_source, node)
-            yield triple(node, p_type, c_attribution)
-            yield triple(node, p_field, literal(fld))
-            yield triple(node, p_value, obj)
-            for rec in sorted(set(from_records)):
-                yield triple(node, p_from, iri(rec))
+            nodes += [triple(node, p_type, c_attribution), triple(node, p_field, literal(fld)),
+                      triple(node, p_value, obj)]
+            nodes += [triple(node, p_from, iri(rec)) for rec in sorted(set(from_records))]
+        yield from nodes
 
 
 def write_links(path: Path, links: pd.DataFrame, records: pd.DataFrame, base: str = DEFAULT_DATA_BASE) -> int:

@@ -103,15 +103,17 @@ def _load(path: Path, graph: str) -> ox.Store:
 
 
 def _part_stores(part: GraphPart, work: Path) -> Iterator[ox.Store]:
-    """A part's statements as stores, one after the other: the whole part in one, or, above
-    `PART_SLICE_BYTES`, one per slice (`release.part_slices`; each slice file is deleted
-    once loaded). One source's graph in memory at a time, never the release."""
-    size = part.path.stat().st_size
-    slices = part_slices.split(part.path, -(-size // PART_SLICE_BYTES), work / "slices") \
-        if size > PART_SLICE_BYTES else None
-    if slices is None:
+    """A part's statements as stores, one after the other, each subject's statements
+    together (`release.part_slices`): the whole part in one, or, above `PART_SLICE_BYTES`,
+    one per slice (each slice file is deleted once loaded). One source's graph in memory
+    at a time, never the release. A file whose subjects are already together and that
+    needs no slices is loaded as it is."""
+    scattered = part_slices.scattered_subjects(part.path)
+    count = max(1, -(-part.path.stat().st_size // PART_SLICE_BYTES))
+    if scattered is None or (count == 1 and not scattered):
         yield _load(part.path, part.graph)
         return
+    slices = part_slices.split(part.path, count, work / "slices", scattered)
     try:
         for path in slices:
             store = _load(path, part.graph)

@@ -299,7 +299,7 @@ def write_graph_object(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph, sta
                        out: IO[str]) -> int:
     """Write one graph object (nothing if it has no statements); returns the statements written.
 
-    Statements come grouped by subject (as Oxigraph's stores and our N-Triples give them):
+    Statements come grouped by subject (as the release's stores give them: `release.part_slices`):
     each run of one subject becomes one node object. This loop runs once per statement of
     the release, so it touches each statement's terms once and builds the node's JSON as
     text, quoting with the C function `json.dumps` itself uses (the same bytes as dumping a

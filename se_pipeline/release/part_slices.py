@@ -1,23 +1,31 @@
-"""A large graph part's N-Triples split into slices that share no subject.
+"""A graph part's N-Triples made ready for the release's stores: each subject's lines
+together, and a large part split into slices that share no subject.
 
-The release writes each part from an Oxigraph store (`release.build.write_datasets`), and
-a store holds every statement in several indexes: the largest part's store was most of
-the release's memory at 10^6 enterprises (benchmarks/README.md). Written slice by slice,
-the part takes one slice's store at a time and the files hold the same statements:
+The release writes each part from an Oxigraph store (`release.build.write_datasets`).
 
-* every line goes to the slice of its subject (`#fragment` nodes with their record, so an
-  enterprise's address is in its slice), so a statement written twice lands twice in the
-  same slice and is merged there, and each subject's statements are in one store, as
-  when the part was one store (a grouped graph, as our sources' are, gives one JSON-LD
-  node object per subject either way);
-* a slice is chosen by CRC-32 of the subject: the same file gives the same slices, and
-  so the same bytes, in every run (Python's `hash` of bytes changes per process).
+* **Subjects together.** A store gives its statements in the order they were loaded
+  (reversed), so a subject whose lines are apart in the file (a parent enterprise that
+  each of its outlets' records names, a record the links graph links several times)
+  would be several JSON-LD node objects, where docs/partners.md promises one per subject
+  and graph. A first pass finds such subjects (`scattered_subjects`); their lines are
+  held back and written together at the end of their slice. Our writers put a record's
+  lines together, so few are held.
+* **Slices.** A store holds every statement in several indexes: the largest part's store
+  was most of the release's memory at 10^6 enterprises (benchmarks/README.md). Written
+  slice by slice, the part takes one slice's store at a time and the files hold the same
+  statements. Every line goes to the slice of its subject (`#fragment` nodes with their
+  record, so an enterprise's address is in its slice), so a statement written twice
+  lands twice in the same slice and is merged there, and each subject's statements are
+  in one store. A slice is chosen by CRC-32 of the subject: the same file gives the same
+  slices, and so the same bytes, in every run (Python's `hash` of bytes changes per
+  process).
 
-A file this cannot split safely is not split (`split` returns None): one with a blank
-node anywhere (its label is local to one parse, and a slice is parsed alone), a line
-whose subject is not an IRI, or a subject written with an escape (the same IRI written
-two ways would land in two slices). Our writers produce none of these; the check is a
-byte search, so a literal that merely holds `_:` makes a file go whole, which is safe.
+A file this cannot handle safely is loaded as it is (`scattered_subjects` returns None):
+one with a blank node anywhere (its label is local to one parse, and a slice is parsed
+alone), a line whose subject is not an IRI, or a subject written with an escape (the same
+IRI written two ways would land in two slices). Our writers produce none of these; the
+check is a byte search, so a literal that merely holds `_:` makes a file go whole, which
+is safe.
 """
 from __future__ import annotations
 
@@ -29,44 +37,76 @@ from typing import BinaryIO
 from se_pipeline.files import line_blocks
 
 
-def split(path: Path, slices: int, folder: Path) -> list[Path] | None:
-    """`path`'s lines into `slices` files in `folder` by subject (see the module), in
-    file order within each; None, and no files left, if the file cannot be split."""
+def _key(subject: bytes) -> int:
+    """A 64-bit key of a subject, the same in every process: two subjects that share one
+    are both held back and written together at their slice's end, which is still right
+    (and as likely as a 64-bit collision). Keys, not the subjects' bytes, are what the
+    first pass keeps of a million subjects."""
+    return zlib.crc32(subject) << 32 | zlib.adler32(subject)
+
+
+def scattered_subjects(path: Path) -> set[int] | None:
+    """The keys (`_key`) of the subjects whose lines in `path` are not all consecutive;
+    None if the file cannot be handled safely (see the module)."""
+    seen: set[int] = set()
+    scattered: set[int] = set()
+    subject = b"\0"  # `<subject>` of the previous line
+    for block in line_blocks(path):
+        if b"_:" in block:
+            return None
+        for line in block.split(b"\n"):
+            if not line or line.startswith(subject):
+                continue
+            end = line.find(b">") + 1
+            if not line.startswith(b"<") or not end or b"\\" in line[:end]:
+                return None
+            subject = line[:end]
+            key = _key(subject)
+            if key in seen:
+                scattered.add(key)
+            else:
+                seen.add(key)
+    return scattered
+
+
+def split(path: Path, slices: int, folder: Path, scattered: set[int]) -> list[Path]:
+    """`path`'s lines into `slices` files in `folder` by subject (see the module), in file
+    order within each, the lines of `scattered` subjects (`scattered_subjects` of `path`)
+    together at the end of their slice. No file is left behind if this fails."""
     folder.mkdir(parents=True, exist_ok=True)
     targets = [folder / f"{path.stem}.{k}.nt" for k in range(slices)]
     done = False
     try:
         with ExitStack() as stack:
-            done = _route(path, [stack.enter_context(t.open("wb")) for t in targets])
+            _route(path, [stack.enter_context(t.open("wb")) for t in targets], scattered)
+        done = True
     finally:
         if not done:
             for target in targets:
                 target.unlink(missing_ok=True)
-    return targets if done else None
+    return targets
 
 
-def _route(path: Path, outs: list[BinaryIO]) -> bool:
-    """Every line of `path` to `outs[crc32(subject) % len(outs)]`; False as soon as the
-    file is found not splittable."""
+def _route(path: Path, outs: list[BinaryIO], scattered: set[int]) -> None:
+    """Every line of `path` to `outs[crc32(subject) % len(outs)]`, those of `scattered`
+    subjects held until the end, then each such subject's lines together."""
     n = len(outs)
-    subject_end = b"\0"  # `<subject>` of the previous line: its slice is known
-    slice_of_previous = 0
+    held: dict[bytes, tuple[int, list[bytes]]] = {}  # subject -> its slice, its lines (first seen first)
+    subject = b"\0"  # `<subject>` of the previous line: where its lines go is known
+    k = 0  # the slice of the subject's lines
+    lines_held: list[bytes] | None = None  # where they go if it is held back
     for block in line_blocks(path):
-        if b"_:" in block:
-            return False
         routed: list[list[bytes]] = [[] for _ in range(n)]
         for line in block.split(b"\n"):
             if not line:
                 continue
-            if not line.startswith(subject_end):
-                end = line.find(b">") + 1
-                subject = line[1:end - 1]
-                if not line.startswith(b"<") or not end or b"\\" in subject:
-                    return False
-                subject_end = line[:end]
-                slice_of_previous = zlib.crc32(subject.partition(b"#")[0]) % n
-            routed[slice_of_previous].append(line)
+            if not line.startswith(subject):
+                subject = line[:line.find(b">") + 1]
+                k = zlib.crc32(subject[1:-1].partition(b"#")[0]) % n
+                lines_held = held.setdefault(subject, (k, []))[1] if _key(subject) in scattered else None
+            (routed[k] if lines_held is None else lines_held).append(line)
         for out, lines in zip(outs, routed):
             if lines:
                 out.write(b"\n".join(lines) + b"\n")
-    return True
+    for k, lines in held.values():
+        outs[k].write(b"\n".join(lines) + b"\n")

@@ -53,10 +53,15 @@ def test_the_release_context_names_every_property_the_release_uses(sample_releas
 
 def test_dataset_jsonld_reads_with_terms_and_expands_offline(sample_release: Path) -> None:
     doc = json.loads((sample_release / "dataset.jsonld").read_text(encoding="utf-8"))
-    nodes: dict[str, dict] = {}  # a node object per subject and graph; JSON-LD merges those of one @id
+    nodes: dict[str, dict] = {}
     for g in doc["@graph"]:
+        ids = [n["@id"] for n in g["@graph"]]
+        # One node object per subject and graph (docs/partners.md): a reader indexing the
+        # nodes by "@id" loses nothing. The outlets' and links' graphs name a subject on
+        # lines far apart (a parent per outlet, a record per link).
+        assert len(ids) == len(set(ids)), g["@id"]
         for n in g["@graph"]:
-            nodes.setdefault(n["@id"], {}).update(n)
+            nodes.setdefault(n["@id"], {}).update(n)  # a subject of several graphs: one object here
     enterprises = [n for n in nodes.values() if "SSEInitiative" in n.get("@type", [])]
     assert len(enterprises) > 300
     assert all(isinstance(n["name"], str) and isinstance(n["address"], str) for n in enterprises)

@@ -79,3 +79,20 @@ def test_renumbered_links_write_replaces(tmp_path: Path) -> None:
     store = _store(tmp_path, links)
     q = f"ASK {{ GRAPH ?g {{ <{enterprise_iri('coops_uk', 'R2-new')}> <http://purl.org/dc/terms/replaces> <{enterprise_iri('coops_uk', 'R2')}> }} }}"
     assert bool(store.query(q))
+
+
+def test_each_subjects_statements_are_on_consecutive_lines(tmp_path: Path) -> None:
+    """A record linked twice, an enterprise with attribution nodes and a renumbered
+    record: each subject's lines together, so the release writes one JSON-LD node object
+    per subject without holding lines back (`release.part_slices`)."""
+    links = pd.concat([find_links(F), renumbered(F["coops_uk"], F["coops_uk"].assign(record_id=["R1", "R2-new"]))],
+                      ignore_index=True)
+    path = tmp_path / "links.nt"
+    write_links(path, links, pd.concat(F.values(), ignore_index=True))
+    subjects = [q.subject.value for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)]
+    runs = [s for k, s in enumerate(subjects) if k == 0 or subjects[k - 1] != s]
+    assert len(runs) == len(set(runs))
+    same_as = [s for s, q in zip(subjects, ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+               if q.predicate.value.endswith("#sameAs")]
+    assert len(same_as) > len(set(same_as))                  # some record is linked more than once
+    assert any("/enterprise/" in s and "#v-" in s for s in subjects)  # attribution nodes

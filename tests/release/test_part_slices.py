@@ -43,8 +43,10 @@ def test_every_line_goes_to_its_subjects_slice_the_same_way_every_time(tmp_path:
     source = tmp_path / "g.nt"
     source.write_text("\n".join(lines), encoding="utf-8")             # the last line without its newline
     assert source.stat().st_size > 1 << 20
-    slices = part_slices.split(source, 5, tmp_path / "a")
-    assert slices is not None and len(slices) == 5
+    scattered = part_slices.scattered_subjects(source)
+    assert scattered                                                  # the sameAs and repeated lines
+    slices = part_slices.split(source, 5, tmp_path / "a", scattered)
+    assert len(slices) == 5
     texts = [p.read_text(encoding="utf-8").splitlines() for p in slices]
     assert sorted(line for t in texts for line in t) == sorted(lines)  # each line once, none lost
     where: dict[str, int] = {}
@@ -53,7 +55,10 @@ def test_every_line_goes_to_its_subjects_slice_the_same_way_every_time(tmp_path:
         for line in text:
             record = line[1:line.index(">")].partition("#")[0]
             assert where.setdefault(record, k) == k     # a record, its address and its links in one slice
-    again = part_slices.split(source, 5, tmp_path / "b")
+        subjects = [line[:line.index(">")] for line in text]
+        runs = [x for j, x in enumerate(subjects) if j == 0 or subjects[j - 1] != x]
+        assert len(runs) == len(set(runs))               # each subject's lines together
+    again = part_slices.split(source, 5, tmp_path / "b", part_slices.scattered_subjects(source))
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in slices]
 
 
@@ -67,8 +72,28 @@ def test_every_line_goes_to_its_subjects_slice_the_same_way_every_time(tmp_path:
 def test_a_file_it_cannot_split_safely_is_not_split(tmp_path: Path, line: str) -> None:
     lines = _lines()
     source = _write(tmp_path / "g.nt", lines[:300] + [line] + lines[300:])
-    assert part_slices.split(source, 4, tmp_path / "s") is None
-    assert list((tmp_path / "s").iterdir()) == []                        # no slice left behind
+    assert part_slices.scattered_subjects(source) is None
+
+
+def test_a_subject_together_in_the_file_is_not_held_back(tmp_path: Path) -> None:
+    lines = _lines()
+    grouped = _write(tmp_path / "g.nt", lines[:-(40 + 18)])           # records only: each subject's lines together
+    assert part_slices.scattered_subjects(grouped) == set()
+    source = _write(tmp_path / "h.nt", lines)
+    held = part_slices.scattered_subjects(source)
+    again = {line[:line.index(">") + 1].encode("utf-8") for line in lines[-(40 + 18):]}
+    assert held == {part_slices._key(subject) for subject in again}
+
+
+def test_a_failed_split_leaves_no_slice_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _write(tmp_path / "g.nt", _lines())
+
+    def fail(*args: object) -> None:
+        raise OSError("disk full")
+    monkeypatch.setattr(part_slices, "_route", fail)
+    with pytest.raises(OSError):
+        part_slices.split(source, 4, tmp_path / "s", set())
+    assert list((tmp_path / "s").iterdir()) == []
 
 
 def _datasets(folder: Path, part: build.GraphPart, work: Path) -> build.DatasetStatistics:
@@ -109,17 +134,20 @@ def test_a_part_written_in_slices_equals_it_written_whole(tmp_path: Path, monkey
     assert turtle.count("@prefix schema: ") == 1                      # one prefix block for the part
 
 
-def test_grouped_records_give_one_node_object_each_in_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A graph whose records are on consecutive lines (our sources' graphs) gives one
-    JSON-LD node object per subject, written in slices as whole. (A store gives a
-    subject's statements in the order they were loaded: lines of one subject far apart,
-    as `_lines`' last ones, are several node objects either way.)"""
-    part = build.GraphPart(GRAPH, _write(tmp_path / "g.nt", _lines()[:-(40 + 18)]))
-    monkeypatch.setattr(build, "PART_SLICE_BYTES", 2_000)
-    _datasets(tmp_path / "sliced", part, tmp_path / "w")
-    graph = json.loads((tmp_path / "sliced" / "dataset.jsonld").read_text(encoding="utf-8"))["@graph"][0]["@graph"]
+@pytest.mark.parametrize("slice_bytes", [build.PART_SLICE_BYTES, 2_000])
+def test_every_subject_is_one_node_object_whole_or_in_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            slice_bytes: int) -> None:
+    """A store gives a subject's statements in the order they were loaded: the subjects of
+    `_lines`' last lines, far from their record's, are held back and written together,
+    so each is one JSON-LD node object, and one Turtle subject block."""
+    part = build.GraphPart(GRAPH, _write(tmp_path / "g.nt", _lines()))
+    monkeypatch.setattr(build, "PART_SLICE_BYTES", slice_bytes)
+    _datasets(tmp_path / "out", part, tmp_path / "w")
+    graph = json.loads((tmp_path / "out" / "dataset.jsonld").read_text(encoding="utf-8"))["@graph"][0]["@graph"]
     ids = [node["@id"] for node in graph]
     assert len(ids) == len(set(ids)) == 240
+    turtle = (tmp_path / "out" / "dataset.ttl").read_text(encoding="utf-8")
+    assert turtle.count(f"<{BASE}0> ") == 1                          # its sameAs and name again in its block
 
 
 def test_turtle_of_several_stores_has_one_prefix_block_even_after_an_empty_store(tmp_path: Path) -> None:
