@@ -38,10 +38,10 @@ from se_pipeline.files import line_blocks
 
 
 def _key(subject: bytes) -> int:
-    """A 64-bit key of a subject, the same in every process: two subjects that share one
-    are both held back and written together at their slice's end, which is still right
-    (and as likely as a 64-bit collision). Keys, not the subjects' bytes, are what the
-    first pass keeps of a million subjects."""
+    """A 64-bit key of a subject (CRC-32 and Adler-32), the same in every process. Two
+    subjects that share a key are both held back and written together at their slice's
+    end: still one node object each, and the same bytes in every run, only held in memory.
+    Keys, not the subjects' bytes, are what the first pass keeps of a million subjects."""
     return zlib.crc32(subject) << 32 | zlib.adler32(subject)
 
 
