@@ -2,7 +2,7 @@
 
     python -m benchmarks.run [--sizes 1000,30000,100000] [--with-1m] [--baseline-max 100000] [--workdir DIR]
     python -m benchmarks.run --incremental [--sizes 1000,100000] [--with-1m] [--source coops_uk --share 0.01 --days 7]
-    (either: [--drop-caches] before each cold CLI run, root only: see `drop_caches`)
+    (either: [--settle] before each cold CLI run, after removing its output: see `settle_disk`)
 
 For each size N: generate N records (benchmarks.synth), then in a fresh subprocess time each
 stage of OUR pipeline, then the full CLI run (`se-pipeline run`), then (N <= --baseline-max)
@@ -297,39 +297,39 @@ def _sub(mode: str, *args: str) -> dict[str, Any]:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def drop_caches() -> bool:
-    """Write dirty pages back, then drop the clean caches, if this process may (root):
-    `--drop-caches` of the benchmarks that time cold runs.
+#: Seconds after which ext4 without a journal reuses a deleted inode even when its table
+#: block is dirty again (`RECENTCY_MIN` + `RECENTCY_DIRTY` in fs/ext4/ialloc.c), and one more.
+SETTLE_S = 361
+
+
+def settle_disk(seconds: float = SETTLE_S) -> None:
+    """Write every dirty page back, then wait `seconds`: `--settle` of the benchmarks
+    that time cold runs after removing the previous output.
 
     On an ext4 file system without a journal (this machine's), the kernel skips, when it
-    allocates an inode, every free inode deleted in the last minute, or five more while
-    its inode-table block is unwritten, as long as that block is in the buffer cache
-    (`recently_deleted` in fs/ext4/ialloc.c). Removing the previous run's output (about 2x10^5
-    files at 3x10^4 enterprises) then makes the next run's file creations scan past those
-    inodes one by one: `perf` showed `recently_deleted` and its buffer lookups as most of
-    a file creation's kernel time (benchmarks/README.md). With the blocks written and out
-    of the cache, a cold run after a deletion is timed like one on a fresh disk.
-    Returns whether the caches were dropped."""
+    allocates an inode, every free inode deleted less than 60 s ago, or 360 s while its
+    inode-table block is dirty, as long as that block is in the buffer cache
+    (`recently_deleted` in fs/ext4/ialloc.c). Removing the previous run's output (about
+    2x10^5 files at 3x10^4 enterprises) then makes the next run's file creations scan past
+    those inodes one by one: `perf` showed `recently_deleted` and its buffer lookups as
+    most of a file creation's kernel time (benchmarks/README.md). Writing the blocks back
+    is not enough: the next creations dirty them again. Nor is dropping the caches: each
+    allocation reads its block back. Only the wait is (measured: benchmarks.file_creation)."""
     os.sync()
-    try:
-        with open("/proc/sys/vm/drop_caches", "w", encoding="ascii") as f:
-            f.write("3\n")
-    except OSError as error:
-        print(f"caches not dropped: {error}", file=sys.stderr, flush=True)
-        return False
-    return True
+    time.sleep(seconds)
 
 
 def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = (), *, fresh: bool = True,
-            drop: bool = False) -> dict[str, Any]:
+            settle: bool = False) -> dict[str, Any]:
     """`se-pipeline run` on `data` into `out_dir` (emptied first unless not `fresh`, then
-    with `drop` the caches dropped where allowed: `drop_caches`; `extra`: more arguments,
-    e.g. the executor): wall time, and the peak RSS of its whole process tree."""
+    with `settle` the disk settled: `settle_disk`; `extra`: more arguments, e.g. the
+    executor): wall time, and the peak RSS of its whole process tree."""
     exe = Path(PY).parent / "se-pipeline"
-    dropped = False
+    settled = fresh and settle
     if fresh:
         shutil.rmtree(out_dir, ignore_errors=True)
-        dropped = drop and drop_caches()
+        if settle:
+            settle_disk()
     t0 = time.perf_counter()
     p = subprocess.Popen([str(exe), "run", "--config", str(data / "config.yaml"), "--output", str(out_dir), *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -340,7 +340,7 @@ def cli_run(data: Path, out_dir: Path, extra: tuple[str, ...] = (), *, fresh: bo
     peak = tree.stop()
     return {"seconds": seconds, "ok": p.returncode == 0, "stdout": stdout.strip(), "stderr": stderr.strip()[-2000:],
             "peak_rss_mb": peak / 2**20, "peak_pss_mb": tree.peak_pss / 2**20, "cpu_s": sum(tree.cpu.values()),
-            "caches_dropped": dropped}
+            "settled": settled}
 
 
 def du_bytes(*directories: Path) -> int:
@@ -364,7 +364,7 @@ def published_changes(release: Path) -> str:
 
 
 def incremental(n: int, root: Path, *, source: str, share: float, days: int, extra: tuple[str, ...],
-                drop: bool = False) -> str:
+                settle: bool = False) -> str:
     """The daily-run figures at size `n` (see the module's docstring), as a Markdown section."""
     from benchmarks.mutate import mutate
     from benchmarks.synth import generate
@@ -377,13 +377,13 @@ def incremental(n: int, root: Path, *, source: str, share: float, days: int, ext
 
     def run(label: str, note: str = "", *, fresh: bool = False) -> None:
         before = set(releases_in(out / "releases"))
-        r = cli_run(data, out, extra, fresh=fresh, drop=drop)
+        r = cli_run(data, out, extra, fresh=fresh, settle=settle)
         made = sorted(set(releases_in(out / "releases")) - before)
         if not r["ok"]:
             raise SystemExit(f"{label}: se-pipeline run failed:\n{r['stderr']}")
         what = f"release {made[0]} ({published_changes(out / 'releases' / made[0])})" if made else "no new release"
-        if r["caches_dropped"]:
-            note = f"caches dropped first{'; ' if note else ''}{note}"
+        if r["settled"]:
+            note = f"disk settled first{'; ' if note else ''}{note}"
         rows.append((label, r, f"{note}{'; ' if note else ''}{what}"))
         print(f"  {label:<34} {r['seconds']:8.1f} s  tree peak {r['peak_rss_mb']:6.0f} MB (PSS {r['peak_pss_mb']:6.0f})  "
               f"{rows[-1][2]}",
@@ -486,9 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", default="coops_uk", help="with --incremental: the source that changes (tabular)")
     ap.add_argument("--share", type=float, default=0.01, help="with --incremental: its share changed a day (0.01)")
     ap.add_argument("--days", type=int, default=7, help="with --incremental: daily releases measured on disk (7)")
-    ap.add_argument("--drop-caches", action="store_true",
-                    help="before each cold CLI run, after its output folder is removed: sync and drop the "
-                         "caches (root only; see drop_caches)")
+    ap.add_argument("--settle", action="store_true",
+                    help=f"before each cold CLI run, after its output folder is removed: sync and wait "
+                         f"{SETTLE_S} s (see settle_disk)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.with_1m and 1_000_000 not in sizes:
@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             root = args.workdir / f"{n}-incremental"
             shutil.rmtree(root, ignore_errors=True)
             sec = incremental(n, root, source=args.source, share=args.share, days=args.days,
-                              extra=("--executor", args.executor), drop=args.drop_caches)
+                              extra=("--executor", args.executor), settle=args.settle)
             print(sec, flush=True)
             sections.append(sec)
             (args.results / f"results-{date.today().isoformat()}-incremental.md").write_text(
@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  generated in {gen_s:.1f}s: {counts}", file=sys.stderr, flush=True)
         o = _sub("--ours-only", str(root / "data"), str(root / "ours"))
         print("  full CLI run ...", file=sys.stderr, flush=True)
-        cli = cli_run(root / "data", root / "cli", ("--executor", args.executor), drop=args.drop_caches)
+        cli = cli_run(root / "data", root / "cli", ("--executor", args.executor), settle=args.settle)
         print(f"  full CLI run {cli['seconds']:.1f}s ok={cli['ok']} {cli['stdout']}", file=sys.stderr, flush=True)
         if not cli["ok"]:
             print(cli["stderr"], file=sys.stderr)
