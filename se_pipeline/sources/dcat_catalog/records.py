@@ -10,12 +10,13 @@ Statements are kept exactly as the partner wrote them, unknown terms included: o
 is `partner.nt` (sorted, so equal data gives equal bytes). Only when the graph is gated
 for our release is `dcterms:source` (which in our data names *our* source dataset)
 pointed at the partner's dataset in our catalog, the partner's value kept as
-`prov:wasDerivedFrom`, and `schema:name` / `dcterms:identifier` added where the partner
-has none (`gated_lines`).
+`prov:wasDerivedFrom`, `schema:name` / `dcterms:identifier` added where the partner
+has none, and its blank nodes named as nodes of their record (`gated_lines`).
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 from collections import defaultdict
 from pathlib import Path
@@ -124,59 +125,92 @@ def read_records(path: Path) -> Records:
 
 def gated_lines(path: Path, source: str, names: dict[str, str]) -> Iterator[str]:
     """N-Triples lines of the records named in `names` ({IRI: the name we read}) for our
-    graph: the partner's statements, `dcterms:source` of each record pointed at our
-    dataset of the partner, and what our shapes require when the partner's vocabulary
-    spells it otherwise (ESSGlobal's `gr:name`, no identifier): `schema:name` (the name
-    we read) and `dcterms:identifier` (the partner's IRI)."""
+    graph, record by record (each record's lines together, as our own graphs have them):
+    the partner's statements, `dcterms:source` of each record pointed at our dataset of
+    the partner, and what our shapes require when the partner's vocabulary spells it
+    otherwise (ESSGlobal's `gr:name`, no identifier): `schema:name` (the name we read) and
+    `dcterms:identifier` (the partner's IRI).
+
+    The blank nodes a record reaches are published as its `#genid-…` nodes (`skolem_iris`):
+    a blank node's label means nothing outside one parse, so the release gate, which
+    compares what every format re-reads, could not prove them (pyld relabels them), and
+    the changelog, the event stream and the documents, which take a record as its IRI and
+    its `#fragment` nodes, would leave them out."""
     ours = ox.NamedNode(SE_SOURCE + source)
-    named: set[str] = set()
-    identified: set[str] = set()
     triples = list(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
-    reached = _blank_nodes_reached(triples, names.keys())
+    skolem = skolem_iris(triples, names.keys())
+    own: dict[str, list[ox.Triple]] = defaultdict(list)
+    fragments: dict[str, set[ox.Triple]] = defaultdict(set)
     for t in triples:
-        rec = owner(t.subject)
-        if rec is None:
-            if t.subject in reached:  # a blank node of a record we keep
-                yield f"{t} .\n"
-            continue
+        subject = skolem.get(t.subject) if isinstance(t.subject, ox.BlankNode) else t.subject
+        rec = owner(subject) if subject is not None else None
         if rec not in names:
             continue
-        if t.subject.value == rec:
-            if t.predicate == _SOURCE:
-                if t.object != ours:
-                    yield f"{ox.Triple(t.subject, _DERIVED, t.object)} .\n"
-                continue
-            if t.predicate == _NAME:
-                named.add(rec)
-            elif t.predicate == _IDENTIFIER:
-                identified.add(rec)
-        yield f"{t} .\n"
+        o = skolem.get(t.object, t.object) if isinstance(t.object, ox.BlankNode) else t.object
+        if subject.value == rec:
+            own[rec].append(ox.Triple(subject, t.predicate, o))
+        else:
+            fragments[rec].add(ox.Triple(subject, t.predicate, o))
     for rec in sorted(names):
         s = ox.NamedNode(rec)
+        named = identified = False
+        for t in own.get(rec, ()):
+            if t.predicate == _SOURCE:
+                if t.object != ours:
+                    yield f"{ox.Triple(s, _DERIVED, t.object)} .\n"
+                continue
+            named |= t.predicate == _NAME
+            identified |= t.predicate == _IDENTIFIER
+            yield f"{t} .\n"
         yield f"{ox.Triple(s, _SOURCE, ours)} .\n"
-        if rec not in named:
+        if not named:
             yield f"{ox.Triple(s, _NAME, ox.Literal(names[rec]))} .\n"
-        if rec not in identified:
+        if not identified:
             yield f"{ox.Triple(s, _IDENTIFIER, ox.Literal(rec))} .\n"
+        yield from sorted(f"{t} .\n" for t in fragments.get(rec, ()))  # each node's lines together
 
 
-def _blank_nodes_reached(triples: list[ox.Triple], records: Iterable[str]) -> set[ox.BlankNode]:
+#: Blank nodes nested deeper than this below a record keep their label in their digest.
+_DIGEST_DEPTH = 32
+
+
+def skolem_iris(triples: list[ox.Triple], records: Iterable[str]) -> dict[ox.BlankNode, ox.NamedNode]:
+    """An IRI for every blank node a record of `records` reaches: `<record>#genid-<digest>`,
+    the record being the first (in IRI order) that reaches it, the digest that of what the
+    node says (its statements, its own blank nodes' digests in place of their labels). The
+    same data gives the same IRIs in every harvest, whatever labels the partner's dump or
+    our parser gave (RDF 1.1 Concepts §3.5, skolemisation). Nodes that say the same thing
+    under one record become one node; a node in a cycle of blank nodes, or deeper than
+    `_DIGEST_DEPTH`, is told apart by its label in this harvest."""
     keep = set(records)
-    edges: dict[ox.BlankNode, list[ox.BlankNode]] = defaultdict(list)
-    todo: list[ox.BlankNode] = []
+    about: dict[ox.BlankNode, list[ox.Triple]] = defaultdict(list)
+    roots: list[tuple[str, ox.BlankNode]] = []
     for t in triples:
-        if isinstance(t.object, ox.BlankNode):
-            if isinstance(t.subject, ox.BlankNode):
-                edges[t.subject].append(t.object)
-            elif owner(t.subject) in keep:
-                todo.append(t.object)
-    reached: set[ox.BlankNode] = set()
-    while todo:
-        node = todo.pop()
-        if node not in reached:
-            reached.add(node)
-            todo += edges.get(node, [])
-    return reached
+        if isinstance(t.subject, ox.BlankNode):
+            about[t.subject].append(t)
+        elif isinstance(t.object, ox.BlankNode) and owner(t.subject) in keep:
+            roots.append((owner(t.subject), t.object))  # type: ignore[arg-type]
+    owners: dict[ox.BlankNode, str] = {}
+    for rec, root in sorted(roots, key=lambda r: r[0]):
+        todo = [root]
+        while todo:
+            node = todo.pop()
+            if node not in owners:
+                owners[node] = rec
+                todo += [t.object for t in about.get(node, ()) if isinstance(t.object, ox.BlankNode)]
+    digests: dict[ox.BlankNode, str] = {}
+
+    def digest(node: ox.BlankNode, path: tuple[ox.BlankNode, ...]) -> str:
+        if node in digests:
+            return digests[node]
+        if node in path or len(path) >= _DIGEST_DEPTH:
+            return str(node)
+        lines = sorted(f"{t.predicate} {digest(t.object, path + (node,)) if isinstance(t.object, ox.BlankNode) else t.object}"
+                       for t in about.get(node, ()))
+        found = digests[node] = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+        return found
+
+    return {node: ox.NamedNode(f"{rec}#genid-{digest(node, ())}") for node, rec in owners.items()}
 
 
 def outside_our_namespace(frame: pd.DataFrame, base: str) -> tuple[pd.DataFrame, list[QuarantineRecord]]:

@@ -120,14 +120,18 @@ def test_the_newest_dataset_is_imported_checksum_first_under_the_partners_iris(p
     assert f'<{REDE}1> <https://schema.org/name> "Cooperativa Um"' in graph  # what our shapes need, added
     assert f'<{REDE}1> <http://purl.org/dc/terms/identifier> "{REDE}1"' in graph
     assert f"<{REDE}1> <http://purl.org/dc/terms/source> <https://w3id.org/se-pipeline/source/rede>" in graph
-    subjects = {s.split(" ", 1)[0].partition("#")[0].strip("<>") for s in graph if not s.startswith("_:")}
-    assert subjects == {f"{REDE}1", f"{REDE}2"}
+    subjects = {s.split(" ", 1)[0].partition("#")[0].strip("<>") for s in graph}
+    assert subjects == {f"{REDE}1", f"{REDE}2"}                   # no blank node: see below
     quarantined = {q.record_id: q.field for q in read_quarantine(state.good / "quarantine.csv")}
     assert quarantined == {f"<{REDE}3>": "name",  # no name at all: canonicalisation
                            f"<{REDE}4>": "name", f"<{REDE}5>": "AddressShape",  # our shapes
                            "<https://w3id.org/se-pipeline/id/wfto/1021>": "iri"}  # our namespace is ours
-    blank = [t for t in graph if t.startswith("_:")]  # the kept record's blank node, not the quarantined one's
-    assert len(blank) == 1 and '"+55 81 1234"' in blank[0] and not any("9999" in t for t in graph)
+    # The kept record's blank node, not the quarantined one's, as a `#genid-` node of its record.
+    contact = [t for t in graph if t.startswith(f"<{REDE}2> <{EX}contato> ")]
+    assert len(contact) == 1 and contact[0].startswith(f"<{REDE}2> <{EX}contato> <{REDE}2#genid-")
+    node = contact[0].split(" ")[2]
+    assert {t for t in graph if t.startswith(node)} == {f'{node} <{EX}telefone> "+55 81 1234"'}
+    assert not any("9999" in t or "_:" in t for t in graph)
 
 
 def test_a_tampered_dump_is_refused_naming_its_url(tmp_path: Path) -> None:
