@@ -49,7 +49,9 @@ def _run_locked(args: argparse.Namespace, settings: "Settings") -> int:
           "(`make dev` shows it)", file=sys.stderr)
     meta = outcome.release
     if not outcome.success or not meta:
-        print(f"se-pipeline: no new release; {settings.latest} still points at the previous one", file=sys.stderr)
+        kept = (f"{settings.latest} still points at the previous one" if settings.latest.exists()
+                else "there is no release yet")
+        print(f"se-pipeline: no new release; {kept}", file=sys.stderr)
         return 1
     if meta.get("new_release") is False:
         print(f"no change since release {meta['release_id']} (same fetched data, links, settings and code): "

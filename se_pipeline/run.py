@@ -21,12 +21,15 @@ import pkgutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import dagster as dg
 
 from se_pipeline.settings import Settings
 from se_pipeline.sources.registry import all_sources
+
+if TYPE_CHECKING:
+    from dagster_shared.error import SerializableErrorInfo
 
 EXECUTORS = ("in_process", "multiprocess")
 #: The op tag of steps that hold a large share of the release in memory (the identity
@@ -163,6 +166,15 @@ def run_publish(settings: Settings, config_file: str | None, *, executor: str = 
         return _execute_publish(settings, config_file, executor, max_concurrent, force)
 
 
+def _cause(error: SerializableErrorInfo) -> str:
+    """What went wrong in a failed step, in one line: Dagster wraps the step's own
+    exception (`DagsterExecutionStepExecutionError: Error occurred while executing op …`),
+    which names nothing; the innermost cause says why."""
+    while error.cause is not None:
+        error = error.cause
+    return " ".join(error.message.split())
+
+
 def _execute_publish(settings: Settings, config_file: str | None, executor: str, max_concurrent: int,
                      force: bool) -> Outcome:
     logging.getLogger("dagster").setLevel(logging.WARNING)
@@ -179,7 +191,7 @@ def _execute_publish(settings: Settings, config_file: str | None, executor: str,
             error = ev.step_failure_data.error if ev.is_step_failure else None
             # A failed blocking check fails its asset's step: its own line above says why.
             if error and error.cls_name != "DagsterAssetCheckFailedError":
-                problems.append(f"step {ev.step_key} failed: {error.message.strip()}")
+                problems.append(f"step {ev.step_key} failed: {_cause(error)}")
         release = None
         made = result.asset_materializations_for_node(RELEASE.to_user_string()) if result.success else []
         if made:

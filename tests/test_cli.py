@@ -253,3 +253,20 @@ def test_a_run_where_nothing_changed_makes_no_release_unless_forced(
         assert meta["reuse"].value["documents_written"] == 0 and meta["reuse"].value["documents_linked"] > 0
     [page] = [p for p in (forced / "id" / "coops_uk").iterdir() if p.name.endswith(".fr.html")][:1]
     assert page.stat().st_ino == (first / "id" / "coops_uk" / page.name).stat().st_ino
+
+
+def test_a_first_run_whose_only_source_fails_says_why_and_publishes_nothing(
+        tmp_path: Path, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """No source has ever had a good copy: nothing to publish, and the run says which
+    source failed and how (the release step's own error, not Dagster's wrapper)."""
+    httpserver.expect_request("/wfto.json").respond_with_data("{not json", content_type="application/json")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump({**only("wfto", httpserver.url_for("/wfto.json")), "geocoding": {"enabled": False}}))
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    failed = [line for line in err.splitlines() if line.startswith("step release failed: ")]
+    assert len(failed) == 1 and "nothing to publish: no enabled source has a good copy yet (wfto: " in failed[0], err
+    assert "Error occurred while executing op" not in failed[0]
+    assert err.rstrip().endswith("se-pipeline: no new release; there is no release yet")
+    assert not (out / "latest").exists() and not any((out / "releases").iterdir())

@@ -576,6 +576,9 @@ def build_release(
                 fetches=read_json(state.good / "fetch.json").get("fetches", []),
                 geocoded=(good_status.get("notes") or {}).get("geocoding", {}).get("placed", {}),
             ))
+        if not parts:  # every source failed before it ever had a good copy (or none is enabled)
+            raise ReleaseError("nothing to publish: no enabled source has a good copy yet ("
+                               + ("; ".join(f"{q.source}: {q.reason}" for q in quarantine) or "no source enabled") + ")")
         parts += extra_parts or []
         pending = validate(partial / "shacl-report.ttl", [(p.graph, p.path) for p in parts]) if validate else None
         if pending is not None:
