@@ -27,6 +27,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SPDX = "http://spdx.org/rdf/terms#"
 PROV = "http://www.w3.org/ns/prov#"
 SEP_ATTRIBUTION = "https://w3id.org/se-pipeline/ontology/attribution"
+SEP_NAMED_GRAPH = "https://w3id.org/se-pipeline/ontology/namedGraph"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LDES_SPEC = "https://w3id.org/ldes/specification"
 SHA256 = SPDX + "checksumAlgorithm_sha256"
@@ -60,6 +61,8 @@ class Offer:
     attribution: str
     stream: Optional[str] = None  # the LDES the catalog links, if any
     derived_from: tuple[str, ...] = field(default_factory=tuple)
+    #: The partner's datasets that it harvested from another catalog (`republished`).
+    republished: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _value(store: ox.Store, s: ox.NamedNode | ox.BlankNode, p: str) -> Optional[ox.NamedNode | ox.Literal | ox.BlankNode]:
@@ -207,7 +210,18 @@ def read_offer(data: bytes, catalog_url: str, media_type: Optional[str], source:
         licence=licence, attribution=attribution, stream=_stream(store, ds),
         derived_from=tuple(dict.fromkeys([dataset_iri, *(
             [catalog.value] if isinstance(catalog, ox.NamedNode) else [])])),
+        republished=republished(store),
     )
+
+
+def republished(store: ox.Store) -> tuple[str, ...]:
+    """The datasets of a catalog that are parts of its release (`sep:namedGraph`, as an
+    se-pipeline instance describes each source) derived from another publisher's dataset
+    (`prov:wasDerivedFrom`, as it describes a partner it harvests). Their records are
+    that other publisher's: we take them from it, if we harvest it, not second-hand."""
+    parts = {q.subject for q in store.quads_for_pattern(None, ox.NamedNode(SEP_NAMED_GRAPH), None, None)}
+    return tuple(sorted({q.subject.value for q in store.quads_for_pattern(None, ox.NamedNode(PROV + "wasDerivedFrom"), None, None)
+                         if q.subject in parts and isinstance(q.subject, ox.NamedNode)}))
 
 
 def checksum_from_sums(sums: bytes, file_name: str) -> Optional[str]:

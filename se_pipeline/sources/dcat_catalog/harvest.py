@@ -30,7 +30,9 @@ from se_pipeline.acquire.http import HttpClient
 from se_pipeline.acquire.ldes import read_changes
 from se_pipeline.acquire.provenance import FetchRecord, utc_now_iso
 from se_pipeline.sources.dcat_catalog.catalog import OX_FORMAT, Offer, checksum_from_sums, read_offer
-from se_pipeline.sources.dcat_catalog.records import apply_members, parse_dump, read_records, write_records
+from se_pipeline.sources.dcat_catalog.records import (
+    apply_members, leave_out_republished, parse_dump, read_records, write_records,
+)
 from se_pipeline.state import SourceState, read_json, write_json
 
 if TYPE_CHECKING:
@@ -130,6 +132,7 @@ def _follow(spec: "SourceSpec", offer: Offer, cursor: dict[str, Any], http: Http
         return Harvest(offer.stream or "", None, not_modified=True, fetches=fetches, notes=notes)
     records = read_records(state.good / RECORDS_FILE)
     notes["harvest"].update(apply_members(records, changes.members))
+    notes["harvest"]["republished_left_out"] = leave_out_republished(records, offer.republished)
     data = write_records(records, state.run / RECORDS_FILE)
     write_json(state.run / STREAM_FILE, new_cursor)
     return Harvest(offer.stream or "", data, fetches=fetches, notes=notes)
@@ -169,7 +172,8 @@ def _import_dump(spec: "SourceSpec", offer: Offer, cursor: dict[str, Any], http:
         raise ChecksumMismatch(spec.name, f"{offer.url} served bytes with SHA-256 {got.record.sha256}, but the "
                                           f"partner's catalog says {expected}; refused, nothing of it was used")
     records = parse_dump(got.data, OX_FORMAT[offer.format], offer.gzip, offer.url, spec.name, policy.max_bytes)
+    left_out = leave_out_republished(records, offer.republished)
     data = write_records(records, state.run / RECORDS_FILE)
     write_json(state.run / STREAM_FILE, new_cursor)
-    notes["harvest"] = {**mode, "records": len(records)}
+    notes["harvest"] = {**mode, "records": len(records), "republished_left_out": left_out}
     return Harvest(offer.url, data, fetches=fetches, notes=notes)

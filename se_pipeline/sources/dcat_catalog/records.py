@@ -108,6 +108,23 @@ def apply_members(records: Records, members: Iterable[Member]) -> dict[str, int]
     return counts
 
 
+def leave_out_republished(records: Records, republished: Iterable[str]) -> int:
+    """Remove, in place, the records whose `dcterms:source` is one of `republished` (the
+    partner's datasets it harvested from another catalog: `catalog.republished`). Taken
+    second-hand they would be in our release twice when we also harvest their publisher
+    (each a point on a partner's map), and under the licence and attribution of the
+    partner that passed them on. Returns how many."""
+    left_out = {ox.NamedNode(d) for d in republished}
+    if not left_out:
+        return 0
+    gone = [rec for rec, triples in records.items()
+            if any(t.predicate == _SOURCE and t.object in left_out and t.subject.value == rec for t in triples
+                   if isinstance(t.subject, ox.NamedNode))]
+    for rec in gone:
+        del records[rec]
+    return len(gone)
+
+
 def write_records(records: Records, path: Path) -> bytes:
     """`records` as N-Triples (records in IRI order), written to `path`; returns the bytes."""
     body = "".join(f"{t} .\n" for rec in sorted(records) for t in records[rec]).encode("utf-8")

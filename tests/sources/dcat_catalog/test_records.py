@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from se_pipeline.sources.dcat_catalog.records import gated_lines, skolem_iris
+from se_pipeline.sources.dcat_catalog.records import gated_lines, leave_out_republished, skolem_iris
 
 R = "https://rede.example.org/id/"
 EX = "https://rede.example.org/vocab#"
@@ -81,3 +81,18 @@ def test_gated_lines_have_no_blank_node_and_each_subjects_lines_together(tmp_pat
     records = [s.partition("#")[0] for s in runs]
     assert records == sorted(records, key=lambda r: [f"{R}1", f"{R}10", f"{R}2"].index(r))  # record by record
     assert sum(1 for t in parsed if t.predicate.value == f"{EX}rua") == 3
+
+
+def _records(*pairs: tuple[str, str]) -> dict[str, list[ox.Triple]]:
+    """{record: [its dcterms:source, its name]} for (record, source dataset) pairs."""
+    return {rec: _triples(f"<{rec}> <http://purl.org/dc/terms/source> <{source}> .\n<{rec}> <https://schema.org/name> \"n\" .\n")
+            for rec, source in pairs}
+
+
+def test_records_a_partner_republishes_from_another_catalog_are_left_out() -> None:
+    ours, theirs = "https://w3id.org/se-pipeline/source/wfto", "https://w3id.org/se-pipeline/source/rede"
+    records = _records((f"{R}a", ours), (f"{R}b", theirs), (f"{R}c", ours))
+    records[f"{R}d"] = _triples(f"<{R}d#x> <http://purl.org/dc/terms/source> <{theirs}> .\n")  # a node's, not the record's
+    assert leave_out_republished(records, [theirs]) == 1
+    assert sorted(records) == [f"{R}a", f"{R}c", f"{R}d"]
+    assert leave_out_republished(records, []) == 0 and len(records) == 3
