@@ -7,29 +7,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import yaml
 
 from se_pipeline.sources.registry import bundled_sources
+from tests.sources.dcat_catalog.instances import run_instance
 from tests.sources.dcat_catalog.loopback import loopback
 from tests.sources.dcat_catalog.test_harvest import DATA, EX, REDE, _partner
 
-ROOT = Path(__file__).resolve().parents[3]
 GRAPH = "https://w3id.org/se-pipeline/graph/rede"
-
-
-def _run(config: Path, output: Path) -> Path:
-    env = {**os.environ, "SE_PIPELINE_SHACL": "fast"}
-    env.pop("SE_PIPELINE_CONFIG", None)
-    done = subprocess.run([sys.executable, "-m", "se_pipeline.cli", "run", "--config", str(config), "--output", str(output)],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return (output / "latest").resolve()
 
 
 def _quads(path: Path, fmt: ox.RdfFormat) -> list[ox.Quad]:
@@ -48,7 +36,7 @@ def test_a_partners_blank_nodes_are_published_as_nodes_of_their_record(tmp_path:
             "sources": {**{name: {"enabled": False} for name in bundled_sources()},
                         "rede": {"kind": "dcat_catalog", "url": f"{served.url}catalog.ttl"}},
         }), encoding="utf-8")
-        first = _run(config, tmp_path / "out")
+        first = run_instance(config, tmp_path / "out")
 
         quads = _quads(first / "dataset.nq.gz", ox.RdfFormat.N_QUADS)
         assert not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
@@ -69,7 +57,7 @@ def test_a_partners_blank_nodes_are_published_as_nodes_of_their_record(tmp_path:
         assert data != DATA
         (site / "data.nt").write_text(data, encoding="utf-8")
         (site / "SHA256SUMS").write_text(f"{hashlib.sha256(data.encode()).hexdigest()}  data.nt\n", encoding="utf-8")
-        second = _run(config, tmp_path / "out")
+        second = run_instance(config, tmp_path / "out")
     assert second != first
     assert (second / "changelog.csv").read_text(encoding="utf-8").splitlines() == ["source,change,record"]
     assert phone in _quads(second / "dataset.nq.gz", ox.RdfFormat.N_QUADS)

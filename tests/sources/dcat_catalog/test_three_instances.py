@@ -8,9 +8,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,22 +15,13 @@ import pyoxigraph as ox
 import yaml
 
 from se_pipeline.sources.registry import bundled_sources
+from tests.sources.dcat_catalog.instances import run_instance
 from tests.sources.dcat_catalog.loopback import loopback
 from tests.sources.dcat_catalog.test_harvest import REDE, _partner
 
-ROOT = Path(__file__).resolve().parents[3]
 TYPE, INITIATIVE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://purl.org/essglobal/vocab/SSEInitiative"
 B_BASE = "https://w3id.org/se-pipeline/id/"  # B's (the default)
 HTTP = {"allow_private_addresses": True, "allow_http": True, "respect_robots": False}
-
-
-def _run(config: Path, output: Path) -> Path:
-    env = {**os.environ, "SE_PIPELINE_SHACL": "fast"}
-    env.pop("SE_PIPELINE_CONFIG", None)
-    done = subprocess.run([sys.executable, "-m", "se_pipeline.cli", "run", "--config", str(config), "--output", str(output)],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return (output / "latest").resolve()
 
 
 def _graphs_of_records(release: Path) -> dict[str, set[str]]:
@@ -58,14 +46,14 @@ def test_an_enterprise_harvested_through_two_partners_is_taken_once_from_its_pub
             "geocoding": {"enabled": False}, "http": HTTP,
             "sources": {**off, "wfto": {"enabled": True}, "rede": {"kind": "dcat_catalog", "url": f"{c.url}catalog.ttl"}},
         }), encoding="utf-8")
-        a_release = _run(a_config, a_out)
+        a_release = run_instance(a_config, a_out)
         b_config = tmp_path / "b.yaml"
         b_config.write_text(yaml.safe_dump({
             "page_languages": ["en"], "geocoding": {"enabled": False}, "http": HTTP,
             "sources": {**off, "partner_a": {"kind": "dcat_catalog", "url": f"{a.url}latest/catalog.ttl"},
                         "rede": {"kind": "dcat_catalog", "url": f"{c.url}catalog.ttl"}},
         }), encoding="utf-8")
-        b_release = _run(b_config, tmp_path / "b")
+        b_release = run_instance(b_config, tmp_path / "b")
 
     in_a = _graphs_of_records(a_release)
     from_c = {iri for iri, graphs in in_a.items() if graphs == {"rede"}}
