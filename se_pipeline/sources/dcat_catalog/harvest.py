@@ -8,9 +8,11 @@ compared with what the catalog (`spdx:checksum`) or a `SHA256SUMS` beside the du
 its last good copy, with the reason. Once a dump is imported and the catalog links an
 event stream, later runs fetch only the stream's pages newer than the last member seen
 (`acquire.ldes.read_changes`) and apply their members to the last good copy of the
-records (`records.apply_members`); a stream that fails (unreachable, a page that does not
-parse, nothing newer than a time we already passed) falls back to the full dump, and the
-source's status notes say why (`notes["harvest"]["stream_not_followed"]`).
+records (`records.apply_members`). A stream that fails (unreachable, a page that does
+not parse, nothing newer than a time we already passed) falls back to the full dump, and
+the source's status notes say why (`notes["harvest"]["stream_not_followed"]`). With
+nothing new, the last good copy is given again when it was processed by other code or
+options (`ingest.processing_key`), so what a new version of ours changes reaches it.
 
 State, beside the canonical rows (promoted to `good/` with them, so it always describes
 the last good copy): `partner.nt` (the partner's records as it wrote them) and
@@ -80,7 +82,7 @@ def _time(value: Any) -> Optional[datetime]:
 def harvest(spec: "SourceSpec", settings: "Settings", http: Optional[HttpClient], state: SourceState) -> Harvest:
     """One run's acquisition of partner `spec.name` into `state.run`; raises
     `AcquireError` / `SourceError` when nothing usable came (the source is then stale)."""
-    from se_pipeline.sources.ingest import policy_for, source_urls  # late: ingest calls this module
+    from se_pipeline.sources.ingest import policy_for, processing_key, source_urls  # late: ingest calls this module
 
     policy = policy_for(spec, settings)
     client = http or HttpClient()
@@ -95,20 +97,34 @@ def harvest(spec: "SourceSpec", settings: "Settings", http: Optional[HttpClient]
     }}
     cursor = read_json(state.good / STREAM_FILE)
     good_records = state.good / RECORDS_FILE
+    # The last good copy was processed by other code or options (how blank nodes are
+    # named, which records are left out): if the partner has nothing new, it is processed again.
+    again = read_json(state.good / "status.json").get("made_with") != processing_key(spec, settings)
     state.run.mkdir(parents=True, exist_ok=True)
     (state.run / STREAM_FILE).unlink(missing_ok=True)
     if offer.stream and cursor.get("stream") and state.has_good() and good_records.is_file():
         try:
-            return _follow(spec, offer, cursor, client, policy, state, fetches, notes)
+            return _follow(spec, offer, cursor, client, policy, state, fetches, notes, again)
         except StreamNotFollowed as e:
             notes["harvest"] = {"stream_not_followed": str(e)}
     elif offer.stream and state.has_good():
         notes["harvest"] = {"stream_not_followed": "no stream state yet (first import, or forgotten)"}
-    return _import_dump(spec, offer, cursor, client, policy, state, fetches, notes)
+    return _import_dump(spec, offer, cursor, client, policy, state, fetches, notes, again)
+
+
+def _again(url: str, offer: Offer, cursor: dict[str, Any], state: SourceState, fetches: list[dict[str, Any]],
+           notes: dict[str, Any]) -> Harvest:
+    """The last good copy's records given again, for processing by this code: the partner
+    has nothing new, but the copy was made by other code or options (`processing_key`)."""
+    records = read_records(state.good / RECORDS_FILE)
+    notes["harvest"].update(again=True, republished_left_out=leave_out_republished(records, offer.republished))
+    data = write_records(records, state.run / RECORDS_FILE)
+    write_json(state.run / STREAM_FILE, cursor)
+    return Harvest(url, data, fetches=fetches, notes=notes)
 
 
 def _follow(spec: "SourceSpec", offer: Offer, cursor: dict[str, Any], http: HttpClient, policy: Any,
-            state: SourceState, fetches: list[dict[str, Any]], notes: dict[str, Any]) -> Harvest:
+            state: SourceState, fetches: list[dict[str, Any]], notes: dict[str, Any], again: bool) -> Harvest:
     since = _time(cursor.get("latest"))
     if since is None:
         raise StreamNotFollowed("the stream state has no time of the last member seen")
@@ -129,6 +145,8 @@ def _follow(spec: "SourceSpec", offer: Offer, cursor: dict[str, Any], http: Http
     notes["harvest"] = {"mode": "stream", "stream": offer.stream, "pages": changes.pages,
                         "members": len(changes.members)}
     if not changes.members:
+        if again:
+            return _again(offer.stream or "", offer, new_cursor, state, fetches, notes)
         return Harvest(offer.stream or "", None, not_modified=True, fetches=fetches, notes=notes)
     records = read_records(state.good / RECORDS_FILE)
     notes["harvest"].update(apply_members(records, changes.members))
@@ -156,7 +174,7 @@ def _expected_sha256(spec: "SourceSpec", offer: Offer, http: HttpClient, policy:
 
 
 def _import_dump(spec: "SourceSpec", offer: Offer, cursor: dict[str, Any], http: HttpClient, policy: Any,
-                 state: SourceState, fetches: list[dict[str, Any]], notes: dict[str, Any]) -> Harvest:
+                 state: SourceState, fetches: list[dict[str, Any]], notes: dict[str, Any], again: bool) -> Harvest:
     expected = _expected_sha256(spec, offer, http, policy, state, fetches)
     new_cursor = {"dataset": offer.dataset, "dump": offer.url, "sha256": expected,
                   **({"stream": offer.stream, "latest": offer.issued.isoformat() if offer.issued else None, "pages": []}
@@ -165,6 +183,8 @@ def _import_dump(spec: "SourceSpec", offer: Offer, cursor: dict[str, Any], http:
     if cursor.get("sha256") == expected and state.has_good() and (state.good / RECORDS_FILE).is_file():
         # The catalog vouches for the very bytes of our last good copy: nothing to download.
         notes["harvest"] = {**mode, "unchanged": True}
+        if again:
+            return _again(offer.url, offer, cursor, state, fetches, notes)
         return Harvest(offer.url, None, not_modified=True, fetches=fetches, notes=notes)
     got = fetch(offer.url, source=spec.name, policy=policy, http=http, raw_dir=state.raw)
     fetches.append(got.record.to_dict())

@@ -10,6 +10,7 @@ dump refused with the URL named, and a dead event stream falls back to the dump.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -215,3 +216,27 @@ def test_a_gzipped_dump_is_expanded_no_further_than_the_sources_byte_cap() -> No
     records = parse_dump(gzip.compress(line), ox.RdfFormat.N_TRIPLES, True, "https://partner.example/dump.nt.gz",
                          "rede", 100_000)
     assert len(records) == 1
+
+
+def test_a_copy_made_by_other_code_is_processed_again_when_the_partner_has_nothing_new(tmp_path: Path) -> None:
+    """An unchanged dump is not downloaded again, but the last good copy is gated again
+    when our code or options changed since it was made (what a new release of ours
+    changes in how a partner's records are published reaches them without waiting for
+    the partner to change)."""
+    _partner(tmp_path / "site")
+    with loopback(tmp_path / "site") as served:
+        settings = _settings(tmp_path, served)
+        first, state = _harvest(settings)
+        assert first.ok and gate_source("rede", settings).status == "promoted"
+        graph_before = (state.good / "graph.nt").read_bytes()
+        served.requests.clear()
+        unchanged, _ = _harvest(settings)
+        assert unchanged.ok and unchanged.not_modified and gate_source("rede", settings).status == "unchanged"
+        status = read_json(state.good / "status.json")
+        (state.good / "status.json").write_text(json.dumps({**status, "made_with": "older code"}), encoding="utf-8")
+        again, _ = _harvest(settings)
+        assert again.ok and not again.not_modified
+        assert "/data.nt" not in served.requests                       # the partner's bytes are not fetched again
+        assert read_json(state.run / "status.json")["notes"]["harvest"]["again"] is True
+        assert gate_source("rede", settings).status == "promoted"
+        assert (state.good / "graph.nt").read_bytes() == graph_before
