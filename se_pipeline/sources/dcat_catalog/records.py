@@ -151,8 +151,8 @@ def gated_lines(path: Path, source: str, names: dict[str, str]) -> Iterator[str]
     The blank nodes a record reaches are published as its `#genid-…` nodes (`skolem_iris`):
     a blank node's label means nothing outside one parse, so the release gate, which
     compares what every format re-reads, could not prove them (pyld relabels them), and
-    the changelog, the event stream and the documents, which take a record as its IRI and
-    its `#fragment` nodes, would leave them out."""
+    the changelog and the event stream, which take a record as its IRI and its `#fragment`
+    nodes, would leave them out."""
     ours = ox.NamedNode(SE_SOURCE + source)
     triples = list(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
     skolem = skolem_iris(triples, names.keys())
