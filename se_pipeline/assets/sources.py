@@ -162,6 +162,8 @@ def _source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         unmapped = outcome.notes.get("unmapped")
         if unmapped:
             metadata["unmapped_codes"] = dg.MetadataValue.json(unmapped)
+        if "harvest" in outcome.notes:  # a partner's: dump or stream, pages, records left out, why a stream was not followed
+            metadata["harvest"] = dg.MetadataValue.json(outcome.notes["harvest"])
         return dg.MaterializeResult(metadata=metadata, check_results=source_check_results(spec, outcome, state))
 
     source = dg.asset(

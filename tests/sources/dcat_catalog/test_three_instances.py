@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+import dagster as dg
 import pyoxigraph as ox
 import yaml
 
@@ -68,3 +69,8 @@ def test_an_enterprise_harvested_through_two_partners_is_taken_once_from_its_pub
         assert len(list(csv.DictReader(f))) == len(in_b)                              # one row (map point) each
     status = json.loads((tmp_path / "b" / "state" / "partner_a" / "good" / "status.json").read_text(encoding="utf-8"))
     assert status["notes"]["harvest"]["republished_left_out"] == len(from_c)
+    # The steward sees it in the Dagster UI: the partner's materialisation says what was harvested and left out.
+    with dg.DagsterInstance.from_config(str(tmp_path / "b" / ".dagster")) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("partner_a"))
+    harvest = event.asset_materialization.metadata["harvest"].value
+    assert harvest["mode"] == "dump" and harvest["republished_left_out"] == len(from_c)
