@@ -89,6 +89,12 @@ def processing_key(spec: SourceSpec, settings: Settings) -> str:
     return hashlib.sha256(json.dumps(made_with, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
+def good_copy_current(spec: SourceSpec, settings: Settings, state: SourceState) -> bool:
+    """Whether the last good copy was made with what this run would process it with
+    (`processing_key`): if not, unchanged bytes are processed again."""
+    return read_json(state.good / "status.json").get("made_with") == processing_key(spec, settings)
+
+
 def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret: str | None = None) -> IngestOutcome:
     """Fetch, parse and canonicalise one source into `state/<source>/run/`."""
     state = SourceState.of(settings.state_dir, spec.name)
@@ -128,7 +134,7 @@ def ingest(spec: SourceSpec, settings: Settings, http: HttpClient | None, secret
             outcome.not_modified = not fetched
         else:
             outcome.not_modified = (bool(fetched) and all(r.get("not_modified") for _, _, r in fetched)
-                                    and read_json(state.good / "status.json").get("made_with") == made_with)
+                                    and good_copy_current(spec, settings, state))
         if outcome.not_modified and state.has_good():
             # An unchanged source costs its conditional requests and nothing else.
             good = read_json(state.good / "status.json")

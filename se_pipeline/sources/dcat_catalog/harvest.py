@@ -12,7 +12,7 @@ records (`records.apply_members`). A stream that fails (unreachable, a page that
 not parse, nothing newer than a time we already passed) falls back to the full dump, and
 the source's status notes say why (`notes["harvest"]["stream_not_followed"]`). With
 nothing new, the last good copy is given again when it was processed by other code or
-options (`ingest.processing_key`), so what a new version of ours changes reaches it.
+options (`ingest.good_copy_current`), so what a new version of ours changes reaches it.
 
 State, beside the canonical rows (promoted to `good/` with them, so it always describes
 the last good copy): `partner.nt` (the partner's records as it wrote them) and
@@ -82,7 +82,7 @@ def _time(value: Any) -> Optional[datetime]:
 def harvest(spec: "SourceSpec", settings: "Settings", http: Optional[HttpClient], state: SourceState) -> Harvest:
     """One run's acquisition of partner `spec.name` into `state.run`; raises
     `AcquireError` / `SourceError` when nothing usable came (the source is then stale)."""
-    from se_pipeline.sources.ingest import policy_for, processing_key, source_urls  # late: ingest calls this module
+    from se_pipeline.sources.ingest import good_copy_current, policy_for, source_urls  # late: ingest calls this module
 
     policy = policy_for(spec, settings)
     client = http or HttpClient()
@@ -99,7 +99,7 @@ def harvest(spec: "SourceSpec", settings: "Settings", http: Optional[HttpClient]
     good_records = state.good / RECORDS_FILE
     # The last good copy was processed by other code or options (how blank nodes are
     # named, which records are left out): if the partner has nothing new, it is processed again.
-    again = read_json(state.good / "status.json").get("made_with") != processing_key(spec, settings)
+    again = not good_copy_current(spec, settings, state)
     state.run.mkdir(parents=True, exist_ok=True)
     (state.run / STREAM_FILE).unlink(missing_ok=True)
     if offer.stream and cursor.get("stream") and state.has_good() and good_records.is_file():
@@ -115,7 +115,7 @@ def harvest(spec: "SourceSpec", settings: "Settings", http: Optional[HttpClient]
 def _again(url: str, offer: Offer, cursor: dict[str, Any], state: SourceState, fetches: list[dict[str, Any]],
            notes: dict[str, Any]) -> Harvest:
     """The last good copy's records given again, for processing by this code: the partner
-    has nothing new, but the copy was made by other code or options (`processing_key`)."""
+    has nothing new, but the copy was made by other code or options (`ingest.good_copy_current`)."""
     records = read_records(state.good / RECORDS_FILE)
     notes["harvest"].update(again=True, republished_left_out=leave_out_republished(records, offer.republished))
     data = write_records(records, state.run / RECORDS_FILE)

@@ -198,7 +198,10 @@ def skolem_iris(triples: list[ox.Triple], records: Iterable[str]) -> dict[ox.Bla
     same data gives the same IRIs in every harvest, whatever labels the partner's dump or
     our parser gave (RDF 1.1 Concepts §3.5, skolemisation). Nodes that say the same thing
     under one record become one node; a node in a cycle of blank nodes, or deeper than
-    `_DIGEST_DEPTH`, is told apart by its label in this harvest."""
+    `_DIGEST_DEPTH`, is told apart by its label in this harvest. Not Oxigraph's
+    `Dataset.canonicalize`: its only algorithm is documented as unstable across versions
+    (these IRIs are published and compared release to release) and exponential in the
+    worst case on a partner's blank nodes; this digest is linear in them."""
     keep = set(records)
     about: dict[ox.BlankNode, list[ox.Triple]] = defaultdict(list)
     roots: list[tuple[str, ox.BlankNode]] = []
